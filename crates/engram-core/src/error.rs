@@ -1,0 +1,70 @@
+//! The one error type of `engram-core`.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in the pure protocol core: malformed input, never I/O.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum CoreError {
+    /// A CID string that is neither `v1::<64 hex>` nor `sha256:<64 hex>`.
+    #[error("malformed CID {input:?}: expected `v1::` or `sha256:` followed by 64 lowercase hex characters")]
+    MalformedCid {
+        /// The rejected input (truncated to 100 characters).
+        input: String,
+    },
+    /// An embedding whose length is not the protocol's dimension.
+    #[error("embedding has {got} dimensions, expected exactly {expected}")]
+    DimensionMismatch {
+        /// The required dimension.
+        expected: usize,
+        /// The dimension that was supplied.
+        got: usize,
+    },
+    /// An embedding holding NaN or an infinity.
+    #[error("embedding value at index {index} is not a finite number")]
+    NonFiniteEmbedding {
+        /// Position of the first offending value.
+        index: usize,
+    },
+    /// Text that is empty (after trimming whitespace).
+    #[error("text is empty")]
+    EmptyText,
+    /// Text over the protocol's character limit.
+    #[error("text is {chars} characters long; the limit is {limit}")]
+    TextTooLong {
+        /// Length of the supplied text in characters.
+        chars: usize,
+        /// The protocol limit.
+        limit: usize,
+    },
+    /// Metadata whose JSON encoding is over the protocol's byte limit.
+    #[error("metadata is {bytes} bytes as JSON; the limit is {limit}")]
+    MetadataTooLarge {
+        /// Size of the supplied metadata as compact JSON.
+        bytes: usize,
+        /// The protocol limit.
+        limit: usize,
+    },
+    /// Metadata that is not a JSON object.
+    #[error("metadata must be a JSON object of key/value pairs")]
+    MetadataNotObject,
+    /// A hex field of the wrong length or with non-hex characters.
+    #[error("{field} must be {expected_len} hex characters")]
+    BadHex {
+        /// Which field was malformed.
+        field: &'static str,
+        /// The required number of hex characters.
+        expected_len: usize,
+    },
+    /// A CID asked to prove membership that is not in the committed set.
+    #[error("{cid} is not in the committed corpus")]
+    NotAMember {
+        /// The CID that was asked for.
+        cid: String,
+    },
+    /// A serialized inclusion proof that does not parse.
+    #[error("malformed inclusion proof: {reason}")]
+    MalformedProof {
+        /// What was wrong.
+        reason: String,
+    },
+}
