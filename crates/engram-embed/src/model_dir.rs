@@ -20,6 +20,19 @@ pub const WEIGHTS_FILE: &str = "model.safetensors";
 /// The tokenizer file inside a model directory.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 
+/// The environment variable naming the data directory.
+pub const DATA_DIR_ENV: &str = "ENGRAM_DATA_DIR";
+
+/// The data directory when none is given: `$ENGRAM_DATA_DIR`, else the platform's data
+/// directory (`~/.local/share/engram` on Linux), else `./.engram`.
+pub fn default_data_dir() -> PathBuf {
+    std::env::var_os(DATA_DIR_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("engram")))
+        .unwrap_or_else(|| PathBuf::from(".engram"))
+}
+
 /// Picks the model directory: `explicit`, else `$ENGRAM_MODEL_DIR`, else `<data_dir>/model`.
 pub fn resolve_model_dir(explicit: Option<&Path>, data_dir: &Path) -> PathBuf {
     explicit
