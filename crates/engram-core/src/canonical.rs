@@ -75,7 +75,9 @@ pub fn validate_metadata(value: &Value) -> Result<Metadata, CoreError> {
         Value::Null => Metadata::new(),
         _ => return Err(CoreError::MetadataNotObject),
     };
-    let bytes = serde_json::to_vec(&map).map(|v| v.len()).unwrap_or(usize::MAX);
+    let bytes = serde_json::to_vec(&map)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
     if bytes > MAX_METADATA_BYTES {
         return Err(CoreError::MetadataTooLarge {
             bytes,
@@ -93,7 +95,9 @@ mod tests {
     #[test]
     fn escapes_only_what_the_spec_names() {
         let meta = json!({"q": "he said \"hi\" \\ /\n\t\u{1}\u{7f}", "é": "日本"});
-        let Value::Object(meta) = meta else { unreachable!() };
+        let Value::Object(meta) = meta else {
+            unreachable!()
+        };
         assert_eq!(
             canonical_metadata_json(&meta, "v1"),
             "{\"model_version\":\"v1\",\"q\":\"he said \\\"hi\\\" \\\\ /\\n\\t\\u0001\u{7f}\",\"é\":\"日本\"}"
@@ -102,14 +106,22 @@ mod tests {
 
     #[test]
     fn model_version_overrides_user_key() {
-        let Value::Object(meta) = json!({"model_version": "evil"}) else { unreachable!() };
-        assert_eq!(canonical_metadata_json(&meta, "v1"), "{\"model_version\":\"v1\"}");
+        let Value::Object(meta) = json!({"model_version": "evil"}) else {
+            unreachable!()
+        };
+        assert_eq!(
+            canonical_metadata_json(&meta, "v1"),
+            "{\"model_version\":\"v1\"}"
+        );
     }
 
     #[test]
     fn metadata_limits() {
         assert!(validate_metadata(&json!(null)).unwrap().is_empty());
-        assert_eq!(validate_metadata(&json!([1])), Err(CoreError::MetadataNotObject));
+        assert_eq!(
+            validate_metadata(&json!([1])),
+            Err(CoreError::MetadataNotObject)
+        );
         let big = "x".repeat(MAX_METADATA_BYTES);
         assert!(matches!(
             validate_metadata(&json!({ "k": big })),

@@ -6,7 +6,9 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum CoreError {
     /// A CID string that is neither `v1::<64 hex>` nor `sha256:<64 hex>`.
-    #[error("malformed CID {input:?}: expected `v1::` or `sha256:` followed by 64 lowercase hex characters")]
+    #[error(
+        "malformed CID {input:?}: expected `v1::` or `sha256:` followed by 64 lowercase hex characters"
+    )]
     MalformedCid {
         /// The rejected input (truncated to 100 characters).
         input: String,

@@ -37,8 +37,15 @@ pub fn v1_key(validator_hotkey: Option<&Hotkey>, nonce: &Nonce) -> [u8; 32] {
 }
 
 /// Proof v1: HMAC-SHA256(v1 key, ASCII hex of the embedding hash).
-pub fn proof_v1(embedding_hash_hex: &str, nonce: &Nonce, validator_hotkey: Option<&Hotkey>) -> [u8; 32] {
-    hmac(&v1_key(validator_hotkey, nonce), &[embedding_hash_hex.as_bytes()])
+pub fn proof_v1(
+    embedding_hash_hex: &str,
+    nonce: &Nonce,
+    validator_hotkey: Option<&Hotkey>,
+) -> [u8; 32] {
+    hmac(
+        &v1_key(validator_hotkey, nonce),
+        &[embedding_hash_hex.as_bytes()],
+    )
 }
 
 /// The batch form of v1: one nonce for many records, each proof bound to its position.
@@ -68,7 +75,12 @@ pub fn v2_key(validator_hotkey: Option<&Hotkey>, nonce: &Nonce) -> [u8; 32] {
 }
 
 /// Proof v2: HMAC-SHA256(v2 key, CID ASCII ‖ f32 LE bytes of the stored vector).
-pub fn proof_v2(cid: &Cid, embedding: &[f32], nonce: &Nonce, validator_hotkey: Option<&Hotkey>) -> [u8; 32] {
+pub fn proof_v2(
+    cid: &Cid,
+    embedding: &[f32],
+    nonce: &Nonce,
+    validator_hotkey: Option<&Hotkey>,
+) -> [u8; 32] {
     let key = v2_key(validator_hotkey, nonce);
     let mut mac = HmacSha256::new_from_slice(&key).expect("HMAC takes keys of any length");
     mac.update(cid.to_string().as_bytes());

@@ -195,6 +195,9 @@ mod tests {
         assert_eq!(py_str(&json!({"k": "café\u{1}"})), "{'k': 'café\\x01'}");
         assert_eq!(py_str(&json!("plain")), "plain");
         assert_eq!(py_str(&json!(false)), "False");
-        assert_eq!(py_str(&json!(12345678901234567890u64)), "12345678901234567890");
+        assert_eq!(
+            py_str(&json!(12345678901234567890u64)),
+            "12345678901234567890"
+        );
     }
 }

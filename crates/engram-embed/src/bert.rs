@@ -89,7 +89,11 @@ fn tensor(st: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>,
     })?;
     if t.dtype() != Dtype::F32 || t.shape() != shape {
         return Err(EmbedError::ModelMalformed {
-            reason: format!("{name} is {:?} {:?}, expected F32 {shape:?}", t.dtype(), t.shape()),
+            reason: format!(
+                "{name} is {:?} {:?}, expected F32 {shape:?}",
+                t.dtype(),
+                t.shape()
+            ),
         });
     }
     Ok(t.data()
@@ -98,7 +102,12 @@ fn tensor(st: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>,
         .collect())
 }
 
-fn linear(st: &SafeTensors<'_>, prefix: &str, outputs: usize, inputs: usize) -> Result<Linear, EmbedError> {
+fn linear(
+    st: &SafeTensors<'_>,
+    prefix: &str,
+    outputs: usize,
+    inputs: usize,
+) -> Result<Linear, EmbedError> {
     Ok(Linear {
         weight: tensor(st, &format!("{prefix}.weight"), &[outputs, inputs])?,
         bias: tensor(st, &format!("{prefix}.bias"), &[outputs])?,
@@ -148,14 +157,23 @@ impl Bert {
                 ]),
                 attn_out: linear(&st, &format!("{p}.attention.output.dense"), HIDDEN, HIDDEN)?,
                 attn_norm: layer_norm(&st, &format!("{p}.attention.output.LayerNorm"))?,
-                intermediate: linear(&st, &format!("{p}.intermediate.dense"), INTERMEDIATE, HIDDEN)?,
+                intermediate: linear(
+                    &st,
+                    &format!("{p}.intermediate.dense"),
+                    INTERMEDIATE,
+                    HIDDEN,
+                )?,
                 output: linear(&st, &format!("{p}.output.dense"), HIDDEN, INTERMEDIATE)?,
                 out_norm: layer_norm(&st, &format!("{p}.output.LayerNorm"))?,
             });
         }
         Ok(Self {
             word: tensor(&st, "embeddings.word_embeddings.weight", &[30522, HIDDEN])?,
-            position: tensor(&st, "embeddings.position_embeddings.weight", &[MAX_POSITIONS, HIDDEN])?,
+            position: tensor(
+                &st,
+                "embeddings.position_embeddings.weight",
+                &[MAX_POSITIONS, HIDDEN],
+            )?,
             token_type0: token_type[..HIDDEN].to_vec(),
             embed_norm: layer_norm(&st, "embeddings.LayerNorm")?,
             layers,
@@ -183,7 +201,12 @@ impl Bert {
                 let id = (id as usize).min(self.vocab() - 1);
                 let w = &self.word[id * HIDDEN..(id + 1) * HIDDEN];
                 let p = &self.position[pos * HIDDEN..(pos + 1) * HIDDEN];
-                hidden.extend(w.iter().zip(p).zip(&self.token_type0).map(|((a, b), c)| a + b + c));
+                hidden.extend(
+                    w.iter()
+                        .zip(p)
+                        .zip(&self.token_type0)
+                        .map(|((a, b), c)| a + b + c),
+                );
             }
         }
         self.embed_norm.apply(&mut hidden);
@@ -214,7 +237,9 @@ impl Bert {
         offsets
             .iter()
             .zip(&lens)
-            .map(|(&start, &len)| mean_pool_normalize(&hidden[start * HIDDEN..(start + len) * HIDDEN], len))
+            .map(|(&start, &len)| {
+                mean_pool_normalize(&hidden[start * HIDDEN..(start + len) * HIDDEN], len)
+            })
             .collect()
     }
 }
@@ -240,7 +265,13 @@ fn attention(qkv: &[f32], offsets: &[usize], lens: &[usize], ctx: &mut [f32]) {
             };
             let (q, k, v) = (view(0), view(1), view(2));
             let mut scores = vec![0f32; len * len];
-            let kt = View { rows: HEAD_DIM, cols: len, row_stride: 1, col_stride: stride, ..k };
+            let kt = View {
+                rows: HEAD_DIM,
+                cols: len,
+                row_stride: 1,
+                col_stride: stride,
+                ..k
+            };
             matmul(q, kt, &mut scores, len, scale, false);
             for row in scores.chunks_exact_mut(len) {
                 let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -254,7 +285,14 @@ fn attention(qkv: &[f32], offsets: &[usize], lens: &[usize], ctx: &mut [f32]) {
                 }
             }
             let mut head = vec![0f32; len * HEAD_DIM];
-            matmul(View::row_major(&scores, len, len), v, &mut head, HEAD_DIM, 1.0, false);
+            matmul(
+                View::row_major(&scores, len, len),
+                v,
+                &mut head,
+                HEAD_DIM,
+                1.0,
+                false,
+            );
             head
         })
         .collect();

@@ -77,7 +77,10 @@ impl Embedder {
     /// # Errors
     /// [`EmbedError::Tokenizer`] if the text cannot be tokenized.
     pub fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        Ok(self.embed_batch(&[text])?.pop().expect("one vector per text"))
+        Ok(self
+            .embed_batch(&[text])?
+            .pop()
+            .expect("one vector per text"))
     }
 
     /// Embeds many texts; the result is in input order. Texts are grouped by length so

@@ -19,12 +19,24 @@ pub(crate) struct View<'a> {
 impl<'a> View<'a> {
     /// A dense row-major `rows × cols` matrix.
     pub(crate) fn row_major(data: &'a [f32], rows: usize, cols: usize) -> Self {
-        Self { data, rows, cols, row_stride: cols, col_stride: 1 }
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
     }
 
     /// The transpose of a dense row-major `rows × cols` matrix, without copying.
     pub(crate) fn transposed(data: &'a [f32], rows: usize, cols: usize) -> Self {
-        Self { data, rows: cols, cols: rows, row_stride: 1, col_stride: cols }
+        Self {
+            data,
+            rows: cols,
+            cols: rows,
+            row_stride: 1,
+            col_stride: cols,
+        }
     }
 
     fn max_index(&self) -> usize {
@@ -40,15 +52,31 @@ impl<'a> View<'a> {
 const PARALLEL_FLOPS: usize = 1 << 18;
 
 /// `out[m × n] (row stride out_stride) = (accumulate ? out : 0) + scale · a[m × k] · b[k × n]`.
-pub(crate) fn matmul(a: View<'_>, b: View<'_>, out: &mut [f32], out_stride: usize, scale: f32, accumulate: bool) {
+pub(crate) fn matmul(
+    a: View<'_>,
+    b: View<'_>,
+    out: &mut [f32],
+    out_stride: usize,
+    scale: f32,
+    accumulate: bool,
+) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(b.rows, k, "inner dimensions differ");
     if m == 0 || n == 0 {
         return;
     }
-    assert!(a.max_index() < a.data.len() || k == 0, "lhs view out of bounds");
-    assert!(b.max_index() < b.data.len() || k == 0, "rhs view out of bounds");
-    assert!((m - 1) * out_stride + n <= out.len() && n <= out_stride, "output out of bounds");
+    assert!(
+        a.max_index() < a.data.len() || k == 0,
+        "lhs view out of bounds"
+    );
+    assert!(
+        b.max_index() < b.data.len() || k == 0,
+        "rhs view out of bounds"
+    );
+    assert!(
+        (m - 1) * out_stride + n <= out.len() && n <= out_stride,
+        "output out of bounds"
+    );
     let parallelism = if m * n * k >= PARALLEL_FLOPS {
         Parallelism::Rayon(0)
     } else {
@@ -93,7 +121,14 @@ mod tests {
         let a: Vec<f32> = (0..m * k).map(|i| i as f32 * 0.5 - 3.0).collect();
         let w: Vec<f32> = (0..n * k).map(|i| (i % 5) as f32 - 2.0).collect(); // n × k
         let mut out = vec![1.0; m * n];
-        matmul(View::row_major(&a, m, k), View::transposed(&w, n, k), &mut out, n, 2.0, true);
+        matmul(
+            View::row_major(&a, m, k),
+            View::transposed(&w, n, k),
+            &mut out,
+            n,
+            2.0,
+            true,
+        );
         for i in 0..m {
             for j in 0..n {
                 let dot: f32 = (0..k).map(|p| a[i * k + p] * w[j * k + p]).sum();

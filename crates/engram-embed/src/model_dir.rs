@@ -37,7 +37,11 @@ pub fn default_data_dir() -> PathBuf {
 pub fn resolve_model_dir(explicit: Option<&Path>, data_dir: &Path) -> PathBuf {
     explicit
         .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os(MODEL_DIR_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+        .or_else(|| {
+            std::env::var_os(MODEL_DIR_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
         .unwrap_or_else(|| data_dir.join("model"))
 }
 

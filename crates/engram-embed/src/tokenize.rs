@@ -29,7 +29,9 @@ impl WordPiece {
                 max_length: MAX_TOKENS,
                 ..Default::default()
             }))
-            .map_err(|e| EmbedError::Tokenizer { reason: e.to_string() })?;
+            .map_err(|e| EmbedError::Tokenizer {
+                reason: e.to_string(),
+            })?;
         Ok(Self { inner })
     }
 
@@ -38,7 +40,9 @@ impl WordPiece {
         let enc = self
             .inner
             .encode_fast(text, true)
-            .map_err(|e| EmbedError::Tokenizer { reason: e.to_string() })?;
+            .map_err(|e| EmbedError::Tokenizer {
+                reason: e.to_string(),
+            })?;
         Ok(enc.get_ids().to_vec())
     }
 }

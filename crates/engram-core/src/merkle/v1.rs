@@ -91,7 +91,9 @@ pub struct InclusionProof {
 pub fn prove(sorted_leaves: &[Hash], leaf: &Hash, cid: &str) -> Result<InclusionProof, CoreError> {
     let mut index = sorted_leaves
         .binary_search(leaf)
-        .map_err(|_| CoreError::NotAMember { cid: cid.to_string() })?;
+        .map_err(|_| CoreError::NotAMember {
+            cid: cid.to_string(),
+        })?;
     let mut steps = Vec::new();
     let mut layer = sorted_leaves.to_vec();
     while layer.len() > 1 {
@@ -110,16 +112,21 @@ pub fn prove(sorted_leaves: &[Hash], leaf: &Hash, cid: &str) -> Result<Inclusion
         layer = next_layer(&layer);
         index /= 2;
     }
-    Ok(InclusionProof { leaf_hex: *leaf, steps })
+    Ok(InclusionProof {
+        leaf_hex: *leaf,
+        steps,
+    })
 }
 
 impl InclusionProof {
     /// The root this proof climbs to.
     pub fn climb(&self) -> Hash {
-        self.steps.iter().fold(self.leaf_hex, |cur, step| match step.side {
-            Side::Left => node_hash(&step.sibling, &cur),
-            Side::Right => node_hash(&cur, &step.sibling),
-        })
+        self.steps
+            .iter()
+            .fold(self.leaf_hex, |cur, step| match step.side {
+                Side::Left => node_hash(&step.sibling, &cur),
+                Side::Right => node_hash(&cur, &step.sibling),
+            })
     }
 
     /// True when the proof climbs to `root`.
@@ -142,7 +149,9 @@ impl InclusionProof {
     /// # Errors
     /// [`CoreError::MalformedProof`] on anything that is not such a proof.
     pub fn from_json(text: &str) -> Result<Self, CoreError> {
-        serde_json::from_str(text).map_err(|e| CoreError::MalformedProof { reason: e.to_string() })
+        serde_json::from_str(text).map_err(|e| CoreError::MalformedProof {
+            reason: e.to_string(),
+        })
     }
 }
 

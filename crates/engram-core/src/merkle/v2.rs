@@ -99,7 +99,9 @@ fn audit_path(index: usize, leaves: &[Hash], out: &mut Vec<Hash>) {
 pub fn prove(sorted_leaves: &[Hash], leaf: &Hash, cid: &str) -> Result<InclusionProof, CoreError> {
     let index = sorted_leaves
         .binary_search(leaf)
-        .map_err(|_| CoreError::NotAMember { cid: cid.to_string() })?;
+        .map_err(|_| CoreError::NotAMember {
+            cid: cid.to_string(),
+        })?;
     let mut path = Vec::new();
     audit_path(index, sorted_leaves, &mut path);
     Ok(InclusionProof {

@@ -17,7 +17,10 @@ fn every_cid_case_matches() {
         assert_eq!(cid.to_string(), want, "case {:?}", case.get("name"));
         assert_eq!(want.parse::<Cid>().unwrap(), cid);
         if let Some(canon) = case.get("canonical_metadata_json") {
-            assert_eq!(canonical_metadata_json(&metadata, version), canon.as_str().unwrap());
+            assert_eq!(
+                canonical_metadata_json(&metadata, version),
+                canon.as_str().unwrap()
+            );
         }
         if let Some(h) = case.get("embedding_hash") {
             assert_eq!(embedding_hash_hex(&embedding), h.as_str().unwrap());

@@ -3,8 +3,8 @@
 
 mod cid;
 mod merkle;
-mod properties;
 mod proof;
+mod properties;
 
 use std::path::PathBuf;
 
@@ -22,7 +22,9 @@ pub fn vectors(name: &str) -> Value {
 
 /// The cases of a vector file, asserting there are some.
 pub fn cases<'a>(doc: &'a Value, key: &str) -> &'a [Value] {
-    let cases = doc[key].as_array().unwrap_or_else(|| panic!("no `{key}` array"));
+    let cases = doc[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `{key}` array"));
     assert!(!cases.is_empty(), "`{key}` is empty");
     cases
 }

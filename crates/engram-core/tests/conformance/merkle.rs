@@ -11,14 +11,22 @@ fn every_merkle_case_matches() {
             .map(|ls| {
                 ls.iter()
                     .map(|l| {
-                        v1::leaf_hash(l["cid"].as_str().unwrap(), l["embedding_hash"].as_str().unwrap())
+                        v1::leaf_hash(
+                            l["cid"].as_str().unwrap(),
+                            l["embedding_hash"].as_str().unwrap(),
+                        )
                     })
                     .collect()
             })
             .unwrap_or_default();
         let sorted = normalize_leaves(leaves);
         let root = v1::root(&sorted);
-        assert_eq!(hex::encode(root), case["root"].as_str().unwrap(), "{:?}", case.get("name"));
+        assert_eq!(
+            hex::encode(root),
+            case["root"].as_str().unwrap(),
+            "{:?}",
+            case.get("name")
+        );
         if let Some(count) = case.get("count") {
             assert_eq!(sorted.len() as u64, count.as_u64().unwrap());
         }
@@ -38,7 +46,10 @@ fn every_merkle_case_matches() {
             assert!(proof.verify_record(cid, ehash, &root));
             if let Some(text) = p.get("proof_json_string") {
                 assert_eq!(proof.to_json(), text.as_str().unwrap());
-                assert_eq!(v1::InclusionProof::from_json(text.as_str().unwrap()).unwrap(), proof);
+                assert_eq!(
+                    v1::InclusionProof::from_json(text.as_str().unwrap()).unwrap(),
+                    proof
+                );
             }
         }
     }
@@ -55,17 +66,26 @@ fn negative_merkle_cases_fail() {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|l| v1::leaf_hash(l["cid"].as_str().unwrap(), l["embedding_hash"].as_str().unwrap()))
+                    .map(|l| {
+                        v1::leaf_hash(
+                            l["cid"].as_str().unwrap(),
+                            l["embedding_hash"].as_str().unwrap(),
+                        )
+                    })
                     .collect();
                 let sorted = normalize_leaves(leaves);
-                assert_eq!(hex::encode(v1::root(&sorted)), case["root_hex"].as_str().unwrap());
+                assert_eq!(
+                    hex::encode(v1::root(&sorted)),
+                    case["root_hex"].as_str().unwrap()
+                );
                 let q = &case["query"];
                 let cid = q["cid"].as_str().unwrap();
                 let leaf = v1::leaf_hash(cid, q["embedding_hash"].as_str().unwrap());
                 assert!(v1::prove(&sorted, &leaf, cid).is_err());
             }
             "tampered_sibling_rejected" => {
-                let proof: v1::InclusionProof = serde_json::from_value(case["proof"].clone()).unwrap();
+                let proof: v1::InclusionProof =
+                    serde_json::from_value(case["proof"].clone()).unwrap();
                 let root = hex32(&case["root_hex"]);
                 assert!(!proof.verify(&root));
                 assert_eq!(case["verifies"], false);

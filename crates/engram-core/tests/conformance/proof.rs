@@ -21,7 +21,10 @@ fn every_proof_case_matches() {
             case["proof_no_hotkey"].as_str().unwrap()
         );
         if let Some(key) = case.get("hmac_key_hex") {
-            assert_eq!(hex::encode(v1_key(Some(&hotkey), &nonce)), key.as_str().unwrap());
+            assert_eq!(
+                hex::encode(v1_key(Some(&hotkey), &nonce)),
+                key.as_str().unwrap()
+            );
         }
     }
 }
@@ -50,7 +53,10 @@ fn every_batch_case_matches() {
         if refs.len() > 1 {
             let mut rev = refs.clone();
             rev.reverse();
-            assert_ne!(proof_v1_batch(&rev, &nonce, Some(&hotkey))[0], proofs[refs.len() - 1]);
+            assert_ne!(
+                proof_v1_batch(&rev, &nonce, Some(&hotkey))[0],
+                proofs[refs.len() - 1]
+            );
         }
     }
 }

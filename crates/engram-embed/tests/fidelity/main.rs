@@ -20,14 +20,22 @@ fn embedder() -> &'static Embedder {
 }
 
 fn reference() -> Vec<(String, Vec<f32>)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../engram-core/tests/vectors/embeddings.json");
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("embeddings.json present")).unwrap();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../engram-core/tests/vectors/embeddings.json");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("embeddings.json present"))
+            .unwrap();
     doc["cases"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| {
-            let v = c["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+            let v = c["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect();
             (c["text"].as_str().unwrap().to_string(), v)
         })
         .collect()
@@ -63,7 +71,10 @@ fn single_and_batched_agree() {
 #[test]
 fn long_text_is_truncated_to_256_tokens() {
     let long = "memory ".repeat(2000);
-    assert_eq!(embedder().token_count(&long).unwrap(), engram_embed::MAX_TOKENS);
+    assert_eq!(
+        embedder().token_count(&long).unwrap(),
+        engram_embed::MAX_TOKENS
+    );
     assert_eq!(embedder().embed(&long).unwrap().len(), 384);
 }
 

@@ -1,0 +1,68 @@
+//! The one error type of `engram-store`.
+
+use std::path::PathBuf;
+
+use engram_core::CoreError;
+use thiserror::Error;
+
+/// What can go wrong opening or using a store.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// Input the protocol rejects (bad vector, metadata, CID, …). Nothing was written.
+    #[error(transparent)]
+    Invalid(#[from] CoreError),
+    /// The data directory is held by another process.
+    #[error("data directory {} is in use by another engram process", path.display())]
+    Locked {
+        /// The data directory.
+        path: PathBuf,
+    },
+    /// A filter the store cannot evaluate.
+    #[error("unsupported filter on {key:?}: {reason}")]
+    BadFilter {
+        /// The metadata key.
+        key: String,
+        /// Why it is unsupported.
+        reason: String,
+    },
+    /// A file of the store could not be read or written.
+    #[error("{context} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        context: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The vector engine refused an operation.
+    #[error("vector engine: {0}")]
+    Engine(String),
+    /// A stored record that does not decode (the store was damaged or written by a newer
+    /// version).
+    #[error("stored record {id} is corrupt: {reason}")]
+    Corrupt {
+        /// The point id.
+        id: String,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl From<qdrant_edge::OperationError> for StoreError {
+    fn from(e: qdrant_edge::OperationError) -> Self {
+        StoreError::Engine(e.to_string())
+    }
+}
+
+pub(crate) fn io(
+    context: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(std::io::Error) -> StoreError {
+    let path = path.into();
+    move |source| StoreError::Io {
+        context,
+        path,
+        source,
+    }
+}

@@ -1,0 +1,531 @@
+//! The store: records in a Qdrant Edge shard, a journal in front, a commitment beside.
+//!
+//! Layout of `<data dir>/store/`: `shard/` (Qdrant Edge: segments, HNSW, payload),
+//! `journal` (changes since the last checkpoint), `commitment` (leaf snapshot at the last
+//! checkpoint) and `LOCK` (held while a process has the store open). Writes are serialized
+//! by one mutex, which also keeps Qdrant's flush from racing an update; reads go straight
+//! to the shard.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use engram_core::merkle::{v1, v2};
+use engram_core::{Cid, EMBEDDING_DIM, validate_embedding};
+use qdrant_edge::{
+    Condition, CountRequest, CreateIndex, Distance, EdgeConfig, EdgeShard, EdgeVectorParams,
+    FieldCondition, FieldIndexOperations, Filter, JsonPath, Match, NamedQuery, PayloadFieldSchema,
+    PayloadSchemaType, PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum,
+    Record as QRecord, ScrollRequest, SearchParams, SearchRequest, UpdateOperation, ValueVariants,
+    WithPayloadInterface, WithVector,
+};
+use serde_json::Value;
+
+use crate::commitment::{Commitment, Leaves};
+use crate::error::{StoreError, io};
+use crate::journal::{Entry, Journal};
+use crate::record::{F_CID, F_META, F_NS, Record, point_id, point_key};
+
+/// Journal size that triggers a checkpoint.
+const CHECKPOINT_BYTES: u64 = 16 << 20;
+/// HNSW beam width at query time; recall@10 ≥ 0.99 at 100k vectors (docs/benchmarks.md).
+const SEARCH_EF: usize = 128;
+
+/// What an upsert did with one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    /// The record is new and now stored.
+    Stored,
+    /// The same CID was already in that namespace; nothing changed.
+    Existing,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Cosine similarity to the query.
+    pub score: f32,
+    /// The stored record.
+    pub record: Record,
+}
+
+/// What to search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery<'a> {
+    /// Only this namespace.
+    pub namespace: &'a str,
+    /// Metadata equality filters (`key == value`), all of which must hold.
+    pub filters: &'a [(String, Value)],
+}
+
+struct WriteState {
+    journal: Journal,
+    leaves: Leaves,
+}
+
+/// A durable, searchable set of memories in one data directory.
+pub struct Store {
+    dir: PathBuf,
+    shard: EdgeShard,
+    state: Mutex<WriteState>,
+    _lock: File,
+}
+
+fn shard_config() -> EdgeConfig {
+    EdgeConfig::builder()
+        .vector(
+            "",
+            EdgeVectorParams::builder(EMBEDDING_DIM, Distance::Cosine).build(),
+        )
+        .on_disk_payload(true)
+        .build()
+}
+
+fn keyword_index(shard: &EdgeShard, field: &str) -> Result<(), StoreError> {
+    shard.update(UpdateOperation::FieldIndexOperation(
+        FieldIndexOperations::CreateIndex(CreateIndex {
+            field_name: json_path(field)?,
+            field_schema: Some(PayloadFieldSchema::FieldType(PayloadSchemaType::Keyword)),
+        }),
+    ))?;
+    Ok(())
+}
+
+fn json_path(path: &str) -> Result<JsonPath, StoreError> {
+    path.parse().map_err(|_| StoreError::BadFilter {
+        key: path.to_string(),
+        reason: "not a valid field path".into(),
+    })
+}
+
+fn field_match(path: &str, value: ValueVariants) -> Result<Condition, StoreError> {
+    Ok(Condition::Field(FieldCondition::new_match(
+        json_path(path)?,
+        Match::new_value(value),
+    )))
+}
+
+fn meta_condition(key: &str, value: &Value) -> Result<Condition, StoreError> {
+    let bad = |reason: &str| StoreError::BadFilter {
+        key: key.to_string(),
+        reason: reason.to_string(),
+    };
+    if key.is_empty() || key.contains('"') || key.contains('\\') {
+        return Err(bad(
+            "keys must be non-empty and contain no quote or backslash",
+        ));
+    }
+    let variant = match value {
+        Value::String(s) => ValueVariants::String(s.clone()),
+        Value::Bool(b) => ValueVariants::Bool(*b),
+        Value::Number(n) => ValueVariants::Integer(
+            n.as_i64()
+                .ok_or_else(|| bad("only integer numbers can be matched"))?,
+        ),
+        _ => return Err(bad("only strings, integers and booleans can be matched")),
+    };
+    field_match(&format!("{F_META}.\"{key}\""), variant)
+}
+
+fn all_of(conditions: Vec<Condition>) -> Filter {
+    Filter {
+        should: None,
+        min_should: None,
+        must: Some(conditions),
+        must_not: None,
+    }
+}
+
+impl Store {
+    /// Opens the store in `data_dir`, creating it when absent, and re-applies any journal
+    /// entries a crash left behind.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] when another process has it open, [`StoreError::Io`] or
+    /// [`StoreError::Engine`] when its files cannot be used.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        let dir = data_dir.join("store");
+        std::fs::create_dir_all(&dir).map_err(io("creating store directory", &dir))?;
+        let lock_path = dir.join("LOCK");
+        let lock = File::create(&lock_path).map_err(io("creating lock file", &lock_path))?;
+        if lock.try_lock().is_err() {
+            return Err(StoreError::Locked {
+                path: data_dir.to_path_buf(),
+            });
+        }
+
+        let shard_dir = dir.join("shard");
+        let fresh = !shard_dir.join("edge_config.json").exists();
+        std::fs::create_dir_all(&shard_dir).map_err(io("creating shard directory", &shard_dir))?;
+        let shard = if fresh {
+            let shard = EdgeShard::new(&shard_dir, shard_config())?;
+            keyword_index(&shard, F_NS)?;
+            keyword_index(&shard, F_CID)?;
+            shard
+        } else {
+            EdgeShard::load(&shard_dir, None)?
+        };
+
+        let (journal, pending) = Journal::open(&dir.join("journal"))?;
+        let mut store = Self {
+            dir,
+            shard,
+            state: Mutex::new(WriteState {
+                journal,
+                leaves: Leaves::default(),
+            }),
+            _lock: lock,
+        };
+        let leaves = match Leaves::load(&store.commitment_path()) {
+            Some(leaves) => leaves,
+            None => store.rebuild_leaves()?,
+        };
+        store.state.get_mut().expect("fresh mutex").leaves = leaves;
+        if !pending.is_empty() {
+            let mut state = store.lock();
+            for entry in &pending {
+                store.apply(&mut state, entry)?;
+            }
+            store.checkpoint_locked(&mut state)?;
+        }
+        Ok(store)
+    }
+
+    fn commitment_path(&self) -> PathBuf {
+        self.dir.join("commitment")
+    }
+
+    fn lock(&self) -> MutexGuard<'_, WriteState> {
+        // A panic mid-write leaves the journal as the source of truth; keep going.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn apply(&self, state: &mut WriteState, entry: &Entry) -> Result<(), StoreError> {
+        match entry {
+            Entry::Upsert(record) => {
+                self.write_points(std::slice::from_ref(record))?;
+                state
+                    .leaves
+                    .add(record.key(), &record.cid, &record.embedding_hash());
+            }
+            Entry::Delete { namespace, cid } => {
+                let key = point_key(namespace, cid);
+                self.shard.update(UpdateOperation::PointOperation(
+                    PointOperations::DeletePoints {
+                        ids: vec![point_id(key)],
+                    },
+                ))?;
+                state.leaves.remove(key);
+            }
+        }
+        Ok(())
+    }
+
+    fn write_points(&self, records: &[Record]) -> Result<(), StoreError> {
+        let points = records
+            .iter()
+            .map(|r| PointStruct::new(point_id(r.key()), r.vector.clone(), r.to_payload()).into())
+            .collect();
+        self.shard.update(UpdateOperation::PointOperation(
+            PointOperations::UpsertPoints(PointInsertOperations::PointsList(points)),
+        ))?;
+        Ok(())
+    }
+
+    /// Stores records; a record whose CID is already in its namespace is left as it is.
+    /// Either every record is validated and written, or (on invalid input) none is.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a vector of the wrong dimension or with NaN/inf;
+    /// [`StoreError::Io`]/[`StoreError::Engine`] when writing fails.
+    pub fn upsert(&self, records: Vec<Record>) -> Result<Vec<Upserted>, StoreError> {
+        for r in &records {
+            validate_embedding(&r.vector)?;
+        }
+        let mut state = self.lock();
+        let existing = self.existing_keys(records.iter().map(Record::key))?;
+        let mut seen = std::collections::HashSet::new();
+        let mut outcomes = Vec::with_capacity(records.len());
+        let mut fresh = Vec::new();
+        for r in records {
+            let key = r.key();
+            if existing.contains(&key) || !seen.insert(key) {
+                outcomes.push(Upserted::Existing);
+            } else {
+                outcomes.push(Upserted::Stored);
+                fresh.push(r);
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(outcomes);
+        }
+        let entries: Vec<Entry> = fresh.iter().cloned().map(Entry::Upsert).collect();
+        state.journal.append(&entries)?;
+        self.write_points(&fresh)?;
+        for r in &fresh {
+            state.leaves.add(r.key(), &r.cid, &r.embedding_hash());
+        }
+        if state.journal.len() > CHECKPOINT_BYTES {
+            self.checkpoint_locked(&mut state)?;
+        }
+        Ok(outcomes)
+    }
+
+    fn existing_keys(
+        &self,
+        keys: impl Iterator<Item = [u8; 16]>,
+    ) -> Result<std::collections::HashSet<[u8; 16]>, StoreError> {
+        let ids: Vec<PointId> = keys.map(point_id).collect();
+        let found = self.shard.retrieve(
+            &ids,
+            Some(WithPayloadInterface::Bool(false)),
+            Some(WithVector::Bool(false)),
+        )?;
+        Ok(found
+            .into_iter()
+            .filter_map(|r| match r.id {
+                PointId::Uuid(u) => Some(*u.as_bytes()),
+                PointId::NumId(_) => None,
+            })
+            .collect())
+    }
+
+    fn decode(record: QRecord) -> Result<Record, StoreError> {
+        let payload = record.payload.unwrap_or_default();
+        Record::from_payload(&record.id, &payload.0)
+    }
+
+    /// The record with `cid` in `namespace`, if stored.
+    ///
+    /// # Errors
+    /// [`StoreError::Engine`] or [`StoreError::Corrupt`].
+    pub fn get(&self, namespace: &str, cid: &Cid) -> Result<Option<Record>, StoreError> {
+        let id = point_id(point_key(namespace, cid));
+        let found = self.shard.retrieve(
+            &[id],
+            Some(WithPayloadInterface::Bool(true)),
+            Some(WithVector::Bool(false)),
+        )?;
+        found.into_iter().next().map(Self::decode).transpose()
+    }
+
+    /// Deletes the record with `cid` in `namespace`; false when there was none.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] or [`StoreError::Engine`].
+    pub fn delete(&self, namespace: &str, cid: &Cid) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        if self
+            .existing_keys(std::iter::once(point_key(namespace, cid)))?
+            .is_empty()
+        {
+            return Ok(false);
+        }
+        let entry = Entry::Delete {
+            namespace: namespace.to_string(),
+            cid: *cid,
+        };
+        state.journal.append(std::slice::from_ref(&entry))?;
+        self.apply(&mut state, &entry)?;
+        Ok(true)
+    }
+
+    /// Number of records, in one namespace or in all.
+    ///
+    /// # Errors
+    /// [`StoreError::Engine`].
+    pub fn count(&self, namespace: Option<&str>) -> Result<u64, StoreError> {
+        let filter = namespace
+            .map(|ns| {
+                field_match(F_NS, ValueVariants::String(ns.to_string())).map(|c| all_of(vec![c]))
+            })
+            .transpose()?;
+        Ok(self.shard.count(CountRequest {
+            filter,
+            exact: true,
+        })? as u64)
+    }
+
+    /// A page of records in point-id order; pass the returned cursor to continue.
+    ///
+    /// # Errors
+    /// [`StoreError::Engine`] or [`StoreError::Corrupt`].
+    pub fn scroll(
+        &self,
+        namespace: Option<&str>,
+        cursor: Option<Cursor>,
+        limit: usize,
+    ) -> Result<(Vec<Record>, Option<Cursor>), StoreError> {
+        let filter = namespace
+            .map(|ns| {
+                field_match(F_NS, ValueVariants::String(ns.to_string())).map(|c| all_of(vec![c]))
+            })
+            .transpose()?;
+        let (records, next) = self.shard.scroll(ScrollRequest {
+            offset: cursor.map(|c| c.0),
+            limit: Some(limit.max(1)),
+            filter,
+            with_payload: Some(WithPayloadInterface::Bool(true)),
+            with_vector: WithVector::Bool(false),
+            order_by: None,
+        })?;
+        let records = records
+            .into_iter()
+            .map(Self::decode)
+            .collect::<Result<_, _>>()?;
+        Ok((records, next.map(Cursor)))
+    }
+
+    /// The `top_k` records nearest to `vector` by cosine similarity, best first.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a bad query vector, [`StoreError::BadFilter`], or
+    /// [`StoreError::Engine`].
+    pub fn search(
+        &self,
+        vector: &[f32],
+        top_k: usize,
+        query: &SearchQuery<'_>,
+    ) -> Result<Vec<Hit>, StoreError> {
+        validate_embedding(vector)?;
+        let mut conditions = vec![field_match(
+            F_NS,
+            ValueVariants::String(query.namespace.to_string()),
+        )?];
+        for (k, v) in query.filters {
+            conditions.push(meta_condition(k, v)?);
+        }
+        let points = self.shard.search(SearchRequest {
+            query: QueryEnum::Nearest(NamedQuery {
+                query: vector.to_vec().into(),
+                using: None,
+            }),
+            filter: Some(all_of(conditions)),
+            params: Some(SearchParams {
+                hnsw_ef: Some(SEARCH_EF.max(top_k)),
+                ..Default::default()
+            }),
+            limit: top_k,
+            offset: 0,
+            with_payload: Some(WithPayloadInterface::Bool(true)),
+            with_vector: Some(WithVector::Bool(false)),
+            score_threshold: None,
+        })?;
+        points
+            .into_iter()
+            .map(|p| {
+                let payload = p.payload.unwrap_or_default();
+                Ok(Hit {
+                    score: p.score,
+                    record: Record::from_payload(&p.id, &payload.0)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The current commitment (count and Merkle roots), recomputed only after a change.
+    pub fn commitment(&self) -> Commitment {
+        self.lock().leaves.commitment()
+    }
+
+    /// The v1 and v2 inclusion proofs of `cid` (looked up in `namespace`).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] with `NotAMember` when the CID is not stored.
+    pub fn prove(
+        &self,
+        namespace: &str,
+        cid: &Cid,
+    ) -> Result<(v1::InclusionProof, v2::InclusionProof), StoreError> {
+        let record =
+            self.get(namespace, cid)?
+                .ok_or_else(|| engram_core::CoreError::NotAMember {
+                    cid: cid.to_string(),
+                })?;
+        let ehash = record.embedding_hash();
+        let state = self.lock();
+        Ok((
+            state.leaves.prove_v1(cid, &ehash)?,
+            state.leaves.prove_v2(cid, &ehash)?,
+        ))
+    }
+
+    /// Makes everything written so far durable in the shard and empties the journal.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when the snapshot or journal cannot be written.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        self.checkpoint_locked(&mut state)
+    }
+
+    fn checkpoint_locked(&self, state: &mut WriteState) -> Result<(), StoreError> {
+        self.shard.flush();
+        state.leaves.save(&self.commitment_path())?;
+        state.journal.clear()
+    }
+
+    /// Builds HNSW indexes for segments that have grown past the indexing threshold.
+    /// Blocking; returns whether anything was rebuilt.
+    ///
+    /// # Errors
+    /// [`StoreError::Engine`].
+    pub fn optimize(&self) -> Result<bool, StoreError> {
+        let _state = self.lock();
+        Ok(self.shard.optimize()?)
+    }
+
+    /// Vectors not yet covered by an HNSW index (searched by brute force).
+    pub fn unindexed(&self) -> usize {
+        let info = self.shard.info();
+        info.points_count.saturating_sub(info.indexed_vectors_count)
+    }
+
+    /// Bytes the store occupies on disk.
+    pub fn disk_usage(&self) -> u64 {
+        fn walk(p: &Path) -> u64 {
+            std::fs::read_dir(p)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| match e.metadata() {
+                            Ok(m) if m.is_dir() => walk(&e.path()),
+                            Ok(m) => m.len(),
+                            Err(_) => 0,
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        walk(&self.dir)
+    }
+
+    fn rebuild_leaves(&self) -> Result<Leaves, StoreError> {
+        let mut leaves = Leaves::default();
+        let mut cursor = None;
+        loop {
+            let (page, next) = self.scroll(None, cursor, 1024)?;
+            for r in &page {
+                leaves.add(r.key(), &r.cid, &r.embedding_hash());
+            }
+            match next {
+                Some(c) => cursor = Some(c),
+                None => return Ok(leaves),
+            }
+        }
+    }
+}
+
+/// Where a [`Store::scroll`] page ended.
+#[derive(Debug, Clone)]
+pub struct Cursor(PointId);
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        // Best effort: whatever is not checkpointed is still in the journal.
+        self.shard.flush();
+        if state.leaves.save(&self.dir.join("commitment")).is_ok() {
+            let _ = state.journal.clear();
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! End-to-end tests of the store on a real Qdrant Edge shard in a temp directory.
+
+mod crash;
+
+use engram_core::{Cid, Metadata, cid_v1};
+use engram_store::{PUBLIC_NAMESPACE, Record, SearchQuery, Store, StoreError, Upserted};
+use serde_json::{Value, json};
+
+/// A deterministic unit-ish vector for seed `i`.
+pub fn vector(i: u64) -> Vec<f32> {
+    let mut s = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let v: Vec<f32> = (0..384)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s % 2000) as f32 / 1000.0 - 1.0
+        })
+        .collect();
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.into_iter().map(|x| x / n).collect()
+}
+
+/// A record for seed `i` in `ns` with `meta`.
+pub fn record(i: u64, ns: &str, meta: Value) -> Record {
+    let vector = vector(i);
+    let metadata: Metadata = meta.as_object().cloned().unwrap_or_default();
+    Record {
+        cid: cid_v1(&vector, &metadata, "v1"),
+        vector,
+        metadata,
+        model_version: "v1".into(),
+        namespace: ns.into(),
+        created_ms: 1_700_000_000_000 + i,
+        text: Some(format!("memory number {i}")),
+    }
+}
+
+fn q(ns: &str) -> SearchQuery<'_> {
+    SearchQuery {
+        namespace: ns,
+        filters: &[],
+    }
+}
+
+#[test]
+fn upsert_is_idempotent_and_get_returns_exact_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let r = record(1, PUBLIC_NAMESPACE, json!({"source": "test", "n": 3}));
+    assert_eq!(
+        store.upsert(vec![r.clone(), r.clone()]).unwrap(),
+        [Upserted::Stored, Upserted::Existing]
+    );
+    let before = store.commitment();
+    assert_eq!(store.upsert(vec![r.clone()]).unwrap(), [Upserted::Existing]);
+    assert_eq!(store.commitment(), before);
+    assert_eq!(store.count(None).unwrap(), 1);
+    let back = store.get(PUBLIC_NAMESPACE, &r.cid).unwrap().unwrap();
+    assert_eq!(back, r);
+    assert_eq!(
+        cid_v1(&back.vector, &back.metadata, &back.model_version),
+        r.cid
+    );
+}
+
+#[test]
+fn search_ranks_by_cosine_and_isolates_namespaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let public: Vec<Record> = (0..50)
+        .map(|i| {
+            record(
+                i,
+                PUBLIC_NAMESPACE,
+                json!({"k": if i % 2 == 0 {"even"} else {"odd"}, "i": i}),
+            )
+        })
+        .collect();
+    let private: Vec<Record> = (100..120)
+        .map(|i| record(i, "agent-7", json!({})))
+        .collect();
+    store.upsert(public.clone()).unwrap();
+    store.upsert(private.clone()).unwrap();
+    assert_eq!(store.count(Some(PUBLIC_NAMESPACE)).unwrap(), 50);
+    assert_eq!(store.count(Some("agent-7")).unwrap(), 20);
+
+    let hits = store
+        .search(&public[7].vector, 10, &q(PUBLIC_NAMESPACE))
+        .unwrap();
+    assert_eq!(hits.len(), 10);
+    assert_eq!(hits[0].record.cid, public[7].cid);
+    assert!((hits[0].score - 1.0).abs() < 1e-5);
+    assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+    assert!(hits.iter().all(|h| h.record.namespace == PUBLIC_NAMESPACE));
+
+    // a private vector searched in public finds only public records
+    let hits = store
+        .search(&private[0].vector, 100, &q(PUBLIC_NAMESPACE))
+        .unwrap();
+    assert!(hits.iter().all(|h| h.record.namespace == PUBLIC_NAMESPACE));
+    let hits = store.search(&private[0].vector, 5, &q("agent-7")).unwrap();
+    assert_eq!(hits[0].record.cid, private[0].cid);
+
+    let filters = [("k".to_string(), json!("odd"))];
+    let hits = store
+        .search(
+            &public[8].vector,
+            100,
+            &SearchQuery {
+                namespace: PUBLIC_NAMESPACE,
+                filters: &filters,
+            },
+        )
+        .unwrap();
+    assert_eq!(hits.len(), 25);
+    assert!(hits.iter().all(|h| h.record.metadata["k"] == "odd"));
+    let filters = [("i".to_string(), json!(8))];
+    let hits = store
+        .search(
+            &public[1].vector,
+            10,
+            &SearchQuery {
+                namespace: PUBLIC_NAMESPACE,
+                filters: &filters,
+            },
+        )
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].record.cid, public[8].cid);
+    let filters = [("weird key.with dots".to_string(), json!("x"))];
+    assert!(
+        store
+            .search(
+                &public[1].vector,
+                10,
+                &SearchQuery {
+                    namespace: PUBLIC_NAMESPACE,
+                    filters: &filters
+                }
+            )
+            .unwrap()
+            .is_empty()
+    );
+    let bad = [("k".to_string(), json!([1]))];
+    assert!(matches!(
+        store.search(
+            &public[1].vector,
+            10,
+            &SearchQuery {
+                namespace: PUBLIC_NAMESPACE,
+                filters: &bad
+            }
+        ),
+        Err(StoreError::BadFilter { .. })
+    ));
+}
+
+#[test]
+fn delete_scroll_and_commitment_stay_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let records: Vec<Record> = (0..30)
+        .map(|i| record(i, PUBLIC_NAMESPACE, json!({})))
+        .collect();
+    let empty = store.commitment();
+    store.upsert(records[..20].to_vec()).unwrap();
+    let twenty = store.commitment();
+    store.upsert(records[20..].to_vec()).unwrap();
+    for r in &records[20..] {
+        assert!(store.delete(PUBLIC_NAMESPACE, &r.cid).unwrap());
+    }
+    assert!(!store.delete(PUBLIC_NAMESPACE, &records[25].cid).unwrap());
+    assert_eq!(store.commitment(), twenty, "root depends only on the set");
+    assert_eq!(twenty.count, 20);
+    let (page, cursor) = store.scroll(None, None, 15).unwrap();
+    let (rest, end) = store.scroll(None, cursor, 15).unwrap();
+    assert_eq!(page.len() + rest.len(), 20);
+    assert!(end.is_none());
+    for r in &records[..20] {
+        let (p1, p2) = store.prove(PUBLIC_NAMESPACE, &r.cid).unwrap();
+        assert!(p1.verify_record(
+            &r.cid.to_string(),
+            &hex::encode(r.embedding_hash()),
+            &twenty.root_v1
+        ));
+        assert!(p2.verify(&twenty.root_v2));
+    }
+    assert!(store.prove(PUBLIC_NAMESPACE, &records[25].cid).is_err());
+    for r in &records[..20] {
+        store.delete(PUBLIC_NAMESPACE, &r.cid).unwrap();
+    }
+    assert_eq!(store.commitment(), empty);
+}
+
+#[test]
+fn invalid_vectors_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .upsert(vec![record(1, PUBLIC_NAMESPACE, json!({}))])
+        .unwrap();
+    let before = (store.commitment(), store.count(None).unwrap());
+    let mut nan = record(2, PUBLIC_NAMESPACE, json!({}));
+    nan.vector[3] = f32::NAN;
+    let mut short = record(3, PUBLIC_NAMESPACE, json!({}));
+    short.vector.pop();
+    for bad in [nan, short] {
+        let batch = vec![record(4, PUBLIC_NAMESPACE, json!({})), bad];
+        assert!(matches!(store.upsert(batch), Err(StoreError::Invalid(_))));
+        assert_eq!((store.commitment(), store.count(None).unwrap()), before);
+    }
+    assert!(store.search(&[0.0; 10], 5, &q(PUBLIC_NAMESPACE)).is_err());
+}
+
+#[test]
+fn reopen_keeps_records_and_commitment_and_a_second_opener_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let records: Vec<Record> = (0..40)
+        .map(|i| record(i, PUBLIC_NAMESPACE, json!({"i": i})))
+        .collect();
+    let c = {
+        let store = Store::open(dir.path()).unwrap();
+        store.upsert(records.clone()).unwrap();
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::Locked { .. })
+        ));
+        store.commitment()
+    };
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.commitment(), c);
+    assert_eq!(store.count(None).unwrap(), 40);
+    for r in &records {
+        assert_eq!(
+            store.get(PUBLIC_NAMESPACE, &r.cid).unwrap().as_ref(),
+            Some(r)
+        );
+    }
+    // a lost snapshot is rebuilt from the records
+    drop(store);
+    std::fs::remove_file(dir.path().join("store/commitment")).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.commitment(), c);
+}
+
+#[test]
+fn unknown_cid_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let cid: Cid = format!("v1::{}", "ab".repeat(32)).parse().unwrap();
+    assert!(store.get(PUBLIC_NAMESPACE, &cid).unwrap().is_none());
+}
