@@ -481,15 +481,26 @@ impl Store {
         info.points_count.saturating_sub(info.indexed_vectors_count)
     }
 
-    /// Bytes the store occupies on disk.
+    /// Bytes the store occupies on disk (allocated blocks: Qdrant preallocates sparse
+    /// files whose apparent size is far larger).
     pub fn disk_usage(&self) -> u64 {
+        fn size(m: &std::fs::Metadata) -> u64 {
+            #[cfg(unix)]
+            {
+                std::os::unix::fs::MetadataExt::blocks(m) * 512
+            }
+            #[cfg(not(unix))]
+            {
+                m.len()
+            }
+        }
         fn walk(p: &Path) -> u64 {
             std::fs::read_dir(p)
                 .map(|rd| {
                     rd.flatten()
                         .map(|e| match e.metadata() {
                             Ok(m) if m.is_dir() => walk(&e.path()),
-                            Ok(m) => m.len(),
+                            Ok(m) => size(&m),
                             Err(_) => 0,
                         })
                         .sum()

@@ -1,0 +1,114 @@
+//! Command-line arguments. Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Engram: permanent, content-addressed semantic memory.
+///
+/// With no node configured, commands work on a local store in the data directory and
+/// embed in-process. Exit codes: 0 success, 1 error, 2 usage.
+#[derive(Debug, Parser)]
+#[command(name = "engram", version)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Data directory [default: $ENGRAM_DATA_DIR, else ~/.local/share/engram].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Model directory [default: $ENGRAM_MODEL_DIR, else <data dir>/model].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) model_dir: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Store memories: one TEXT, a file of them (--file), or a ready-made vector (--vector).
+    Ingest(IngestArgs),
+    /// Find the memories nearest in meaning to TEXT.
+    Query(QueryArgs),
+    /// Show the memory stored under a CID.
+    Get(CidArgs),
+    /// Delete the memory stored under a CID.
+    Delete(CidArgs),
+    /// Print the embedding of TEXT.
+    Embed {
+        /// The text to embed.
+        text: String,
+    },
+    /// Read a record ({"embedding", "metadata", "model_version"}) on stdin and print its
+    /// CID: offline verification of anything fetched from the network.
+    Cid,
+    /// Show the data directory, model, record count, commitment root and disk use.
+    Status,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["text", "file", "vector"]))]
+pub(crate) struct IngestArgs {
+    /// The memory's text.
+    pub(crate) text: Option<String>,
+    /// A file of memories: JSONL ({"text", "metadata"?} per line) or plain text (one
+    /// memory per line). `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+    /// A JSON record {"embedding": [384 floats], "metadata"?, "model_version"?} whose
+    /// exact vector is stored. `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) vector: Option<PathBuf>,
+    /// Metadata for TEXT, as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub(crate) metadata: Option<String>,
+    /// Namespace to store into [default: public].
+    #[arg(long)]
+    pub(crate) namespace: Option<String>,
+    /// How to read --file.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub(crate) format: FileFormat,
+}
+
+/// Format of an ingest file.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum FileFormat {
+    /// JSONL when the first non-blank line starts with `{`, else text.
+    Auto,
+    /// One JSON object per line.
+    Jsonl,
+    /// One memory per line.
+    Text,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QueryArgs {
+    /// What to look for.
+    pub(crate) text: String,
+    /// How many results (1–100).
+    #[arg(long, short = 'k', default_value_t = 10)]
+    pub(crate) top_k: usize,
+    /// Metadata equality filter KEY=VALUE (repeatable; VALUE is JSON if it parses as a
+    /// number or boolean, else a string).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub(crate) filter: Vec<String>,
+    /// Namespace to search [default: public].
+    #[arg(long)]
+    pub(crate) namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CidArgs {
+    /// The memory's CID (`v1::<64 hex>`).
+    pub(crate) cid: String,
+    /// Namespace [default: public].
+    #[arg(long)]
+    pub(crate) namespace: Option<String>,
+}

@@ -1,0 +1,304 @@
+//! [`Engine`]: the ingest and query rules over an embedder and a store.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use engram_core::{
+    Cid, DEFAULT_MODEL_VERSION, MAX_TOP_K, MIN_TOP_K, cid_v1, validate_embedding, validate_metadata,
+    validate_text,
+};
+use engram_embed::{Embedder, resolve_model_dir};
+use engram_store::{Commitment, Hit, PUBLIC_NAMESPACE, Record, SearchQuery, Store, Upserted};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::EngineError;
+
+/// Where an engine keeps its data and finds its model.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The data directory (store, and the model unless `model_dir` says otherwise).
+    pub data_dir: PathBuf,
+    /// An explicit model directory (`--model-dir`); else `ENGRAM_MODEL_DIR`, else
+    /// `<data_dir>/model`.
+    pub model_dir: Option<PathBuf>,
+}
+
+impl EngineConfig {
+    /// A config with the model found the default way.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self { data_dir, model_dir: None }
+    }
+}
+
+/// A text to ingest.
+#[derive(Debug, Clone, Default)]
+pub struct TextItem {
+    /// The memory's text (≤ 8192 characters, not blank).
+    pub text: String,
+    /// Metadata object (`null` for none).
+    pub metadata: Value,
+    /// Namespace; public when `None`.
+    pub namespace: Option<String>,
+}
+
+impl TextItem {
+    /// A public text with no metadata.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self { text: text.into(), ..Default::default() }
+    }
+}
+
+/// A ready-made vector to ingest (the raw-embedding path: the bytes are kept exactly).
+#[derive(Debug, Clone)]
+pub struct VectorItem {
+    /// Exactly 384 finite floats.
+    pub embedding: Vec<f32>,
+    /// Metadata object (`null` for none).
+    pub metadata: Value,
+    /// Model version the CID is computed under.
+    pub model_version: String,
+    /// Namespace; public when `None`.
+    pub namespace: Option<String>,
+    /// Source text, if the sender has it.
+    pub text: Option<String>,
+}
+
+/// The outcome of ingesting one item.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Ingested {
+    /// The memory's CID.
+    pub cid: Cid,
+    /// True when newly stored, false when it was already there.
+    pub stored: bool,
+}
+
+/// Search scope: namespace and metadata equality filters.
+#[derive(Debug, Clone, Default)]
+pub struct Where {
+    /// Namespace; public when `None`.
+    pub namespace: Option<String>,
+    /// `key == value` filters on metadata.
+    pub filters: Vec<(String, Value)>,
+}
+
+/// What `status` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The model directory in use.
+    pub model_dir: PathBuf,
+    /// Whether the model is present and its checksum verified.
+    pub model_ok: bool,
+    /// The model problem, when there is one.
+    pub model_error: Option<String>,
+    /// Records in all namespaces.
+    pub count: u64,
+    /// The corpus commitment.
+    pub commitment: Commitment,
+    /// Vectors not yet in an HNSW index.
+    pub unindexed: usize,
+    /// Bytes on disk.
+    pub disk_bytes: u64,
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn namespace(ns: &Option<String>) -> String {
+    ns.clone().unwrap_or_else(|| PUBLIC_NAMESPACE.to_string())
+}
+
+/// An open data directory with its embedder (loaded on first use).
+pub struct Engine {
+    data_dir: PathBuf,
+    model_dir: PathBuf,
+    store: Store,
+    embedder: OnceLock<Embedder>,
+}
+
+impl Engine {
+    /// Opens (creating) the data directory's store. The model loads on first use.
+    ///
+    /// # Errors
+    /// [`EngineError::Store`] when the store cannot be opened.
+    pub fn open(config: EngineConfig) -> Result<Self, EngineError> {
+        let model_dir = resolve_model_dir(config.model_dir.as_deref(), &config.data_dir);
+        let store = Store::open(&config.data_dir)?;
+        Ok(Self {
+            data_dir: config.data_dir,
+            model_dir,
+            store,
+            embedder: OnceLock::new(),
+        })
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The embedder, loading and verifying the model on first call.
+    ///
+    /// # Errors
+    /// [`EngineError::Embed`] when the model is missing or corrupt.
+    pub fn embedder(&self) -> Result<&Embedder, EngineError> {
+        if let Some(e) = self.embedder.get() {
+            return Ok(e);
+        }
+        let loaded = Embedder::load(&self.model_dir)?;
+        Ok(self.embedder.get_or_init(|| loaded))
+    }
+
+    /// Embeds texts with the canonical model (no limits applied beyond tokenization).
+    ///
+    /// # Errors
+    /// [`EngineError::Embed`].
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EngineError> {
+        Ok(self.embedder()?.embed_batch(texts)?)
+    }
+
+    /// Ingests texts: validates every item first (so a bad one stores nothing), embeds them
+    /// in one batch, stores them idempotently by CID.
+    ///
+    /// # Errors
+    /// [`EngineError::Invalid`] for a bad item; model or store failures.
+    pub fn ingest_texts(&self, items: Vec<TextItem>) -> Result<Vec<Ingested>, EngineError> {
+        let mut metas = Vec::with_capacity(items.len());
+        for item in &items {
+            validate_text(&item.text)?;
+            metas.push(validate_metadata(&item.metadata)?);
+        }
+        let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+        let vectors = self.embed(&texts)?;
+        let created = now_ms();
+        let records = items
+            .into_iter()
+            .zip(metas)
+            .zip(vectors)
+            .map(|((item, metadata), vector)| Record {
+                cid: cid_v1(&vector, &metadata, DEFAULT_MODEL_VERSION),
+                vector,
+                metadata,
+                model_version: DEFAULT_MODEL_VERSION.to_string(),
+                namespace: namespace(&item.namespace),
+                created_ms: created,
+                text: Some(item.text),
+            })
+            .collect();
+        self.store_records(records)
+    }
+
+    /// Ingests ready-made vectors, keeping their exact bytes.
+    ///
+    /// # Errors
+    /// [`EngineError::Invalid`] for a bad vector or metadata; store failures.
+    pub fn ingest_vectors(&self, items: Vec<VectorItem>) -> Result<Vec<Ingested>, EngineError> {
+        let created = now_ms();
+        let mut records = Vec::with_capacity(items.len());
+        for item in items {
+            validate_embedding(&item.embedding)?;
+            let metadata = validate_metadata(&item.metadata)?;
+            if let Some(text) = &item.text {
+                validate_text(text)?;
+            }
+            records.push(Record {
+                cid: cid_v1(&item.embedding, &metadata, &item.model_version),
+                vector: item.embedding,
+                metadata,
+                model_version: item.model_version,
+                namespace: namespace(&item.namespace),
+                created_ms: created,
+                text: item.text,
+            });
+        }
+        self.store_records(records)
+    }
+
+    fn store_records(&self, records: Vec<Record>) -> Result<Vec<Ingested>, EngineError> {
+        let cids: Vec<Cid> = records.iter().map(|r| r.cid).collect();
+        let outcomes = self.store.upsert(records)?;
+        Ok(cids
+            .into_iter()
+            .zip(outcomes)
+            .map(|(cid, o)| Ingested { cid, stored: o == Upserted::Stored })
+            .collect())
+    }
+
+    fn check_top_k(top_k: usize) -> Result<(), EngineError> {
+        if (MIN_TOP_K..=MAX_TOP_K).contains(&top_k) {
+            Ok(())
+        } else {
+            Err(EngineError::TopK { min: MIN_TOP_K, max: MAX_TOP_K, got: top_k })
+        }
+    }
+
+    /// The `top_k` memories nearest in meaning to `text`.
+    ///
+    /// # Errors
+    /// [`EngineError::TopK`], [`EngineError::Invalid`] for a bad text, model or store
+    /// failures.
+    pub fn query_text(&self, text: &str, top_k: usize, scope: &Where) -> Result<Vec<Hit>, EngineError> {
+        Self::check_top_k(top_k)?;
+        validate_text(text)?;
+        let vector = self.embedder()?.embed(text)?;
+        self.query_vector(&vector, top_k, scope)
+    }
+
+    /// The `top_k` memories nearest to `vector`.
+    ///
+    /// # Errors
+    /// [`EngineError::TopK`], [`EngineError::Invalid`] for a bad vector, store failures.
+    pub fn query_vector(&self, vector: &[f32], top_k: usize, scope: &Where) -> Result<Vec<Hit>, EngineError> {
+        Self::check_top_k(top_k)?;
+        validate_embedding(vector)?;
+        let ns = namespace(&scope.namespace);
+        Ok(self.store.search(vector, top_k, &SearchQuery { namespace: &ns, filters: &scope.filters })?)
+    }
+
+    /// The record stored under `cid` in the namespace.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn get(&self, cid: &Cid, ns: Option<&str>) -> Result<Option<Record>, EngineError> {
+        Ok(self.store.get(ns.unwrap_or(PUBLIC_NAMESPACE), cid)?)
+    }
+
+    /// Deletes the record stored under `cid` in the namespace; false if there was none.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn delete(&self, cid: &Cid, ns: Option<&str>) -> Result<bool, EngineError> {
+        Ok(self.store.delete(ns.unwrap_or(PUBLIC_NAMESPACE), cid)?)
+    }
+
+    /// Data dir, model state, counts, commitment and disk use.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn status(&self) -> Result<Status, EngineError> {
+        let model_error = self.embedder().err().map(|e| e.to_string());
+        Ok(Status {
+            data_dir: self.data_dir.clone(),
+            model_dir: self.model_dir.clone(),
+            model_ok: model_error.is_none(),
+            model_error,
+            count: self.store.count(None)?,
+            commitment: self.store.commitment(),
+            unindexed: self.store.unindexed(),
+            disk_bytes: self.store.disk_usage(),
+        })
+    }
+}

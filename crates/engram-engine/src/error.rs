@@ -1,0 +1,41 @@
+//! The one error type of `engram-engine`.
+
+use engram_core::CoreError;
+use engram_embed::EmbedError;
+use engram_store::StoreError;
+use thiserror::Error;
+
+/// What can go wrong ingesting or querying.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// Input the protocol rejects; nothing was stored.
+    #[error(transparent)]
+    Invalid(#[from] CoreError),
+    /// `top_k` outside 1–100.
+    #[error("top_k must be between {min} and {max}, got {got}")]
+    TopK {
+        /// Smallest allowed.
+        min: usize,
+        /// Largest allowed.
+        max: usize,
+        /// What was asked.
+        got: usize,
+    },
+    /// The embedding model is missing, corrupt or failed.
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl EngineError {
+    /// True when the caller sent something wrong (as opposed to a failure on our side).
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            EngineError::Invalid(_) | EngineError::TopK { .. } => true,
+            EngineError::Store(StoreError::Invalid(_) | StoreError::BadFilter { .. }) => true,
+            EngineError::Embed(_) | EngineError::Store(_) => false,
+        }
+    }
+}
