@@ -12,7 +12,9 @@ use serde_json::json;
 
 use crate::UsageError;
 use crate::args::{CidArgs, Cli, Command, Global, IngestArgs, QueryArgs};
-use crate::input::{parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source};
+use crate::input::{
+    parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
+};
 use crate::output::{bytes, hit_json, print_hits, print_json, record_json};
 
 /// Texts embedded and stored per step of a file ingest (and per progress-bar tick).
@@ -51,7 +53,8 @@ fn open(g: &Global, create: bool) -> Result<Engine> {
 }
 
 fn parse_cid(s: &str) -> Result<Cid> {
-    s.parse::<Cid>().map_err(|e| UsageError(e.to_string()).into())
+    s.parse::<Cid>()
+        .map_err(|e| UsageError(e.to_string()).into())
 }
 
 fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
@@ -63,17 +66,31 @@ fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
     }
     if let Some(path) = &args.file {
         if args.metadata.is_some() {
-            return Err(UsageError("--metadata applies to TEXT; put metadata on each line of --file".into()).into());
+            return Err(UsageError(
+                "--metadata applies to TEXT; put metadata on each line of --file".into(),
+            )
+            .into());
         }
         let items = parse_ingest_file(&read_source(path)?, args.format, ns)?;
         let engine = open(g, true)?;
         engine.embedder()?; // a missing model fails before any work
-        let bar = if g.json { ProgressBar::hidden() } else { ProgressBar::new(items.len() as u64) };
-        bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} memories {per_sec} eta {eta}").expect("valid template"));
+        let bar = if g.json {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(items.len() as u64)
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} memories {per_sec} eta {eta}")
+                .expect("valid template"),
+        );
         let (mut new, mut existing, mut cids) = (0usize, 0usize, Vec::new());
         for chunk in items.chunks(INGEST_CHUNK) {
             for out in engine.ingest_texts(chunk.to_vec())? {
-                if out.stored { new += 1 } else { existing += 1 }
+                if out.stored {
+                    new += 1
+                } else {
+                    existing += 1
+                }
                 cids.push(out.cid);
             }
             bar.inc(chunk.len() as u64);
@@ -81,9 +98,14 @@ fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
         bar.finish_and_clear();
         index_if_needed(g, &engine)?;
         if g.json {
-            print_json(&json!({"ingested": cids.len(), "new": new, "existing": existing, "cids": cids}));
+            print_json(
+                &json!({"ingested": cids.len(), "new": new, "existing": existing, "cids": cids}),
+            );
         } else {
-            println!("ingested {} memories: {new} new, {existing} already stored", cids.len());
+            println!(
+                "ingested {} memories: {new} new, {existing} already stored",
+                cids.len()
+            );
         }
         return Ok(());
     }
@@ -111,7 +133,15 @@ fn report_one(g: &Global, out: &engram_engine::Ingested) -> Result<()> {
     if g.json {
         print_json(&json!({"cid": out.cid, "stored": out.stored}));
     } else {
-        println!("{}  {}", out.cid, if out.stored { "stored" } else { "already stored" });
+        println!(
+            "{}  {}",
+            out.cid,
+            if out.stored {
+                "stored"
+            } else {
+                "already stored"
+            }
+        );
     }
     Ok(())
 }
@@ -126,7 +156,9 @@ fn query(g: &Global, args: QueryArgs) -> Result<()> {
     let hits = engine.query_text(&args.text, args.top_k, &scope)?;
     if g.json {
         let results: Vec<_> = hits.iter().map(hit_json).collect();
-        print_json(&json!({"results": results, "latency_ms": started.elapsed().as_secs_f64() * 1000.0}));
+        print_json(
+            &json!({"results": results, "latency_ms": started.elapsed().as_secs_f64() * 1000.0}),
+        );
     } else {
         print_hits(&hits);
     }
@@ -146,7 +178,10 @@ fn get(g: &Global, args: CidArgs) -> Result<()> {
         println!("namespace:  {}", record.namespace);
         println!("created_ms: {}", record.created_ms);
         println!("model:      {}", record.model_version);
-        println!("metadata:   {}", serde_json::Value::Object(record.metadata.clone()));
+        println!(
+            "metadata:   {}",
+            serde_json::Value::Object(record.metadata.clone())
+        );
         println!("text:       {}", record.text.as_deref().unwrap_or("(none)"));
     }
     Ok(())
@@ -181,14 +216,19 @@ fn embed(g: &Global, text: &str) -> Result<()> {
 
 fn cid() -> Result<()> {
     let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input).context("reading stdin")?;
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("reading stdin")?;
     let item = parse_vector_record(&input, None)?;
     let metadata: Metadata = match item.metadata {
         serde_json::Value::Null => Metadata::new(),
         serde_json::Value::Object(m) => m,
         _ => bail!("metadata must be a JSON object"),
     };
-    println!("{}", cid_v1(&item.embedding, &metadata, &item.model_version));
+    println!(
+        "{}",
+        cid_v1(&item.embedding, &metadata, &item.model_version)
+    );
     Ok(())
 }
 
@@ -201,7 +241,11 @@ fn status(g: &Global) -> Result<()> {
     }
     println!("data dir:    {}", s.data_dir.display());
     match &s.model_error {
-        None => println!("model:       {} ({}, verified)", s.model_dir.display(), engram_embed::MODEL_NAME),
+        None => println!(
+            "model:       {} ({}, verified)",
+            s.model_dir.display(),
+            engram_embed::MODEL_NAME
+        ),
         Some(e) => println!("model:       {} (unusable: {e})", s.model_dir.display()),
     }
     println!("memories:    {}", s.count);

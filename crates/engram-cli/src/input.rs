@@ -17,7 +17,9 @@ use crate::args::FileFormat;
 pub(crate) fn read_source(path: &Path) -> Result<String> {
     if path == Path::new("-") {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading stdin")?;
         Ok(s)
     } else {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
@@ -34,11 +36,18 @@ struct JsonlLine {
 
 /// Parses an ingest file into items, checking every line; the first bad line is an error
 /// naming its number, and then nothing is ingested.
-pub(crate) fn parse_ingest_file(content: &str, format: FileFormat, namespace: Option<&str>) -> Result<Vec<TextItem>> {
+pub(crate) fn parse_ingest_file(
+    content: &str,
+    format: FileFormat,
+    namespace: Option<&str>,
+) -> Result<Vec<TextItem>> {
     let jsonl = match format {
         FileFormat::Jsonl => true,
         FileFormat::Text => false,
-        FileFormat::Auto => content.lines().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim_start().starts_with('{')),
+        FileFormat::Auto => content
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| l.trim_start().starts_with('{')),
     };
     let mut items = Vec::new();
     for (i, line) in content.lines().enumerate() {
@@ -47,7 +56,9 @@ pub(crate) fn parse_ingest_file(content: &str, format: FileFormat, namespace: Op
             continue;
         }
         let (text, metadata) = if jsonl {
-            let parsed: JsonlLine = serde_json::from_str(line).map_err(|e| anyhow!("line {n}: not a valid record ({{\"text\": …, \"metadata\"?: {{…}}}}): {e}"))?;
+            let parsed: JsonlLine = serde_json::from_str(line).map_err(|e| {
+                anyhow!("line {n}: not a valid record ({{\"text\": …, \"metadata\"?: {{…}}}}): {e}")
+            })?;
             (parsed.text, parsed.metadata)
         } else {
             (line.trim_end_matches('\r').to_string(), Value::Null)
@@ -80,17 +91,25 @@ struct VectorRecord {
 /// Parses a JSON record with `embedding`, `metadata`, `model_version`. Values are taken as
 /// f32 exactly as JSON numbers parse; anything else is an error naming the index.
 pub(crate) fn parse_vector_record(content: &str, namespace: Option<&str>) -> Result<VectorItem> {
-    let rec: VectorRecord = serde_json::from_str(content).context("not a valid vector record ({\"embedding\": [...], \"metadata\"?, \"model_version\"?})")?;
+    let rec: VectorRecord = serde_json::from_str(content).context(
+        "not a valid vector record ({\"embedding\": [...], \"metadata\"?, \"model_version\"?})",
+    )?;
     let embedding = rec
         .embedding
         .iter()
         .enumerate()
-        .map(|(i, v)| v.as_f64().map(|x| x as f32).ok_or_else(|| anyhow!("embedding[{i}] is not a number")))
+        .map(|(i, v)| {
+            v.as_f64()
+                .map(|x| x as f32)
+                .ok_or_else(|| anyhow!("embedding[{i}] is not a number"))
+        })
         .collect::<Result<Vec<f32>>>()?;
     Ok(VectorItem {
         embedding,
         metadata: rec.metadata,
-        model_version: rec.model_version.unwrap_or_else(|| DEFAULT_MODEL_VERSION.to_string()),
+        model_version: rec
+            .model_version
+            .unwrap_or_else(|| DEFAULT_MODEL_VERSION.to_string()),
         namespace: namespace.map(str::to_string),
         text: rec.text,
     })
@@ -118,7 +137,8 @@ pub(crate) fn parse_metadata_arg(raw: Option<&str>) -> Result<Value> {
     match raw {
         None => Ok(Value::Null),
         Some(s) => {
-            let v: Value = serde_json::from_str(s).map_err(|e| UsageError(format!("--metadata is not valid JSON: {e}")))?;
+            let v: Value = serde_json::from_str(s)
+                .map_err(|e| UsageError(format!("--metadata is not valid JSON: {e}")))?;
             validate_metadata(&v)?;
             Ok(v)
         }
@@ -134,7 +154,8 @@ mod tests {
         let content = "{\"text\": \"ok\"}\n\n{\"text\": \"\"}\n";
         let err = parse_ingest_file(content, FileFormat::Auto, None).unwrap_err();
         assert!(err.to_string().starts_with("line 3:"), "{err}");
-        let err = parse_ingest_file("{\"text\": \"a\"}\n{broken\n", FileFormat::Auto, None).unwrap_err();
+        let err =
+            parse_ingest_file("{\"text\": \"a\"}\n{broken\n", FileFormat::Auto, None).unwrap_err();
         assert!(err.to_string().starts_with("line 2:"), "{err}");
         let long = format!("{{\"text\": \"{}\"}}", "x".repeat(8193));
         let err = parse_ingest_file(&long, FileFormat::Jsonl, None).unwrap_err();

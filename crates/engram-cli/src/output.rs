@@ -48,7 +48,14 @@ pub(crate) fn print_hits(hits: &[Hit]) {
         } else {
             format!("  {}", Value::Object(h.record.metadata.clone()))
         };
-        println!("{:>3}  {:.4}  {}  {}{}", i + 1, h.score, h.record.cid, text.replace('\n', " "), meta);
+        println!(
+            "{:>3}  {:.4}  {}  {}{}",
+            i + 1,
+            h.score,
+            h.record.cid,
+            text.replace('\n', " "),
+            meta
+        );
     }
 }
 
@@ -61,7 +68,11 @@ pub(crate) fn bytes(n: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// Prints a JSON value on one line.

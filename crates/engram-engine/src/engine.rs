@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use engram_core::{
-    Cid, DEFAULT_MODEL_VERSION, MAX_TOP_K, MIN_TOP_K, cid_v1, validate_embedding, validate_metadata,
-    validate_text,
+    Cid, DEFAULT_MODEL_VERSION, MAX_TOP_K, MIN_TOP_K, cid_v1, validate_embedding,
+    validate_metadata, validate_text,
 };
 use engram_embed::{Embedder, resolve_model_dir};
 use engram_store::{Commitment, Hit, PUBLIC_NAMESPACE, Record, SearchQuery, Store, Upserted};
@@ -28,7 +28,10 @@ pub struct EngineConfig {
 impl EngineConfig {
     /// A config with the model found the default way.
     pub fn new(data_dir: PathBuf) -> Self {
-        Self { data_dir, model_dir: None }
+        Self {
+            data_dir,
+            model_dir: None,
+        }
     }
 }
 
@@ -46,7 +49,10 @@ pub struct TextItem {
 impl TextItem {
     /// A public text with no metadata.
     pub fn new(text: impl Into<String>) -> Self {
-        Self { text: text.into(), ..Default::default() }
+        Self {
+            text: text.into(),
+            ..Default::default()
+        }
     }
 }
 
@@ -233,7 +239,10 @@ impl Engine {
         Ok(cids
             .into_iter()
             .zip(outcomes)
-            .map(|(cid, o)| Ingested { cid, stored: o == Upserted::Stored })
+            .map(|(cid, o)| Ingested {
+                cid,
+                stored: o == Upserted::Stored,
+            })
             .collect())
     }
 
@@ -241,7 +250,11 @@ impl Engine {
         if (MIN_TOP_K..=MAX_TOP_K).contains(&top_k) {
             Ok(())
         } else {
-            Err(EngineError::TopK { min: MIN_TOP_K, max: MAX_TOP_K, got: top_k })
+            Err(EngineError::TopK {
+                min: MIN_TOP_K,
+                max: MAX_TOP_K,
+                got: top_k,
+            })
         }
     }
 
@@ -250,7 +263,12 @@ impl Engine {
     /// # Errors
     /// [`EngineError::TopK`], [`EngineError::Invalid`] for a bad text, model or store
     /// failures.
-    pub fn query_text(&self, text: &str, top_k: usize, scope: &Where) -> Result<Vec<Hit>, EngineError> {
+    pub fn query_text(
+        &self,
+        text: &str,
+        top_k: usize,
+        scope: &Where,
+    ) -> Result<Vec<Hit>, EngineError> {
         Self::check_top_k(top_k)?;
         validate_text(text)?;
         let vector = self.embedder()?.embed(text)?;
@@ -261,11 +279,23 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError::TopK`], [`EngineError::Invalid`] for a bad vector, store failures.
-    pub fn query_vector(&self, vector: &[f32], top_k: usize, scope: &Where) -> Result<Vec<Hit>, EngineError> {
+    pub fn query_vector(
+        &self,
+        vector: &[f32],
+        top_k: usize,
+        scope: &Where,
+    ) -> Result<Vec<Hit>, EngineError> {
         Self::check_top_k(top_k)?;
         validate_embedding(vector)?;
         let ns = namespace(&scope.namespace);
-        Ok(self.store.search(vector, top_k, &SearchQuery { namespace: &ns, filters: &scope.filters })?)
+        Ok(self.store.search(
+            vector,
+            top_k,
+            &SearchQuery {
+                namespace: &ns,
+                filters: &scope.filters,
+            },
+        )?)
     }
 
     /// The record stored under `cid` in the namespace.

@@ -24,7 +24,5 @@
 mod engine;
 mod error;
 
-pub use engine::{
-    Engine, EngineConfig, Ingested, Status, TextItem, VectorItem, Where, now_ms,
-};
+pub use engine::{Engine, EngineConfig, Ingested, Status, TextItem, VectorItem, Where, now_ms};
 pub use error::EngineError;

@@ -1,0 +1,130 @@
+use serde_json::json;
+
+use super::{engram, json};
+
+#[test]
+fn ingest_query_get_delete_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = json(
+        d,
+        &[
+            "ingest",
+            "The sky is blue because of Rayleigh scattering.",
+            "--metadata",
+            r#"{"source":"physics","year":2020}"#,
+        ],
+    );
+    assert_eq!(a["stored"], true);
+    let cid = a["cid"].as_str().unwrap().to_string();
+    json(d, &["ingest", "Paris is the capital of France."]);
+    json(d, &["ingest", "Rust is a systems programming language."]);
+    let again = json(
+        d,
+        &[
+            "ingest",
+            "The sky is blue because of Rayleigh scattering.",
+            "--metadata",
+            r#"{"source":"physics","year":2020}"#,
+        ],
+    );
+    assert_eq!(
+        again,
+        json!({"cid": cid, "stored": false}),
+        "idempotent by CID"
+    );
+
+    let q = json(d, &["query", "why is the sky blue?", "--top-k", "2"]);
+    let results = q["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["cid"], cid.as_str());
+    assert_eq!(
+        results[0]["text"],
+        "The sky is blue because of Rayleigh scattering."
+    );
+    assert!(results[0]["score"].as_f64().unwrap() > results[1]["score"].as_f64().unwrap());
+
+    let filtered = json(d, &["query", "capital city", "--filter", "year=2020"]);
+    assert_eq!(filtered["results"].as_array().unwrap().len(), 1);
+    assert_eq!(filtered["results"][0]["cid"], cid.as_str());
+
+    let rec = json(d, &["get", &cid]);
+    assert_eq!(rec["metadata"], json!({"source": "physics", "year": 2020}));
+    assert_eq!(rec["embedding"].as_array().unwrap().len(), 384);
+
+    // anyone holding the record can recompute its CID offline
+    let out = engram(d, &["cid"], Some(&rec.to_string()));
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), cid);
+
+    // human output works too
+    let out = engram(d, &["query", "France"], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Paris is the capital of France."));
+
+    let status = json(d, &["status"]);
+    assert_eq!(status["count"], 3);
+    assert_eq!(status["model_ok"], true);
+    assert_eq!(status["commitment"]["count"], 3);
+
+    assert_eq!(json(d, &["delete", &cid])["deleted"], true);
+    assert_eq!(json(d, &["status"])["count"], 2);
+    let out = engram(d, &["get", &cid], None);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn file_ingest_is_batched_and_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let file = d.join("memories.jsonl");
+    let lines: Vec<String> = (0..120)
+        .map(|i| json!({"text": format!("Memory number {i} is about topic {}", i % 7), "metadata": {"i": i}}).to_string())
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let first = json(d, &["ingest", "--file", file.to_str().unwrap()]);
+    assert_eq!(
+        (first["ingested"].as_u64(), first["new"].as_u64()),
+        (Some(120), Some(120))
+    );
+    let second = json(d, &["ingest", "--file", file.to_str().unwrap()]);
+    assert_eq!(
+        (second["new"].as_u64(), second["existing"].as_u64()),
+        (Some(0), Some(120))
+    );
+    assert_eq!(first["cids"], second["cids"]);
+
+    let text = d.join("notes.txt");
+    std::fs::write(&text, "first plain note\n\nsecond plain note\n").unwrap();
+    let plain = json(
+        d,
+        &[
+            "ingest",
+            "--file",
+            text.to_str().unwrap(),
+            "--namespace",
+            "notes",
+        ],
+    );
+    assert_eq!(plain["new"], 2);
+    let hits = json(d, &["query", "plain note", "--namespace", "notes"]);
+    assert_eq!(hits["results"].as_array().unwrap().len(), 2);
+    assert_eq!(json(d, &["status"])["count"], 122);
+}
+
+#[test]
+fn raw_vector_keeps_exact_bytes_and_embed_matches_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let emb = json(d, &["embed", "a memory about vectors"]);
+    let vector = emb["embedding"].clone();
+    assert_eq!(vector.as_array().unwrap().len(), 384);
+    let record = json!({"embedding": vector, "metadata": {"k": "v"}, "model_version": "v1"});
+    let file = d.join("rec.json");
+    std::fs::write(&file, record.to_string()).unwrap();
+    let stored = json(d, &["ingest", "--vector", file.to_str().unwrap()]);
+    let cid = stored["cid"].as_str().unwrap();
+    let back = json(d, &["get", cid]);
+    assert_eq!(back["embedding"], vector, "exact f32 values round-trip");
+    let out = engram(d, &["cid"], Some(&record.to_string()));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), cid);
+}

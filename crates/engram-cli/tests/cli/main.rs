@@ -1,0 +1,66 @@
+//! End-to-end tests of the `engram` binary: real model, real store, real processes.
+//! Needs the model from `./setup.sh` (found via ENGRAM_MODEL_DIR or the data directory).
+
+mod bad_input;
+mod flows;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// Runs `engram --data-dir DIR ARGS…` with `stdin`, returning the whole output.
+pub fn engram(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_engram"));
+    cmd.arg("--data-dir").arg(dir).args(args);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("engram runs");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// Runs and expects success; returns stdout parsed as JSON (the command gets `--json`).
+pub fn json(dir: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = engram(dir, &all, None);
+    assert!(
+        out.status.success(),
+        "engram {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
+}
+
+/// Runs and expects failure with `code`; returns stderr.
+pub fn fails(dir: &Path, args: &[&str], stdin: Option<&str>, code: i32) -> String {
+    let out = engram(dir, args, stdin);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "engram {args:?}: stderr {err}"
+    );
+    assert!(
+        err.starts_with("engram: error: "),
+        "one clear message: {err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    err
+}
+
+/// Count and commitment root: what must not change after a rejected command.
+pub fn fingerprint(dir: &Path) -> (u64, String) {
+    let s = json(dir, &["status"]);
+    (
+        s["count"].as_u64().unwrap(),
+        s["commitment"]["root_v1"].as_str().unwrap().to_string(),
+    )
+}
