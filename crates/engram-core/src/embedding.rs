@@ -20,7 +20,7 @@ pub fn embedding_bytes(embedding: &[f32]) -> Vec<u8> {
 /// # Errors
 /// [`CoreError::DimensionMismatch`] when the length is not a multiple of four.
 pub fn embedding_from_bytes(bytes: &[u8]) -> Result<Vec<f32>, CoreError> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(CoreError::DimensionMismatch {
             expected: EMBEDDING_DIM,
             got: bytes.len() / 4,

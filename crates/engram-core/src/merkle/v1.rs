@@ -97,7 +97,7 @@ pub fn prove(sorted_leaves: &[Hash], leaf: &Hash, cid: &str) -> Result<Inclusion
     let mut steps = Vec::new();
     let mut layer = sorted_leaves.to_vec();
     while layer.len() > 1 {
-        let step = if index % 2 == 0 {
+        let step = if index.is_multiple_of(2) {
             Step {
                 sibling: *layer.get(index + 1).unwrap_or(&layer[index]),
                 side: Side::Right,

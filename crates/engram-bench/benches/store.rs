@@ -1,0 +1,153 @@
+//! Store benchmark at 100k vectors: upserts/s, HNSW build, query p50/p99 and recall@10
+//! against exact search. Baseline in the same run: exact brute-force search over the same
+//! vectors (its QPS, and its top-10 as the ground truth for recall).
+//!
+//! Vectors: the corpus sentences embedded with the real model, then mixed (three random
+//! sentences with random weights plus small noise, normalized) to reach 100k points with
+//! the clustered shape of real embeddings. `ENGRAM_BENCH_N` changes the size.
+//!
+//! `cargo bench -p engram-bench --bench store` (needs the model from ./setup.sh).
+
+use engram_bench::{Rng, embedder, percentile_ms, sentences, time};
+use engram_core::cid_v1;
+use engram_store::{PUBLIC_NAMESPACE, Record, SearchQuery, Store};
+
+const DIM: usize = 384;
+
+fn mix(base: &[Vec<f32>], rng: &mut Rng) -> Vec<f32> {
+    let mut v = vec![0f32; DIM];
+    for _ in 0..3 {
+        let e = &base[rng.below(base.len())];
+        let w = rng.unit() + 0.1;
+        for (x, y) in v.iter_mut().zip(e) {
+            *x += w * y;
+        }
+    }
+    for x in &mut v {
+        *x += 0.02 * rng.normal();
+    }
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter().map(|x| x / n).collect()
+}
+
+fn exact_top10(all: &[Vec<f32>], q: &[f32]) -> Vec<usize> {
+    let mut scored: Vec<(f32, usize)> = all
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.iter().zip(q).map(|(a, b)| a * b).sum::<f32>(), i))
+        .collect();
+    let k = 10.min(scored.len());
+    scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
+    scored[..k].iter().map(|(_, i)| *i).collect()
+}
+
+fn main() {
+    let n: usize = std::env::var("ENGRAM_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let queries = 500;
+    let texts = sentences();
+    let e = embedder();
+    let (base, t) = time(|| e.embed_batch(&texts).unwrap());
+    println!(
+        "embedded {} corpus sentences in {:.1} s",
+        base.len(),
+        t.as_secs_f64()
+    );
+
+    let mut rng = Rng::new(42);
+    let vectors: Vec<Vec<f32>> = (0..n).map(|_| mix(&base, &mut rng)).collect();
+    let qs: Vec<Vec<f32>> = (0..queries).map(|_| mix(&base, &mut rng)).collect();
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (_, t_ins) = time(|| {
+        for (c, chunk) in vectors.chunks(1000).enumerate() {
+            let records = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let mut metadata = engram_core::Metadata::new();
+                    metadata.insert("i".into(), (c * 1000 + i).into());
+                    Record {
+                        cid: cid_v1(v, &metadata, "v1"),
+                        vector: v.clone(),
+                        metadata,
+                        model_version: "v1".into(),
+                        namespace: PUBLIC_NAMESPACE.into(),
+                        created_ms: 0,
+                        text: None,
+                    }
+                })
+                .collect();
+            store.upsert(records).unwrap();
+        }
+        store.checkpoint().unwrap();
+    });
+    println!(
+        "upsert {n} vectors (batches of 1000, durable): {:.1} s = {:.0} upserts/s",
+        t_ins.as_secs_f64(),
+        n as f64 / t_ins.as_secs_f64()
+    );
+    let (_, t_idx) = time(|| store.optimize().unwrap());
+    println!(
+        "HNSW build: {:.1} s (unindexed after: {})",
+        t_idx.as_secs_f64(),
+        store.unindexed()
+    );
+    let (c, t_commit) = time(|| store.commitment());
+    println!(
+        "commitment over {} leaves (cold): {:.0} ms",
+        c.count,
+        t_commit.as_secs_f64() * 1000.0
+    );
+
+    let scope = SearchQuery {
+        namespace: PUBLIC_NAMESPACE,
+        filters: &[],
+    };
+    for q in qs.iter().take(20) {
+        store.search(q, 10, &scope).unwrap(); // warm up
+    }
+    let mut lat = Vec::with_capacity(queries);
+    let mut hits_total = 0usize;
+    let mut exact_lat = Vec::with_capacity(queries);
+    for q in &qs {
+        let (hits, d) = time(|| store.search(q, 10, &scope).unwrap());
+        lat.push(d);
+        let (truth, de) = time(|| exact_top10(&vectors, q));
+        exact_lat.push(de);
+        let truth_cids: Vec<_> = truth
+            .iter()
+            .map(|&i| {
+                let mut m = engram_core::Metadata::new();
+                m.insert("i".into(), i.into());
+                cid_v1(&vectors[i], &m, "v1")
+            })
+            .collect();
+        hits_total += hits
+            .iter()
+            .filter(|h| truth_cids.contains(&h.record.cid))
+            .count();
+    }
+    let recall = hits_total as f64 / (10 * queries) as f64;
+    let qps = queries as f64 / lat.iter().map(|d| d.as_secs_f64()).sum::<f64>();
+    let exact_qps = queries as f64 / exact_lat.iter().map(|d| d.as_secs_f64()).sum::<f64>();
+    println!(
+        "query (HNSW, top-10, payload decoded): p50 {:.2} ms, p99 {:.2} ms, {:.0} QPS single-threaded",
+        percentile_ms(&mut lat, 50.0),
+        percentile_ms(&mut lat, 99.0),
+        qps
+    );
+    println!(
+        "baseline exact search: p50 {:.2} ms, {:.0} QPS  -> HNSW is {:.1}x faster",
+        percentile_ms(&mut exact_lat, 50.0),
+        exact_qps,
+        qps / exact_qps
+    );
+    println!("recall@10 vs exact: {recall:.4}");
+    drop(store);
+    let (_, t_open) = time(|| Store::open(dir.path()).unwrap());
+    println!("reopen: {:.0} ms", t_open.as_secs_f64() * 1000.0);
+}
