@@ -29,6 +29,9 @@ pub(crate) struct Global {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// Talk to this Engram node instead of the local store (e.g. http://127.0.0.1:8091).
+    #[arg(long, global = true, env = "ENGRAM_NODE", value_name = "URL")]
+    pub(crate) node: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,6 +54,27 @@ pub(crate) enum Command {
     Cid,
     /// Show the data directory, model, record count, commitment root and disk use.
     Status,
+    /// Run a node: the Engram wire protocol over HTTP on this data directory.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8091; env ENGRAM_LISTEN].
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) listen: Option<std::net::SocketAddr>,
+    /// A TOML config file (see config.example.toml); flags and ENGRAM_* override it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Ingests per caller per minute, 0 for no limit.
+    #[arg(long, value_name = "N")]
+    pub(crate) ingest_rate_per_minute: Option<u32>,
+    /// Largest request body in bytes.
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) max_body_bytes: Option<usize>,
+    /// Texts waiting to be embedded before new ones get 503.
+    #[arg(long, value_name = "N")]
+    pub(crate) embed_queue: Option<usize>,
 }
 
 #[derive(Debug, Args)]

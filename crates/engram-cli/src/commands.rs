@@ -1,35 +1,37 @@
-//! One function per command, each over the embedded engine.
+//! One function per command, each over [`Memory`]: the local store by default, a node with
+//! `--node`.
 
 use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use engram_client::{Memory, MemoryConfig, NewText};
 use engram_core::{Cid, Metadata, cid_v1};
 use engram_embed::model_dir::default_data_dir;
-use engram_engine::{Engine, EngineConfig, Where};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 use crate::UsageError;
-use crate::args::{CidArgs, Cli, Command, Global, IngestArgs, QueryArgs};
+use crate::args::{CidArgs, Cli, Command, Global, IngestArgs, QueryArgs, ServeArgs};
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
 };
-use crate::output::{bytes, hit_json, print_hits, print_json, record_json};
+use crate::output::{bytes, print_hits, print_json, record_json};
 
 /// Texts embedded and stored per step of a file ingest (and per progress-bar tick).
 const INGEST_CHUNK: usize = 256;
 
-pub(crate) fn run(cli: Cli) -> Result<()> {
+pub(crate) async fn run(cli: Cli) -> Result<()> {
     let g = &cli.global;
     match cli.command {
-        Command::Ingest(args) => ingest(g, args),
-        Command::Query(args) => query(g, args),
-        Command::Get(args) => get(g, args),
+        Command::Ingest(args) => ingest(g, args).await,
+        Command::Query(args) => query(g, args).await,
+        Command::Get(args) => get(g, args).await,
         Command::Delete(args) => delete(g, args),
         Command::Embed { text } => embed(g, &text),
         Command::Cid => cid(),
-        Command::Status => status(g),
+        Command::Status => status(g).await,
+        Command::Serve(args) => serve(g, args).await,
     }
 }
 
@@ -37,19 +39,26 @@ fn data_dir(g: &Global) -> PathBuf {
     g.data_dir.clone().unwrap_or_else(default_data_dir)
 }
 
-/// Opens the engine; only ingest may create a data directory that does not exist yet.
-fn open(g: &Global, create: bool) -> Result<Engine> {
+/// Opens the node or the local store; only ingest may create a missing data directory.
+fn open(g: &Global, create: bool) -> Result<Memory> {
     let dir = data_dir(g);
-    if !create && !dir.is_dir() {
+    if g.node.is_none() && !create && !dir.is_dir() {
         bail!(
             "no Engram data directory at {} (run ./setup.sh, ingest something first, or pass --data-dir)",
             dir.display()
         );
     }
-    Ok(Engine::open(EngineConfig {
+    let node = g.node.clone().filter(|n| !n.is_empty());
+    Memory::open(MemoryConfig {
+        node,
         data_dir: dir,
         model_dir: g.model_dir.clone(),
-    })?)
+        client: None,
+    })
+    .map_err(|e| match e {
+        engram_client::ClientError::InvalidUrl(_) => UsageError(e.to_string()).into(),
+        other => other.into(),
+    })
 }
 
 fn parse_cid(s: &str) -> Result<Cid> {
@@ -57,12 +66,15 @@ fn parse_cid(s: &str) -> Result<Cid> {
         .map_err(|e| UsageError(e.to_string()).into())
 }
 
-fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
+async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
     let ns = args.namespace.as_deref();
     if let Some(path) = &args.vector {
         let item = parse_vector_record(&read_source(path)?, ns)?;
-        let engine = open(g, true)?;
-        return report_one(g, &engine.ingest_vectors(vec![item])?[0]);
+        let memory = open(g, true)?;
+        let out = memory
+            .ingest_vector(item.embedding, item.metadata, Some(item.model_version), ns)
+            .await?;
+        return report_one(g, &out);
     }
     if let Some(path) = &args.file {
         if args.metadata.is_some() {
@@ -72,8 +84,10 @@ fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
             .into());
         }
         let items = parse_ingest_file(&read_source(path)?, args.format, ns)?;
-        let engine = open(g, true)?;
-        engine.embedder()?; // a missing model fails before any work
+        let memory = open(g, true)?;
+        if let Memory::Embedded(engine) = &memory {
+            engine.embedder()?; // a missing model fails before any work
+        }
         let bar = if g.json {
             ProgressBar::hidden()
         } else {
@@ -85,8 +99,8 @@ fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
         );
         let (mut new, mut existing, mut cids) = (0usize, 0usize, Vec::new());
         for chunk in items.chunks(INGEST_CHUNK) {
-            for out in engine.ingest_texts(chunk.to_vec())? {
-                if out.stored {
+            for out in memory.ingest_texts(chunk.to_vec()).await? {
+                if out.new {
                     new += 1
                 } else {
                     existing += 1
@@ -96,7 +110,12 @@ fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
             bar.inc(chunk.len() as u64);
         }
         bar.finish_and_clear();
-        index_if_needed(g, &engine)?;
+        if let Memory::Embedded(engine) = &memory {
+            if engine.store().unindexed() > 0 && !g.json {
+                eprintln!("indexing…");
+            }
+            engine.store().optimize()?;
+        }
         if g.json {
             print_json(
                 &json!({"ingested": cids.len(), "new": new, "existing": existing, "cids": cids}),
@@ -111,53 +130,46 @@ fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
     }
     let text = args.text.expect("clap requires one source");
     let metadata = parse_metadata_arg(args.metadata.as_deref())?;
-    let engine = open(g, true)?;
-    let item = engram_engine::TextItem {
-        text,
-        metadata,
-        namespace: ns.map(str::to_string),
-    };
-    report_one(g, &engine.ingest_texts(vec![item])?[0])
+    let memory = open(g, true)?;
+    let out = memory
+        .ingest_texts(vec![NewText {
+            text,
+            metadata,
+            namespace: ns.map(str::to_string),
+        }])
+        .await?;
+    report_one(g, &out[0])
 }
 
-fn index_if_needed(g: &Global, engine: &Engine) -> Result<()> {
-    let pending = engine.store().unindexed();
-    if pending > 0 && !g.json {
-        eprintln!("indexing…");
-    }
-    engine.store().optimize()?;
-    Ok(())
-}
-
-fn report_one(g: &Global, out: &engram_engine::Ingested) -> Result<()> {
+fn report_one(g: &Global, out: &engram_client::Stored) -> Result<()> {
     if g.json {
-        print_json(&json!({"cid": out.cid, "stored": out.stored}));
+        print_json(&json!({"cid": out.cid, "stored": out.new}));
     } else {
         println!(
             "{}  {}",
             out.cid,
-            if out.stored {
-                "stored"
-            } else {
-                "already stored"
-            }
+            if out.new { "stored" } else { "already stored" }
         );
     }
     Ok(())
 }
 
-fn query(g: &Global, args: QueryArgs) -> Result<()> {
-    let scope = Where {
-        namespace: args.namespace,
-        filters: parse_filters(&args.filter)?,
-    };
-    let engine = open(g, false)?;
+async fn query(g: &Global, args: QueryArgs) -> Result<()> {
+    let filter: Map<String, Value> = parse_filters(&args.filter)?.into_iter().collect();
+    let memory = open(g, false)?;
     let started = std::time::Instant::now();
-    let hits = engine.query_text(&args.text, args.top_k, &scope)?;
+    let hits = memory
+        .query(
+            Some(args.text),
+            None,
+            args.top_k,
+            args.namespace.as_deref(),
+            filter,
+        )
+        .await?;
     if g.json {
-        let results: Vec<_> = hits.iter().map(hit_json).collect();
         print_json(
-            &json!({"results": results, "latency_ms": started.elapsed().as_secs_f64() * 1000.0}),
+            &json!({"results": hits, "latency_ms": started.elapsed().as_secs_f64() * 1000.0}),
         );
     } else {
         print_hits(&hits);
@@ -165,31 +177,62 @@ fn query(g: &Global, args: QueryArgs) -> Result<()> {
     Ok(())
 }
 
-fn get(g: &Global, args: CidArgs) -> Result<()> {
+async fn get(g: &Global, args: CidArgs) -> Result<()> {
     let cid = parse_cid(&args.cid)?;
-    let engine = open(g, false)?;
-    let Some(record) = engine.get(&cid, args.namespace.as_deref())? else {
-        bail!("no memory {cid} in this store");
+    if args.namespace.is_some() && g.node.is_some() {
+        bail!(
+            "--namespace with --node needs signed requests, which this version does not send yet"
+        );
+    }
+    let memory = open(g, false)?;
+    let record = match (&memory, args.namespace.as_deref()) {
+        (Memory::Embedded(engine), Some(ns)) => {
+            engine.get(&cid, Some(ns))?.map(|r| record_json(&r))
+        }
+        _ => memory
+            .get(&cid.to_string())
+            .await?
+            .map(|r| serde_json::to_value(r).expect("record serializes")),
+    };
+    let Some(record) = record else {
+        bail!(
+            "no memory {cid} in {}",
+            g.node.as_deref().unwrap_or("this store")
+        );
     };
     if g.json {
-        print_json(&record_json(&record, true));
+        print_json(&record);
     } else {
-        println!("cid:        {}", record.cid);
-        println!("namespace:  {}", record.namespace);
-        println!("created_ms: {}", record.created_ms);
-        println!("model:      {}", record.model_version);
-        println!(
-            "metadata:   {}",
-            serde_json::Value::Object(record.metadata.clone())
-        );
-        println!("text:       {}", record.text.as_deref().unwrap_or("(none)"));
+        for key in [
+            "cid",
+            "namespace",
+            "created_ms",
+            "model_version",
+            "metadata",
+            "text",
+        ] {
+            println!(
+                "{:<14}{}",
+                format!("{key}:"),
+                record.get(key).map_or_else(String::new, |v| v
+                    .as_str()
+                    .map_or_else(|| v.to_string(), str::to_string))
+            );
+        }
     }
     Ok(())
 }
 
 fn delete(g: &Global, args: CidArgs) -> Result<()> {
     let cid = parse_cid(&args.cid)?;
-    let engine = open(g, false)?;
+    if g.node.is_some() {
+        bail!(
+            "deleting from a node needs a signed request, which this version does not send yet; delete on the node's own data directory"
+        );
+    }
+    let Memory::Embedded(engine) = open(g, false)? else {
+        unreachable!("no --node")
+    };
     if !engine.delete(&cid, args.namespace.as_deref())? {
         bail!("no memory {cid} in this store");
     }
@@ -221,8 +264,8 @@ fn cid() -> Result<()> {
         .context("reading stdin")?;
     let item = parse_vector_record(&input, None)?;
     let metadata: Metadata = match item.metadata {
-        serde_json::Value::Null => Metadata::new(),
-        serde_json::Value::Object(m) => m,
+        Value::Null => Metadata::new(),
+        Value::Object(m) => m,
         _ => bail!("metadata must be a JSON object"),
     };
     println!(
@@ -232,8 +275,20 @@ fn cid() -> Result<()> {
     Ok(())
 }
 
-fn status(g: &Global) -> Result<()> {
-    let engine = open(g, false)?;
+async fn status(g: &Global) -> Result<()> {
+    let memory = open(g, false)?;
+    let Memory::Embedded(engine) = &memory else {
+        let s = memory.status().await?;
+        if g.json {
+            print_json(&serde_json::to_value(&s)?);
+        } else {
+            println!(
+                "node:        {}\nmemories:    {}\n  root v1:   {}\n  root v2:   {}",
+                s.location, s.count, s.root_hex, s.root_v2_hex
+            );
+        }
+        return Ok(());
+    };
     let s = engine.status()?;
     if g.json {
         print_json(&serde_json::to_value(&s)?);
@@ -254,5 +309,31 @@ fn status(g: &Global) -> Result<()> {
     println!("  root v2:   {}", hex::encode(s.commitment.root_v2));
     println!("unindexed:   {}", s.unindexed);
     println!("disk use:    {}", bytes(s.disk_bytes));
+    Ok(())
+}
+
+async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
+    let mut config = engram_node::NodeConfig::load(args.config.as_deref())?;
+    if let Some(dir) = &g.data_dir {
+        config.data_dir = dir.clone();
+    }
+    if let Some(dir) = &g.model_dir {
+        config.model_dir = Some(dir.clone());
+    }
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(n) = args.ingest_rate_per_minute {
+        config.ingest_rate_per_minute = n;
+    }
+    if let Some(n) = args.max_body_bytes {
+        config.max_body_bytes = n;
+    }
+    if let Some(n) = args.embed_queue {
+        config.embed_queue = n;
+    }
+    let node = engram_node::Node::bind(config).await?;
+    eprintln!("engram node listening on http://{}", node.local_addr());
+    node.run_until_signal().await?;
     Ok(())
 }

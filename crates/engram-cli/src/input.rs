@@ -5,8 +5,9 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
+use engram_client::NewText;
 use engram_core::{DEFAULT_MODEL_VERSION, validate_metadata, validate_text};
-use engram_engine::{TextItem, VectorItem};
+use engram_engine::VectorItem;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -40,7 +41,7 @@ pub(crate) fn parse_ingest_file(
     content: &str,
     format: FileFormat,
     namespace: Option<&str>,
-) -> Result<Vec<TextItem>> {
+) -> Result<Vec<NewText>> {
     let jsonl = match format {
         FileFormat::Jsonl => true,
         FileFormat::Text => false,
@@ -65,7 +66,7 @@ pub(crate) fn parse_ingest_file(
         };
         validate_text(&text).map_err(|e| anyhow!("line {n}: {e}"))?;
         validate_metadata(&metadata).map_err(|e| anyhow!("line {n}: {e}"))?;
-        items.push(TextItem {
+        items.push(NewText {
             text,
             metadata,
             namespace: namespace.map(str::to_string),

@@ -3,8 +3,8 @@
 //! Layout of `<data dir>/store/`: `shard/` (Qdrant Edge: segments, HNSW, payload),
 //! `journal` (changes since the last checkpoint), `commitment` (leaf snapshot at the last
 //! checkpoint) and `LOCK` (held while a process has the store open). Writes are serialized
-//! by one mutex, which also keeps Qdrant's flush from racing an update; reads go straight
-//! to the shard.
+//! by one mutex, which also keeps Qdrant's flush from racing an update; a second one keeps
+//! flushes and index builds apart; reads go straight to the shard.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -68,6 +68,9 @@ pub struct Store {
     dir: PathBuf,
     shard: EdgeShard,
     state: Mutex<WriteState>,
+    /// Held by index builds and by flushes: Qdrant Edge's flush panics if it meets the
+    /// segment lock an index build takes, while plain updates run alongside both.
+    maintenance: Mutex<()>,
     _lock: File,
 }
 
@@ -174,6 +177,7 @@ impl Store {
                 journal,
                 leaves: Leaves::default(),
             }),
+            maintenance: Mutex::new(()),
             _lock: lock,
         };
         let leaves = match Leaves::load(&store.commitment_path()) {
@@ -186,6 +190,7 @@ impl Store {
             for entry in &pending {
                 store.apply(&mut state, entry)?;
             }
+            let _m = store.maintenance.lock().unwrap_or_else(|p| p.into_inner());
             store.checkpoint_locked(&mut state)?;
         }
         Ok(store)
@@ -266,7 +271,10 @@ impl Store {
             state.leaves.add(r.key(), &r.cid, &r.embedding_hash());
         }
         if state.journal.len() > CHECKPOINT_BYTES {
-            self.checkpoint_locked(&mut state)?;
+            // An index build in progress defers the checkpoint to a later write.
+            if let Ok(_m) = self.maintenance.try_lock() {
+                self.checkpoint_locked(&mut state)?;
+            }
         }
         Ok(outcomes)
     }
@@ -455,6 +463,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Io`] when the snapshot or journal cannot be written.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let _m = self.maintenance.lock().unwrap_or_else(|p| p.into_inner());
         let mut state = self.lock();
         self.checkpoint_locked(&mut state)
     }
@@ -466,12 +475,12 @@ impl Store {
     }
 
     /// Builds HNSW indexes for segments that have grown past the indexing threshold.
-    /// Blocking; returns whether anything was rebuilt.
+    /// Blocking; reads and writes go on meanwhile. Returns whether anything was rebuilt.
     ///
     /// # Errors
     /// [`StoreError::Engine`].
     pub fn optimize(&self) -> Result<bool, StoreError> {
-        let _state = self.lock();
+        let _m = self.maintenance.lock().unwrap_or_else(|p| p.into_inner());
         Ok(self.shard.optimize()?)
     }
 
@@ -532,6 +541,7 @@ pub struct Cursor(PointId);
 
 impl Drop for Store {
     fn drop(&mut self) {
+        // `&mut self`: no other thread holds either lock.
         let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
         // Best effort: whatever is not checkpointed is still in the journal.
         self.shard.flush();

@@ -1,0 +1,233 @@
+//! The wire protocol's request and response bodies (DESIGN §3), shared by the node and the
+//! SDK so the two cannot drift. Field names match the published Engram protocol; fields
+//! marked "ours" are extensions its clients ignore.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The model version a request means when it names none.
+pub fn default_model_version() -> String {
+    engram_core::DEFAULT_MODEL_VERSION.to_string()
+}
+
+/// Namespace fields every data request may carry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NamespaceAuth {
+    /// The namespace; public when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// SS58 hotkey that owns a private namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_hotkey: Option<String>,
+    /// Signature over `engram-ns:{namespace}:{timestamp_ms}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_sig: Option<String>,
+    /// The signed timestamp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_timestamp_ms: Option<u64>,
+    /// Legacy shared key (deprecated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_key: Option<String>,
+}
+
+/// `POST /IngestSynapse`: a text to embed, or an embedding to keep byte for byte.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IngestRequest {
+    /// Text (≤ 8192 characters); the node embeds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Exactly 384 floats, stored as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_embedding: Option<Vec<f32>>,
+    /// Metadata object (≤ 4096 bytes as JSON).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub metadata: Value,
+    /// Model version the CID is computed under.
+    #[serde(default = "default_model_version")]
+    pub model_version: String,
+    /// Namespace and its credentials.
+    #[serde(flatten)]
+    pub auth: NamespaceAuth,
+}
+
+/// The answer to an ingest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestResponse {
+    /// The memory's CID.
+    pub cid: Option<String>,
+    /// Ours: false when the CID was already stored.
+    #[serde(default)]
+    pub stored: bool,
+    /// Always null on success (the protocol's error slot).
+    pub error: Option<String>,
+}
+
+/// `POST /QuerySynapse`: nearest memories to a text or a vector.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueryRequest {
+    /// Text to embed and search with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_text: Option<String>,
+    /// Vector to search with (384 floats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_vector: Option<Vec<f32>>,
+    /// 1–100; 10 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<i64>,
+    /// Ours: metadata equality filters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Map<String, Value>>,
+    /// Namespace and its credentials.
+    #[serde(flatten)]
+    pub auth: NamespaceAuth,
+}
+
+/// One query result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryResult {
+    /// The memory's CID.
+    pub cid: String,
+    /// Cosine similarity.
+    pub score: f32,
+    /// The memory's metadata.
+    pub metadata: Map<String, Value>,
+    /// Trust tier of the namespace owner.
+    pub trust_tier: String,
+    /// Ours: the source text, when stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// The answer to a query, best first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryResponse {
+    /// Results by descending score.
+    pub results: Vec<QueryResult>,
+    /// Time the node spent, in milliseconds.
+    pub latency_ms: f64,
+    /// Always null on success.
+    pub error: Option<String>,
+}
+
+/// `POST /ChallengeSynapse`: prove you still hold a CID.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChallengeRequest {
+    /// The challenged CID.
+    pub cid: String,
+    /// 32 random bytes, hex.
+    pub nonce_hex: String,
+    /// Unix seconds after which the challenge is void.
+    pub expires_at: f64,
+    /// The challenging validator's 32-byte hotkey, hex (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator_hotkey_hex: Option<String>,
+    /// Ours: proof version, 1 (default) or 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u8>,
+}
+
+/// The proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeResponse {
+    /// Hex SHA-256 of the stored vector bytes.
+    pub embedding_hash: String,
+    /// Hex HMAC.
+    pub proof: String,
+    /// Ours: which proof version this is.
+    #[serde(default)]
+    pub version: u8,
+}
+
+/// `GET /health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthResponse {
+    /// `"ok"`.
+    pub status: String,
+}
+
+/// `GET /stats`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatsResponse {
+    /// Records stored.
+    pub memories: u64,
+    /// Ingests answered successfully since start.
+    pub ingests: u64,
+    /// Queries answered successfully since start.
+    pub queries: u64,
+    /// Median query latency in milliseconds (0 before the first query).
+    pub p50_latency_ms: f64,
+    /// Challenges answered.
+    pub challenges: u64,
+    /// Share of challenges answered with a proof (the rest: unknown CID, expired).
+    pub proof_rate: f64,
+    /// Seconds since start.
+    pub uptime_s: f64,
+    /// Node software version.
+    pub version: String,
+}
+
+/// `GET /retrieve/{cid}`: a stored record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetrieveResponse {
+    /// The CID.
+    pub cid: String,
+    /// The exact stored vector.
+    pub embedding: Vec<f32>,
+    /// The metadata as sent.
+    pub metadata: Map<String, Value>,
+    /// The namespace.
+    pub namespace: String,
+    /// The model version in the CID.
+    pub model_version: String,
+    /// Ours: the source text, when stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Ours: when first stored (unix ms).
+    #[serde(default)]
+    pub created_ms: u64,
+}
+
+/// `GET /commitment`: what the node commits to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentResponse {
+    /// Merkle v1 root, hex.
+    pub root_hex: String,
+    /// Number of distinct leaves.
+    pub size: u64,
+    /// Ours: Merkle v2 root (size-bound), hex.
+    pub root_v2_hex: String,
+}
+
+/// `POST /prove-memory`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProveMemoryRequest {
+    /// The CID to prove.
+    pub cid: String,
+    /// Optional: the embedding hash the caller expects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding_hash: Option<String>,
+}
+
+/// An inclusion proof against the current root.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProveMemoryResponse {
+    /// The v1 root the proof climbs to.
+    pub root_hex: String,
+    /// The CID.
+    pub cid: String,
+    /// The v1 proof as the original serializes it, JSON-encoded into a string.
+    pub proof: String,
+    /// Ours: the embedding hash in the leaf.
+    pub embedding_hash: String,
+    /// Ours: the v2 root.
+    pub root_v2_hex: String,
+    /// Ours: the v2 proof.
+    pub proof_v2: Value,
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// One clear sentence.
+    pub error: String,
+}

@@ -1,0 +1,266 @@
+//! [`Client`]: one node over HTTP, with timeouts and retries.
+//!
+//! 429 and 503 are the node asking for patience: the client waits (the node's
+//! `Retry-After`, else exponential backoff from `backoff`) and tries again, up to
+//! `retries` times. Connection failures are retried the same way; every request of the
+//! protocol is safe to repeat (ingest is idempotent by CID).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::api::{
+    ChallengeRequest, ChallengeResponse, CommitmentResponse, ErrorBody, HealthResponse,
+    IngestRequest, IngestResponse, ProveMemoryRequest, ProveMemoryResponse, QueryRequest,
+    QueryResponse, RetrieveResponse, StatsResponse,
+};
+use crate::error::ClientError;
+
+/// Timeouts and retry policy.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Whole-request timeout.
+    pub timeout: Duration,
+    /// Retries after the first attempt on 429, 503 or a connection failure.
+    pub retries: u32,
+    /// First backoff delay; doubles on each retry.
+    pub backoff: Duration,
+    /// Longest single wait between attempts.
+    pub max_backoff: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            retries: 4,
+            backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A typed client of one Engram node.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    options: ClientOptions,
+}
+
+impl Client {
+    /// A client of the node at `base_url` (e.g. `http://127.0.0.1:8091`) with default options.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidUrl`].
+    pub fn new(base_url: &str) -> Result<Self, ClientError> {
+        Self::with_options(base_url, ClientOptions::default())
+    }
+
+    /// A client with explicit timeouts and retries.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidUrl`].
+    pub fn with_options(base_url: &str, options: ClientOptions) -> Result<Self, ClientError> {
+        let base = base_url.trim_end_matches('/').to_string();
+        let parsed = reqwest::Url::parse(&base)
+            .map_err(|_| ClientError::InvalidUrl(base_url.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(ClientError::InvalidUrl(base_url.to_string()));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .build()
+            .map_err(|e| ClientError::Transport {
+                url: base.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            base,
+            options,
+        })
+    }
+
+    /// The node's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    async fn send<B: Serialize + ?Sized>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<reqwest::Response, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let mut attempt = 0;
+        loop {
+            let mut req = self.http.request(method.clone(), &url);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let wait = match req.send().await {
+                Ok(resp)
+                    if matches!(
+                        resp.status(),
+                        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+                    ) =>
+                {
+                    if attempt >= self.options.retries {
+                        return Ok(resp);
+                    }
+                    resp.headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .map(Duration::from_secs)
+                }
+                Ok(resp) => return Ok(resp),
+                Err(e) if (e.is_connect() || e.is_timeout()) && attempt < self.options.retries => {
+                    None
+                }
+                Err(e) => {
+                    return Err(ClientError::Transport {
+                        url,
+                        reason: e.to_string(),
+                    });
+                }
+            };
+            let backoff = self.options.backoff * 2u32.saturating_pow(attempt);
+            tokio::time::sleep(wait.unwrap_or(backoff).min(self.options.max_backoff)).await;
+            attempt += 1;
+        }
+    }
+
+    async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, ClientError> {
+        let url = resp.url().to_string();
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| ClientError::Transport {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
+        if !status.is_success() {
+            let message = serde_json::from_slice::<ErrorBody>(&bytes)
+                .map(|b| b.error)
+                .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned());
+            return Err(ClientError::Http {
+                status: status.as_u16(),
+                message,
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            url,
+            reason: e.to_string(),
+        })
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        Self::decode(self.send(reqwest::Method::POST, path, Some(body)).await?).await
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        Self::decode(self.send::<()>(reqwest::Method::GET, path, None).await?).await
+    }
+
+    /// `POST /IngestSynapse`.
+    ///
+    /// # Errors
+    /// [`ClientError::Http`] with the node's status and message, or a transport error.
+    pub async fn ingest(&self, req: &IngestRequest) -> Result<IngestResponse, ClientError> {
+        self.post("/IngestSynapse", req).await
+    }
+
+    /// `POST /QuerySynapse`.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn query(&self, req: &QueryRequest) -> Result<QueryResponse, ClientError> {
+        self.post("/QuerySynapse", req).await
+    }
+
+    /// `POST /ChallengeSynapse`.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn challenge(
+        &self,
+        req: &ChallengeRequest,
+    ) -> Result<ChallengeResponse, ClientError> {
+        self.post("/ChallengeSynapse", req).await
+    }
+
+    /// `GET /health`.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn health(&self) -> Result<HealthResponse, ClientError> {
+        self.get("/health").await
+    }
+
+    /// `GET /stats`.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn stats(&self) -> Result<StatsResponse, ClientError> {
+        self.get("/stats").await
+    }
+
+    /// `GET /metrics` (Prometheus text).
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn metrics(&self) -> Result<String, ClientError> {
+        let resp = self
+            .send::<()>(reqwest::Method::GET, "/metrics", None)
+            .await?;
+        let url = resp.url().to_string();
+        if !resp.status().is_success() {
+            return Err(ClientError::Http {
+                status: resp.status().as_u16(),
+                message: "metrics unavailable".into(),
+            });
+        }
+        resp.text().await.map_err(|e| ClientError::Transport {
+            url,
+            reason: e.to_string(),
+        })
+    }
+
+    /// `GET /retrieve/{cid}`; `None` when the node does not hold it.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`] (404 becomes `Ok(None)`).
+    pub async fn retrieve(&self, cid: &str) -> Result<Option<RetrieveResponse>, ClientError> {
+        match self.get(&format!("/retrieve/{cid}")).await {
+            Ok(r) => Ok(Some(r)),
+            Err(ClientError::Http { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /commitment`.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn commitment(&self) -> Result<CommitmentResponse, ClientError> {
+        self.get("/commitment").await
+    }
+
+    /// `POST /prove-memory`.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn prove_memory(
+        &self,
+        req: &ProveMemoryRequest,
+    ) -> Result<ProveMemoryResponse, ClientError> {
+        self.post("/prove-memory", req).await
+    }
+}

@@ -1,0 +1,343 @@
+//! [`Memory`]: the same ingest/query/get/status surface over the embedded default or a
+//! remote node, chosen by configuration, so application code does not change when it moves
+//! from a laptop to the network.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use engram_core::DEFAULT_MODEL_VERSION;
+use serde_json::{Map, Value};
+
+use crate::api::{IngestRequest, NamespaceAuth, QueryRequest, QueryResult, RetrieveResponse};
+use crate::error::ClientError;
+use crate::http::{Client, ClientOptions};
+
+/// Where memories live.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryConfig {
+    /// A node URL (`--node`, `ENGRAM_NODE`); the embedded default when `None`.
+    pub node: Option<String>,
+    /// The data directory of the embedded default.
+    pub data_dir: PathBuf,
+    /// The model directory of the embedded default.
+    pub model_dir: Option<PathBuf>,
+    /// Timeouts and retries for a node.
+    pub client: Option<ClientOptions>,
+}
+
+/// The outcome of one ingest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The memory's CID.
+    pub cid: String,
+    /// False when it was already stored.
+    pub new: bool,
+}
+
+/// Counts and commitment, from either backend.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MemoryStatus {
+    /// Where the memories are: a data directory or a node URL.
+    pub location: String,
+    /// Records stored.
+    pub count: u64,
+    /// Merkle v1 root, hex.
+    pub root_hex: String,
+    /// Merkle v2 root, hex.
+    pub root_v2_hex: String,
+}
+
+/// A text to store.
+#[derive(Debug, Clone, Default)]
+pub struct NewText {
+    /// The text.
+    pub text: String,
+    /// Metadata object or null.
+    pub metadata: Value,
+    /// Namespace; public when `None`.
+    pub namespace: Option<String>,
+}
+
+/// Memory, embedded or remote.
+pub enum Memory {
+    /// A local store and in-process embedder.
+    Embedded(Arc<engram_engine::Engine>),
+    /// An Engram node over HTTP.
+    Remote(Client),
+}
+
+fn auth(namespace: Option<&str>) -> NamespaceAuth {
+    NamespaceAuth {
+        namespace: namespace.map(str::to_string),
+        ..Default::default()
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, engram_engine::EngineError> + Send + 'static,
+) -> Result<T, ClientError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ClientError::Decode {
+            url: "embedded".into(),
+            reason: e.to_string(),
+        })?
+        .map_err(ClientError::from)
+}
+
+/// Concurrent requests a remote batch ingest keeps in flight.
+const REMOTE_CONCURRENCY: usize = 8;
+
+impl Memory {
+    /// Opens the backend the configuration names.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidUrl`] for a bad node URL; engine errors for the embedded store.
+    pub fn open(config: MemoryConfig) -> Result<Self, ClientError> {
+        match config.node {
+            Some(url) => Ok(Memory::Remote(Client::with_options(
+                &url,
+                config.client.unwrap_or_default(),
+            )?)),
+            None => Ok(Memory::Embedded(Arc::new(engram_engine::Engine::open(
+                engram_engine::EngineConfig {
+                    data_dir: config.data_dir,
+                    model_dir: config.model_dir,
+                },
+            )?))),
+        }
+    }
+
+    /// Stores texts; embedded: validated together then embedded in batches; remote: sent
+    /// concurrently (the node micro-batches them). Results are in input order.
+    ///
+    /// # Errors
+    /// The first failure; embedded ingest stores nothing if any item is invalid.
+    pub async fn ingest_texts(&self, items: Vec<NewText>) -> Result<Vec<Stored>, ClientError> {
+        match self {
+            Memory::Embedded(engine) => {
+                let engine = engine.clone();
+                let items = items
+                    .into_iter()
+                    .map(|i| engram_engine::TextItem {
+                        text: i.text,
+                        metadata: i.metadata,
+                        namespace: i.namespace,
+                    })
+                    .collect();
+                let out = blocking(move || engine.ingest_texts(items)).await?;
+                Ok(out
+                    .into_iter()
+                    .map(|o| Stored {
+                        cid: o.cid.to_string(),
+                        new: o.stored,
+                    })
+                    .collect())
+            }
+            Memory::Remote(client) => {
+                let mut results: Vec<Option<Stored>> = vec![None; items.len()];
+                let mut tasks = tokio::task::JoinSet::new();
+                for (i, item) in items.into_iter().enumerate() {
+                    if tasks.len() >= REMOTE_CONCURRENCY
+                        && let Some(done) = tasks.join_next().await
+                    {
+                        let (j, stored) = done.map_err(|e| ClientError::Decode {
+                            url: client.base_url().into(),
+                            reason: e.to_string(),
+                        })??;
+                        results[j] = Some(stored);
+                    }
+                    let client = client.clone();
+                    tasks.spawn(async move {
+                        let req = IngestRequest {
+                            text: Some(item.text),
+                            metadata: item.metadata,
+                            model_version: DEFAULT_MODEL_VERSION.into(),
+                            auth: auth(item.namespace.as_deref()),
+                            ..Default::default()
+                        };
+                        let r = client.ingest(&req).await?;
+                        Ok::<_, ClientError>((
+                            i,
+                            Stored {
+                                cid: r.cid.unwrap_or_default(),
+                                new: r.stored,
+                            },
+                        ))
+                    });
+                }
+                while let Some(done) = tasks.join_next().await {
+                    let (j, stored) = done.map_err(|e| ClientError::Decode {
+                        url: client.base_url().into(),
+                        reason: e.to_string(),
+                    })??;
+                    results[j] = Some(stored);
+                }
+                Ok(results
+                    .into_iter()
+                    .map(|r| r.expect("every task reported"))
+                    .collect())
+            }
+        }
+    }
+
+    /// Stores one ready-made vector, byte for byte.
+    ///
+    /// # Errors
+    /// Invalid vector or metadata, or a backend failure.
+    pub async fn ingest_vector(
+        &self,
+        embedding: Vec<f32>,
+        metadata: Value,
+        model_version: Option<String>,
+        namespace: Option<&str>,
+    ) -> Result<Stored, ClientError> {
+        let model_version = model_version.unwrap_or_else(|| DEFAULT_MODEL_VERSION.to_string());
+        match self {
+            Memory::Embedded(engine) => {
+                let engine = engine.clone();
+                let item = engram_engine::VectorItem {
+                    embedding,
+                    metadata,
+                    model_version,
+                    namespace: namespace.map(str::to_string),
+                    text: None,
+                };
+                let out = blocking(move || engine.ingest_vectors(vec![item])).await?;
+                Ok(Stored {
+                    cid: out[0].cid.to_string(),
+                    new: out[0].stored,
+                })
+            }
+            Memory::Remote(client) => {
+                let req = IngestRequest {
+                    raw_embedding: Some(embedding),
+                    metadata,
+                    model_version,
+                    auth: auth(namespace),
+                    ..Default::default()
+                };
+                let r = client.ingest(&req).await?;
+                Ok(Stored {
+                    cid: r.cid.unwrap_or_default(),
+                    new: r.stored,
+                })
+            }
+        }
+    }
+
+    /// The `top_k` memories nearest to a text (or, with `vector`, to that vector).
+    ///
+    /// # Errors
+    /// Bad `top_k`, text, vector or filter; backend failures.
+    pub async fn query(
+        &self,
+        text: Option<String>,
+        vector: Option<Vec<f32>>,
+        top_k: usize,
+        namespace: Option<&str>,
+        filter: Map<String, Value>,
+    ) -> Result<Vec<QueryResult>, ClientError> {
+        match self {
+            Memory::Embedded(engine) => {
+                let engine = engine.clone();
+                let scope = engram_engine::Where {
+                    namespace: namespace.map(str::to_string),
+                    filters: filter.into_iter().collect(),
+                };
+                let hits = blocking(move || match (text, vector) {
+                    (Some(t), _) => engine.query_text(&t, top_k, &scope),
+                    (None, Some(v)) => engine.query_vector(&v, top_k, &scope),
+                    (None, None) => Err(engram_engine::EngineError::Invalid(
+                        engram_core::CoreError::EmptyText,
+                    )),
+                })
+                .await?;
+                Ok(hits
+                    .into_iter()
+                    .map(|h| QueryResult {
+                        cid: h.record.cid.to_string(),
+                        score: h.score,
+                        metadata: h.record.metadata,
+                        trust_tier: "anonymous".into(),
+                        text: h.record.text,
+                    })
+                    .collect())
+            }
+            Memory::Remote(client) => {
+                let req = QueryRequest {
+                    query_text: text,
+                    query_vector: vector,
+                    top_k: Some(top_k as i64),
+                    filter: if filter.is_empty() {
+                        None
+                    } else {
+                        Some(filter)
+                    },
+                    auth: auth(namespace),
+                };
+                Ok(client.query(&req).await?.results)
+            }
+        }
+    }
+
+    /// The record under `cid` (public namespace); `None` when absent.
+    ///
+    /// # Errors
+    /// A malformed CID, or a backend failure.
+    pub async fn get(&self, cid: &str) -> Result<Option<RetrieveResponse>, ClientError> {
+        let parsed: engram_core::Cid = cid.parse()?;
+        match self {
+            Memory::Embedded(engine) => {
+                let engine = engine.clone();
+                let r = blocking(move || engine.get(&parsed, None)).await?;
+                Ok(r.map(|r| RetrieveResponse {
+                    cid: r.cid.to_string(),
+                    embedding: r.vector,
+                    metadata: r.metadata,
+                    namespace: r.namespace,
+                    model_version: r.model_version,
+                    text: r.text,
+                    created_ms: r.created_ms,
+                }))
+            }
+            Memory::Remote(client) => client.retrieve(&parsed.to_string()).await,
+        }
+    }
+
+    /// Count and commitment roots.
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn status(&self) -> Result<MemoryStatus, ClientError> {
+        match self {
+            Memory::Embedded(engine) => {
+                let engine = engine.clone();
+                let (count, c, dir) = blocking(move || {
+                    Ok((
+                        engine.store().count(None)?,
+                        engine.store().commitment(),
+                        engine.data_dir().display().to_string(),
+                    ))
+                })
+                .await?;
+                Ok(MemoryStatus {
+                    location: dir,
+                    count,
+                    root_hex: hex::encode(c.root_v1),
+                    root_v2_hex: hex::encode(c.root_v2),
+                })
+            }
+            Memory::Remote(client) => {
+                let stats = client.stats().await?;
+                let c = client.commitment().await?;
+                Ok(MemoryStatus {
+                    location: client.base_url().into(),
+                    count: stats.memories,
+                    root_hex: c.root_hex,
+                    root_v2_hex: c.root_v2_hex,
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The node's configuration: one typed struct, layered defaults → TOML file → `ENGRAM_*`
+//! environment → command-line flags (the binary applies the last layer).
+//! `config.example.toml` at the repository root documents every field.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::NodeError;
+
+/// Everything a node needs to start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Address to listen on (`ENGRAM_LISTEN`).
+    pub listen: SocketAddr,
+    /// Data directory (`ENGRAM_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Model directory (`ENGRAM_MODEL_DIR`); `<data_dir>/model` when unset.
+    pub model_dir: Option<PathBuf>,
+    /// Largest request body in bytes; larger ones get 413 (`ENGRAM_MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+    /// Texts waiting to be embedded before new ones get 503 (`ENGRAM_EMBED_QUEUE`).
+    pub embed_queue: usize,
+    /// Most texts embedded in one forward pass (`ENGRAM_MAX_BATCH`).
+    pub max_batch: usize,
+    /// Ingests per caller per minute, 0 for no limit (`ENGRAM_INGEST_RATE_PER_MINUTE`).
+    pub ingest_rate_per_minute: u32,
+    /// Seconds between checks for segments to index (`ENGRAM_INDEX_INTERVAL_S`).
+    pub index_interval_s: u64,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], engram_core::DEFAULT_PORT)),
+            data_dir: engram_embed::model_dir::default_data_dir(),
+            model_dir: None,
+            max_body_bytes: 1 << 20,
+            embed_queue: 1024,
+            max_batch: 32,
+            ingest_rate_per_minute: 100,
+            index_interval_s: 5,
+        }
+    }
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str, slot: &mut T) -> Result<(), NodeError>
+where
+    T::Err: std::fmt::Display,
+{
+    if let Ok(raw) = std::env::var(name) {
+        *slot = raw
+            .parse()
+            .map_err(|e| NodeError::Config(format!("{name}={raw:?}: {e}")))?;
+    }
+    Ok(())
+}
+
+impl NodeConfig {
+    /// Defaults, then the TOML file (when given), then the environment.
+    ///
+    /// # Errors
+    /// [`NodeError::Config`] for an unreadable file, an unknown key or a bad value.
+    pub fn load(file: Option<&Path>) -> Result<Self, NodeError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    NodeError::Config(format!("cannot read {}: {e}", path.display()))
+                })?;
+                toml::from_str(&text)
+                    .map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))?
+            }
+            None => Self::default(),
+        };
+        env_parse("ENGRAM_LISTEN", &mut config.listen)?;
+        env_parse("ENGRAM_DATA_DIR", &mut config.data_dir)?;
+        if let Ok(dir) = std::env::var("ENGRAM_MODEL_DIR") {
+            config.model_dir = Some(dir.into());
+        }
+        env_parse("ENGRAM_MAX_BODY_BYTES", &mut config.max_body_bytes)?;
+        env_parse("ENGRAM_EMBED_QUEUE", &mut config.embed_queue)?;
+        env_parse("ENGRAM_MAX_BATCH", &mut config.max_batch)?;
+        env_parse(
+            "ENGRAM_INGEST_RATE_PER_MINUTE",
+            &mut config.ingest_rate_per_minute,
+        )?;
+        env_parse("ENGRAM_INDEX_INTERVAL_S", &mut config.index_interval_s)?;
+        if config.max_batch == 0 || config.embed_queue == 0 {
+            return Err(NodeError::Config(
+                "max_batch and embed_queue must be at least 1".into(),
+            ));
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_parses_and_unknown_keys_are_refused() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config.example.toml");
+        let c = NodeConfig::load(Some(&example)).unwrap();
+        assert_eq!(c.max_batch, 32);
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "listne = \"127.0.0.1:1\"\n").unwrap();
+        assert!(matches!(
+            NodeConfig::load(Some(&bad)),
+            Err(NodeError::Config(_))
+        ));
+    }
+}

@@ -1,0 +1,124 @@
+//! The node's errors: [`ApiError`] for requests (each maps to one HTTP status in one
+//! exhaustive match) and [`NodeError`] for starting and stopping.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use engram_client::api::ErrorBody;
+use engram_engine::EngineError;
+use thiserror::Error;
+
+/// Why a request was refused or failed. A refused request changed nothing.
+#[derive(Debug, Error)]
+pub enum ApiError {
+    /// 400: the request is malformed or breaks a protocol limit.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 404: no such CID (or endpoint).
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the endpoint exists but not with this method.
+    #[error("method not allowed on this endpoint")]
+    MethodNotAllowed,
+    /// 413: the body is over the limit.
+    #[error("request body is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// 429: the caller is over its rate limit.
+    #[error("rate limit exceeded: at most {per_minute} ingests per minute; retry in {}s", retry_after.as_secs().max(1))]
+    RateLimited {
+        /// The limit.
+        per_minute: u32,
+        /// When a retry will succeed.
+        retry_after: Duration,
+    },
+    /// 503: the embedding queue is full.
+    #[error("node is busy: {0}; retry shortly")]
+    Busy(String),
+    /// 500: our failure, logged with detail.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() && !matches!(self, ApiError::Busy(_)) {
+            tracing::error!(error = %self, "request failed");
+        }
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after, .. } => Some(retry_after.as_secs().max(1)),
+            ApiError::Busy(_) => Some(1),
+            _ => None,
+        };
+        let mut response = (
+            status,
+            axum::Json(ErrorBody {
+                error: self.to_string(),
+            }),
+        )
+            .into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        if e.is_bad_input() {
+            ApiError::BadRequest(e.to_string())
+        } else {
+            ApiError::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<engram_core::CoreError> for ApiError {
+    fn from(e: engram_core::CoreError) -> Self {
+        ApiError::BadRequest(e.to_string())
+    }
+}
+
+/// Why a node could not start or stop cleanly.
+#[derive(Debug, Error)]
+pub enum NodeError {
+    /// A configuration value is wrong.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The data directory or model could not be opened.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The server stopped with an error.
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}

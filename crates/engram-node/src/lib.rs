@@ -1,0 +1,40 @@
+//! The Engram miner: the wire protocol over HTTP on top of the embedded engine.
+//!
+//! A node answers ingests, queries, storage-proof challenges and commitment requests for
+//! the memories in its data directory. Embedding runs on its own thread with concurrent
+//! texts micro-batched; store work runs on blocking threads; bounded queues answer 503 and
+//! a per-caller limiter 429, so load never grows memory without bound.
+//!
+//! # Layout
+//! - [`config`]: [`NodeConfig`], layered defaults → TOML → environment → flags.
+//! - `server`: [`router`] and [`Node`] (bind, local address, graceful shutdown).
+//! - `routes`: one handler per endpoint.
+//! - `batcher`: the micro-batching embedder thread.
+//! - `rate`: per-caller token buckets.
+//! - `metrics`: counters and histograms for `/stats` and `/metrics`.
+//! - `json`: the JSON extractor that turns bad bodies into 400/413 in our error shape.
+//! - `error`: [`ApiError`] (one status per variant) and [`NodeError`].
+//!
+//! # Example
+//! ```no_run
+//! # async fn run() -> Result<(), engram_node::NodeError> {
+//! let mut config = engram_node::NodeConfig::load(None)?;
+//! config.listen = "127.0.0.1:0".parse().unwrap();
+//! let node = engram_node::Node::bind(config).await?;
+//! println!("serving on {}", node.local_addr());
+//! node.shutdown().await
+//! # }
+//! ```
+
+mod batcher;
+pub mod config;
+mod error;
+mod json;
+mod metrics;
+mod rate;
+mod routes;
+mod server;
+
+pub use config::NodeConfig;
+pub use error::{ApiError, NodeError};
+pub use server::{AppState, Node, router};

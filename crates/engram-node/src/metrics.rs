@@ -1,0 +1,151 @@
+//! Request counters and latency histograms, read by `/stats` and `/metrics` (Prometheus
+//! text format). Recorded once per request by a middleware, keyed by the matched route.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Upper bounds of the latency histogram, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+/// Query latencies kept for the `/stats` median.
+const RECENT: usize = 1024;
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: BTreeMap<(String, u16), u64>,
+    latency: BTreeMap<String, Histogram>,
+    recent_queries: VecDeque<f64>,
+}
+
+pub(crate) struct Metrics {
+    started: Instant,
+    inner: Mutex<Inner>,
+}
+
+/// The route names `/stats` reads.
+pub(crate) const INGEST: &str = "/IngestSynapse";
+pub(crate) const QUERY: &str = "/QuerySynapse";
+pub(crate) const CHALLENGE: &str = "/ChallengeSynapse";
+
+impl Metrics {
+    pub(crate) fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn record(&self, route: &str, status: u16, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        let mut inner = self.inner();
+        *inner
+            .requests
+            .entry((route.to_string(), status))
+            .or_default() += 1;
+        let h = inner.latency.entry(route.to_string()).or_default();
+        h.count += 1;
+        h.sum += secs;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                h.counts[i] += 1;
+            }
+        }
+        if route == QUERY && (200..300).contains(&status) {
+            if inner.recent_queries.len() == RECENT {
+                inner.recent_queries.pop_front();
+            }
+            inner.recent_queries.push_back(secs * 1000.0);
+        }
+    }
+
+    pub(crate) fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// (successes, all) for a route.
+    pub(crate) fn outcomes(&self, route: &str) -> (u64, u64) {
+        let inner = self.inner();
+        inner.requests.iter().filter(|((r, _), _)| r == route).fold(
+            (0, 0),
+            |(ok, all), ((_, status), n)| {
+                (
+                    ok + if (200..300).contains(status) { *n } else { 0 },
+                    all + n,
+                )
+            },
+        )
+    }
+
+    pub(crate) fn query_p50_ms(&self) -> f64 {
+        let inner = self.inner();
+        let mut v: Vec<f64> = inner.recent_queries.iter().copied().collect();
+        if v.is_empty() {
+            return 0.0;
+        }
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+
+    /// The Prometheus exposition, with the gauges the caller supplies.
+    pub(crate) fn prometheus(&self, gauges: &[(&str, &str, f64)]) -> String {
+        let mut out = String::new();
+        for (name, help, value) in gauges {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP engram_uptime_seconds Seconds since the node started.\n# TYPE engram_uptime_seconds gauge\nengram_uptime_seconds {}",
+            self.uptime().as_secs_f64()
+        );
+        let inner = self.inner();
+        out.push_str("# HELP engram_requests_total Requests answered, by route and status.\n# TYPE engram_requests_total counter\n");
+        for ((route, status), n) in &inner.requests {
+            let _ = writeln!(
+                out,
+                "engram_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP engram_request_duration_seconds Request latency by route.\n# TYPE engram_request_duration_seconds histogram\n");
+        for (route, h) in &inner.latency {
+            for (bound, count) in BUCKETS.iter().zip(h.counts) {
+                let _ = writeln!(
+                    out,
+                    "engram_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {count}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "engram_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "engram_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "engram_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                h.count
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,338 @@
+//! The handlers of the wire protocol (DESIGN §3). Each checks its input completely before
+//! touching the store, so a refused request changes nothing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use engram_client::api::{
+    ChallengeRequest, ChallengeResponse, CommitmentResponse, HealthResponse, IngestRequest,
+    IngestResponse, NamespaceAuth, ProveMemoryRequest, ProveMemoryResponse, QueryRequest,
+    QueryResponse, QueryResult, RetrieveResponse, StatsResponse,
+};
+use engram_core::proof::{Hotkey, Nonce, proof_v1, proof_v2};
+use engram_core::{
+    Cid, DEFAULT_MODEL_VERSION, DEFAULT_TOP_K, MAX_TOP_K, MIN_TOP_K, embedding_hash_hex,
+    validate_metadata, validate_text,
+};
+use engram_engine::{VectorItem, Where, now_ms};
+use engram_store::PUBLIC_NAMESPACE;
+
+use crate::error::ApiError;
+use crate::json::Json;
+use crate::metrics::{CHALLENGE, INGEST, QUERY};
+use crate::server::AppState;
+
+type Shared = State<Arc<AppState>>;
+
+/// The trust tier of results until attestation and stake arrive.
+const ANONYMOUS: &str = "anonymous";
+
+/// Runs blocking store work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
+}
+
+fn namespace(auth: &NamespaceAuth) -> Result<Option<String>, ApiError> {
+    match auth.namespace.as_deref() {
+        None | Some("") => Ok(None),
+        Some(ns) if ns.len() > 256 || ns.chars().any(char::is_control) => {
+            Err(ApiError::BadRequest(
+                "namespace must be at most 256 bytes with no control characters".into(),
+            ))
+        }
+        Some(ns) => Ok(Some(ns.to_string())),
+    }
+}
+
+fn parse_cid(raw: &str) -> Result<Cid, ApiError> {
+    Ok(raw.parse::<Cid>()?)
+}
+
+fn hex32(raw: &str, field: &'static str) -> Result<[u8; 32], ApiError> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(raw, &mut out).map_err(|_| engram_core::CoreError::BadHex {
+        field,
+        expected_len: 64,
+    })?;
+    Ok(out)
+}
+
+pub(crate) async fn ingest(
+    State(state): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(req): Json<IngestRequest>,
+) -> Result<axum::Json<IngestResponse>, ApiError> {
+    let ns = namespace(&req.auth)?;
+    let metadata = validate_metadata(&req.metadata)?;
+    let text = match (req.text, req.raw_embedding) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "send either text or raw_embedding, not both".into(),
+            ));
+        }
+        (None, None) => return Err(ApiError::BadRequest("send text or raw_embedding".into())),
+        (None, Some(v)) => {
+            engram_core::validate_embedding(&v)?;
+            Err(v)
+        }
+        (Some(text), None) => {
+            validate_text(&text)?;
+            if req.model_version != DEFAULT_MODEL_VERSION {
+                return Err(ApiError::BadRequest(format!(
+                    "this node embeds text with model version {DEFAULT_MODEL_VERSION}; send raw_embedding for model_version {:?}",
+                    req.model_version
+                )));
+            }
+            Ok(text)
+        }
+    };
+    // Checked after validation (bad requests do not use up the budget) and before the
+    // expensive part.
+    state
+        .limiter
+        .check(&peer.ip().to_string(), Instant::now())
+        .map_err(|retry_after| ApiError::RateLimited {
+            per_minute: state.limiter.per_minute(),
+            retry_after,
+        })?;
+    let (embedding, text) = match text {
+        Ok(text) => (state.embedder.embed(text.clone()).await?, Some(text)),
+        Err(raw) => (raw, None),
+    };
+    let item = VectorItem {
+        embedding,
+        metadata: serde_json::Value::Object(metadata),
+        model_version: req.model_version,
+        namespace: ns,
+        text,
+    };
+    let engine = state.engine.clone();
+    let out = blocking(move || Ok(engine.ingest_vectors(vec![item])?)).await?;
+    Ok(axum::Json(IngestResponse {
+        cid: Some(out[0].cid.to_string()),
+        stored: out[0].stored,
+        error: None,
+    }))
+}
+
+pub(crate) async fn query(
+    State(state): Shared,
+    Json(req): Json<QueryRequest>,
+) -> Result<axum::Json<QueryResponse>, ApiError> {
+    let started = Instant::now();
+    let top_k = req.top_k.unwrap_or(DEFAULT_TOP_K as i64);
+    if !(MIN_TOP_K as i64..=MAX_TOP_K as i64).contains(&top_k) {
+        return Err(ApiError::BadRequest(format!(
+            "top_k must be between {MIN_TOP_K} and {MAX_TOP_K}, got {top_k}"
+        )));
+    }
+    let scope = Where {
+        namespace: namespace(&req.auth)?,
+        filters: req.filter.unwrap_or_default().into_iter().collect(),
+    };
+    let vector = match (req.query_text, req.query_vector) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "send either query_text or query_vector, not both".into(),
+            ));
+        }
+        (None, None) => {
+            return Err(ApiError::BadRequest(
+                "send query_text or query_vector".into(),
+            ));
+        }
+        (None, Some(v)) => {
+            engram_core::validate_embedding(&v)?;
+            v
+        }
+        (Some(text), None) => {
+            validate_text(&text)?;
+            state.embedder.embed(text).await?
+        }
+    };
+    let engine = state.engine.clone();
+    let hits = blocking(move || Ok(engine.query_vector(&vector, top_k as usize, &scope)?)).await?;
+    let results = hits
+        .into_iter()
+        .map(|h| QueryResult {
+            cid: h.record.cid.to_string(),
+            score: h.score,
+            metadata: h.record.metadata,
+            trust_tier: ANONYMOUS.to_string(),
+            text: h.record.text,
+        })
+        .collect();
+    Ok(axum::Json(QueryResponse {
+        results,
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        error: None,
+    }))
+}
+
+pub(crate) async fn challenge(
+    State(state): Shared,
+    Json(req): Json<ChallengeRequest>,
+) -> Result<axum::Json<ChallengeResponse>, ApiError> {
+    let cid = parse_cid(&req.cid)?;
+    let nonce: Nonce = hex32(&req.nonce_hex, "nonce_hex")?;
+    let hotkey: Option<Hotkey> = match req.validator_hotkey_hex.as_deref() {
+        None | Some("") => None,
+        Some(h) => Some(hex32(h, "validator_hotkey_hex")?),
+    };
+    let version = req.version.unwrap_or(1);
+    if !matches!(version, 1 | 2) {
+        return Err(ApiError::BadRequest(format!(
+            "version must be 1 or 2, got {version}"
+        )));
+    }
+    if !req.expires_at.is_finite() || req.expires_at * 1000.0 < now_ms() as f64 {
+        return Err(ApiError::BadRequest("challenge expired".into()));
+    }
+    let engine = state.engine.clone();
+    let record = blocking(move || Ok(engine.get(&cid, None)?))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{cid} is not stored on this node")))?;
+    let ehash = embedding_hash_hex(&record.vector);
+    let proof = match version {
+        1 => proof_v1(&ehash, &nonce, hotkey.as_ref()),
+        _ => proof_v2(&record.cid, &record.vector, &nonce, hotkey.as_ref()),
+    };
+    Ok(axum::Json(ChallengeResponse {
+        embedding_hash: ehash,
+        proof: hex::encode(proof),
+        version,
+    }))
+}
+
+pub(crate) async fn health() -> axum::Json<HealthResponse> {
+    axum::Json(HealthResponse {
+        status: "ok".into(),
+    })
+}
+
+pub(crate) async fn stats(State(state): Shared) -> Result<axum::Json<StatsResponse>, ApiError> {
+    let engine = state.engine.clone();
+    let memories = blocking(move || {
+        Ok(engine
+            .store()
+            .count(None)
+            .map_err(engram_engine::EngineError::from)?)
+    })
+    .await?;
+    let m = &state.metrics;
+    let (ingests, _) = m.outcomes(INGEST);
+    let (queries, _) = m.outcomes(QUERY);
+    let (proofs, challenges) = m.outcomes(CHALLENGE);
+    Ok(axum::Json(StatsResponse {
+        memories,
+        ingests,
+        queries,
+        p50_latency_ms: m.query_p50_ms(),
+        challenges,
+        proof_rate: if challenges == 0 {
+            1.0
+        } else {
+            proofs as f64 / challenges as f64
+        },
+        uptime_s: m.uptime().as_secs_f64(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    }))
+}
+
+pub(crate) async fn metrics(State(state): Shared) -> impl IntoResponse {
+    let count = state.engine.store().commitment().count as f64;
+    let body = state.metrics.prometheus(&[
+        ("engram_memories", "Distinct memories committed to.", count),
+        (
+            "engram_embed_queue_depth",
+            "Texts waiting for or in the embedder.",
+            state.embedder.depth() as f64,
+        ),
+        (
+            "engram_unindexed_vectors",
+            "Vectors not yet in an HNSW index.",
+            state.engine.store().unindexed() as f64,
+        ),
+    ]);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+pub(crate) async fn retrieve(
+    State(state): Shared,
+    Path(raw): Path<String>,
+) -> Result<axum::Json<RetrieveResponse>, ApiError> {
+    let cid = parse_cid(&raw)?;
+    let engine = state.engine.clone();
+    let r = blocking(move || Ok(engine.get(&cid, None)?))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{cid} is not stored on this node")))?;
+    Ok(axum::Json(RetrieveResponse {
+        cid: r.cid.to_string(),
+        embedding: r.vector,
+        metadata: r.metadata,
+        namespace: r.namespace,
+        model_version: r.model_version,
+        text: r.text,
+        created_ms: r.created_ms,
+    }))
+}
+
+pub(crate) async fn commitment(State(state): Shared) -> axum::Json<CommitmentResponse> {
+    let c = state.engine.store().commitment();
+    axum::Json(CommitmentResponse {
+        root_hex: hex::encode(c.root_v1),
+        size: c.count,
+        root_v2_hex: hex::encode(c.root_v2),
+    })
+}
+
+pub(crate) async fn prove_memory(
+    State(state): Shared,
+    Json(req): Json<ProveMemoryRequest>,
+) -> Result<axum::Json<ProveMemoryResponse>, ApiError> {
+    let cid = parse_cid(&req.cid)?;
+    let engine = state.engine.clone();
+    let (record, proofs, c) = blocking(move || {
+        let store = engine.store();
+        let record = engine
+            .get(&cid, None)?
+            .ok_or_else(|| ApiError::NotFound(format!("{cid} is not stored on this node")))?;
+        let proofs = store
+            .prove(PUBLIC_NAMESPACE, &cid)
+            .map_err(engram_engine::EngineError::from)?;
+        Ok((record, proofs, store.commitment()))
+    })
+    .await?;
+    let ehash = embedding_hash_hex(&record.vector);
+    if let Some(expected) = &req.embedding_hash
+        && expected != &ehash
+    {
+        return Err(ApiError::BadRequest(format!(
+            "{cid} is stored with embedding hash {ehash}, not {expected}"
+        )));
+    }
+    Ok(axum::Json(ProveMemoryResponse {
+        root_hex: hex::encode(c.root_v1),
+        cid: cid.to_string(),
+        proof: proofs.0.to_json(),
+        embedding_hash: ehash,
+        root_v2_hex: hex::encode(c.root_v2),
+        proof_v2: serde_json::to_value(&proofs.1).map_err(|e| ApiError::Internal(e.to_string()))?,
+    }))
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
+}
+
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

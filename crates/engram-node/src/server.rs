@@ -1,0 +1,221 @@
+//! Building and running a node: [`router`] wires the endpoints, [`Node`] owns a bound
+//! server with its embedder thread and index builder, and stops them in order (stop
+//! accepting, finish requests, checkpoint the store).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use engram_engine::{Engine, EngineConfig};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::batcher::EmbedPool;
+use crate::config::NodeConfig;
+use crate::error::NodeError;
+use crate::metrics::Metrics;
+use crate::rate::RateLimiter;
+use crate::routes;
+
+/// What every handler shares.
+pub struct AppState {
+    pub(crate) config: NodeConfig,
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) embedder: EmbedPool,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) metrics: Metrics,
+}
+
+async fn record_metrics(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let started = Instant::now();
+    let response = next.run(req).await;
+    state
+        .metrics
+        .record(&route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// The node's HTTP API over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/IngestSynapse", post(routes::ingest))
+        .route("/QuerySynapse", post(routes::query))
+        .route("/ChallengeSynapse", post(routes::challenge))
+        .route("/health", get(routes::health))
+        .route("/stats", get(routes::stats))
+        .route("/metrics", get(routes::metrics))
+        .route("/retrieve/{cid}", get(routes::retrieve))
+        .route("/commitment", get(routes::commitment))
+        .route("/prove-memory", post(routes::prove_memory))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .with_state(state)
+}
+
+/// A running node.
+pub struct Node {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    stop: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+    indexer_stop: Arc<AtomicBool>,
+    indexer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Node {
+    /// Opens the data directory, loads and verifies the model, binds the listen address and
+    /// starts serving.
+    ///
+    /// # Errors
+    /// [`NodeError::Engine`] (store or model), [`NodeError::Bind`].
+    pub async fn bind(config: NodeConfig) -> Result<Self, NodeError> {
+        let engine_config = EngineConfig {
+            data_dir: config.data_dir.clone(),
+            model_dir: config.model_dir.clone(),
+        };
+        let engine = tokio::task::spawn_blocking(move || -> Result<Engine, NodeError> {
+            let engine = Engine::open(engine_config)?;
+            engine.embedder()?;
+            Ok(engine)
+        })
+        .await
+        .map_err(|e| NodeError::Config(format!("startup failed: {e}")))??;
+        let engine = Arc::new(engine);
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| NodeError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| NodeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+
+        let state = Arc::new(AppState {
+            embedder: EmbedPool::start(engine.clone(), config.embed_queue, config.max_batch),
+            limiter: RateLimiter::new(config.ingest_rate_per_minute),
+            metrics: Metrics::new(),
+            engine: engine.clone(),
+            config,
+        });
+
+        let indexer_stop = Arc::new(AtomicBool::new(false));
+        let indexer = spawn_indexer(
+            engine,
+            indexer_stop.clone(),
+            Duration::from_secs(state.config.index_interval_s.max(1)),
+        );
+
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        tracing::info!(%addr, "engram node listening");
+        Ok(Self {
+            addr,
+            state,
+            stop: Some(stop),
+            server,
+            indexer_stop,
+            indexer: Some(indexer),
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets in-flight requests finish, stops the index builder and
+    /// checkpoints the store.
+    ///
+    /// # Errors
+    /// [`NodeError::Serve`] if the server failed, [`NodeError::Engine`] if the checkpoint did.
+    pub async fn shutdown(mut self) -> Result<(), NodeError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let served = (&mut self.server).await;
+        self.indexer_stop.store(true, Ordering::Relaxed);
+        if let Some(indexer) = self.indexer.take() {
+            let _ = tokio::task::spawn_blocking(move || indexer.join()).await;
+        }
+        let engine = self.state.engine.clone();
+        tokio::task::spawn_blocking(move || engine.store().checkpoint())
+            .await
+            .map_err(|e| NodeError::Config(format!("shutdown failed: {e}")))?
+            .map_err(engram_engine::EngineError::from)?;
+        match served {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(NodeError::Serve(e)),
+            Err(e) => Err(NodeError::Serve(std::io::Error::other(e))),
+        }
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down cleanly.
+    ///
+    /// # Errors
+    /// As [`Node::shutdown`].
+    pub async fn run_until_signal(self) -> Result<(), NodeError> {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .map_err(NodeError::Serve)?;
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+        self.shutdown().await
+    }
+}
+
+fn spawn_indexer(
+    engine: Arc<Engine>,
+    stop: Arc<AtomicBool>,
+    every: Duration,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("engram-index".into())
+        .spawn(move || {
+            let tick = Duration::from_millis(100);
+            let mut waited = Duration::ZERO;
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                waited += tick;
+                if waited >= every {
+                    waited = Duration::ZERO;
+                    if let Err(e) = engine.store().optimize() {
+                        tracing::error!(error = %e, "index build failed");
+                    }
+                }
+            }
+        })
+        .expect("spawn index thread")
+}
