@@ -31,7 +31,7 @@ pub struct NamespaceAuth {
 }
 
 /// `POST /IngestSynapse`: a text to embed, or an embedding to keep byte for byte.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IngestRequest {
     /// Text (≤ 8192 characters); the node embeds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,6 +48,18 @@ pub struct IngestRequest {
     /// Namespace and its credentials.
     #[serde(flatten)]
     pub auth: NamespaceAuth,
+}
+
+impl Default for IngestRequest {
+    fn default() -> Self {
+        Self {
+            text: None,
+            raw_embedding: None,
+            metadata: Value::Null,
+            model_version: default_model_version(),
+            auth: NamespaceAuth::default(),
+        }
+    }
 }
 
 /// The answer to an ingest.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 /// The command that fetches and verifies the model; every model error names it.
-pub const SETUP_HINT: &str = "run ./setup.sh (or `engram setup-model`) to fetch and verify it";
+pub const SETUP_HINT: &str = "run ./setup.sh (or scripts/fetch-model.sh) to fetch and verify it";
 
 /// What can go wrong loading the model or embedding text.
 #[derive(Debug, Error)]

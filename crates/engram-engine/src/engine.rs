@@ -1,7 +1,7 @@
 //! [`Engine`]: the ingest and query rules over an embedder and a store.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use engram_core::{
@@ -127,7 +127,7 @@ pub struct Engine {
     data_dir: PathBuf,
     model_dir: PathBuf,
     store: Store,
-    embedder: OnceLock<Embedder>,
+    embedder: OnceLock<Arc<Embedder>>,
 }
 
 impl Engine {
@@ -160,11 +160,11 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError::Embed`] when the model is missing or corrupt.
-    pub fn embedder(&self) -> Result<&Embedder, EngineError> {
+    pub fn embedder(&self) -> Result<&Arc<Embedder>, EngineError> {
         if let Some(e) = self.embedder.get() {
             return Ok(e);
         }
-        let loaded = Embedder::load(&self.model_dir)?;
+        let loaded = Arc::new(Embedder::load(&self.model_dir)?);
         Ok(self.embedder.get_or_init(|| loaded))
     }
 

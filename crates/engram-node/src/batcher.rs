@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
-use engram_engine::Engine;
+use engram_embed::Embedder;
 use tokio::sync::oneshot;
 
 use crate::error::ApiError;
@@ -27,14 +27,14 @@ pub(crate) struct EmbedPool {
 }
 
 impl EmbedPool {
-    /// Starts the embedding thread over `engine`'s (already loaded) model.
-    pub(crate) fn start(engine: Arc<Engine>, queue: usize, max_batch: usize) -> Self {
+    /// Starts the embedding thread. It ends when the pool is dropped.
+    pub(crate) fn start(embedder: Arc<Embedder>, queue: usize, max_batch: usize) -> Self {
         let (tx, rx) = sync_channel(queue);
         let depth = Arc::new(AtomicUsize::new(0));
         let worker_depth = depth.clone();
         std::thread::Builder::new()
             .name("engram-embed".into())
-            .spawn(move || run(&engine, &rx, max_batch, &worker_depth))
+            .spawn(move || run(&embedder, &rx, max_batch, &worker_depth))
             .expect("spawn embedding thread");
         Self {
             tx,
@@ -73,17 +73,7 @@ impl EmbedPool {
     }
 }
 
-fn run(engine: &Engine, rx: &Receiver<Job>, max_batch: usize, depth: &AtomicUsize) {
-    let embedder = match engine.embedder() {
-        Ok(e) => e,
-        Err(e) => {
-            let msg = e.to_string();
-            while let Ok(job) = rx.recv() {
-                let _ = job.reply.send(Err(msg.clone()));
-            }
-            return;
-        }
-    };
+fn run(embedder: &Embedder, rx: &Receiver<Job>, max_batch: usize, depth: &AtomicUsize) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < max_batch {

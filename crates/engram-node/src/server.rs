@@ -88,10 +88,10 @@ impl Node {
             data_dir: config.data_dir.clone(),
             model_dir: config.model_dir.clone(),
         };
-        let engine = tokio::task::spawn_blocking(move || -> Result<Engine, NodeError> {
+        let (engine, embedder) = tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
             let engine = Engine::open(engine_config)?;
-            engine.embedder()?;
-            Ok(engine)
+            let embedder = engine.embedder()?.clone();
+            Ok((engine, embedder))
         })
         .await
         .map_err(|e| NodeError::Config(format!("startup failed: {e}")))??;
@@ -108,7 +108,7 @@ impl Node {
         })?;
 
         let state = Arc::new(AppState {
-            embedder: EmbedPool::start(engine.clone(), config.embed_queue, config.max_batch),
+            embedder: EmbedPool::start(embedder, config.embed_queue, config.max_batch),
             limiter: RateLimiter::new(config.ingest_rate_per_minute),
             metrics: Metrics::new(),
             engine: engine.clone(),
@@ -148,7 +148,7 @@ impl Node {
     }
 
     /// Stops accepting, lets in-flight requests finish, stops the index builder and
-    /// checkpoints the store.
+    /// checkpoints the store. When it returns the data directory is released.
     ///
     /// # Errors
     /// [`NodeError::Serve`] if the server failed, [`NodeError::Engine`] if the checkpoint did.

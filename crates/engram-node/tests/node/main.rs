@@ -1,0 +1,71 @@
+//! The node against real HTTP on 127.0.0.1: every endpoint, every refusal, and load.
+//! Needs the model from `./setup.sh`.
+
+mod bad_input;
+mod endpoints;
+mod load;
+
+use engram_client::Client;
+use engram_client::api::CommitmentResponse;
+use engram_embed::model_dir::{default_data_dir, resolve_model_dir};
+use engram_node::{Node, NodeConfig};
+
+/// A node on 127.0.0.1:0 over a fresh data directory, and a client of it.
+pub struct TestNode {
+    /// The running node.
+    pub node: Node,
+    /// A client of it.
+    pub client: Client,
+    /// Its base URL.
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+/// A node config over `dir` on 127.0.0.1:0, with the model where setup put it and no rate
+/// limit.
+pub fn test_config(dir: &std::path::Path) -> NodeConfig {
+    let mut config = NodeConfig::load(None).unwrap();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.data_dir = dir.to_path_buf();
+    config.model_dir = Some(resolve_model_dir(None, &default_data_dir()));
+    config.ingest_rate_per_minute = 0;
+    config
+}
+
+/// Starts a node for a test; `tune` adjusts the config (limits, queue sizes).
+pub async fn spawn_node_for_tests(tune: impl FnOnce(&mut NodeConfig)) -> TestNode {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(dir.path());
+    tune(&mut config);
+    let node = Node::bind(config)
+        .await
+        .unwrap_or_else(|e| panic!("node starts: {e}"));
+    let url = format!("http://{}", node.local_addr());
+    let client = Client::new(&url).unwrap();
+    TestNode {
+        node,
+        client,
+        url,
+        _dir: dir,
+    }
+}
+
+/// A deterministic unit vector for seed `i`.
+pub fn vector(i: u64) -> Vec<f32> {
+    let mut s = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let v: Vec<f32> = (0..384)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s % 2000) as f32 / 1000.0 - 1.0
+        })
+        .collect();
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.into_iter().map(|x| x / n).collect()
+}
+
+/// The commitment: what a refused request must leave unchanged.
+pub async fn commitment(t: &TestNode) -> CommitmentResponse {
+    t.client.commitment().await.unwrap()
+}
