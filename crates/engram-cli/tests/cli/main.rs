@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod flows;
+mod serve_crash;
 
 use std::io::Write;
 use std::path::Path;
@@ -10,9 +11,18 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+/// The `engram` binary with the model found where setup put it (tests use throwaway data
+/// directories, which hold no model).
+pub fn engram_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_engram"));
+    let model = engram_embed::resolve_model_dir(None, &engram_embed::model_dir::default_data_dir());
+    cmd.env("ENGRAM_MODEL_DIR", model);
+    cmd
+}
+
 /// Runs `engram --data-dir DIR ARGS…` with `stdin`, returning the whole output.
 pub fn engram(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_engram"));
+    let mut cmd = engram_command();
     cmd.arg("--data-dir").arg(dir).args(args);
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
