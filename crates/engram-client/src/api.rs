@@ -5,6 +5,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// The trust tier of a result whose namespace has no attested owner.
+pub const ANONYMOUS: &str = "anonymous";
+
 /// The model version a request means when it names none.
 pub fn default_model_version() -> String {
     engram_core::DEFAULT_MODEL_VERSION.to_string()
@@ -242,4 +245,33 @@ pub struct ProveMemoryResponse {
 pub struct ErrorBody {
     /// One clear sentence.
     pub error: String,
+}
+
+#[cfg(feature = "embedded")]
+impl From<engram_store::Record> for RetrieveResponse {
+    fn from(r: engram_store::Record) -> Self {
+        Self {
+            cid: r.cid.to_string(),
+            embedding: r.vector,
+            metadata: r.metadata,
+            namespace: r.namespace,
+            model_version: r.model_version,
+            text: r.text,
+            created_ms: r.created_ms,
+        }
+    }
+}
+
+#[cfg(feature = "embedded")]
+impl QueryResult {
+    /// A search hit as a protocol result with the namespace owner's trust tier.
+    pub fn from_hit(hit: engram_store::Hit, trust_tier: &str) -> Self {
+        Self {
+            cid: hit.record.cid.to_string(),
+            score: hit.score,
+            metadata: hit.record.metadata,
+            trust_tier: trust_tier.to_string(),
+            text: hit.record.text,
+        }
+    }
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use engram_core::DEFAULT_MODEL_VERSION;
 use serde_json::{Map, Value};
 
-use crate::api::{IngestRequest, NamespaceAuth, QueryRequest, QueryResult, RetrieveResponse};
+use crate::api::{
+    ANONYMOUS, IngestRequest, NamespaceAuth, QueryRequest, QueryResult, RetrieveResponse,
+};
 use crate::error::ClientError;
 use crate::http::{Client, ClientOptions};
 
@@ -255,13 +257,7 @@ impl Memory {
                 .await?;
                 Ok(hits
                     .into_iter()
-                    .map(|h| QueryResult {
-                        cid: h.record.cid.to_string(),
-                        score: h.score,
-                        metadata: h.record.metadata,
-                        trust_tier: "anonymous".into(),
-                        text: h.record.text,
-                    })
+                    .map(|h| QueryResult::from_hit(h, ANONYMOUS))
                     .collect())
             }
             Memory::Remote(client) => {
@@ -291,15 +287,7 @@ impl Memory {
             Memory::Embedded(engine) => {
                 let engine = engine.clone();
                 let r = blocking(move || engine.get(&parsed, None)).await?;
-                Ok(r.map(|r| RetrieveResponse {
-                    cid: r.cid.to_string(),
-                    embedding: r.vector,
-                    metadata: r.metadata,
-                    namespace: r.namespace,
-                    model_version: r.model_version,
-                    text: r.text,
-                    created_ms: r.created_ms,
-                }))
+                Ok(r.map(RetrieveResponse::from))
             }
             Memory::Remote(client) => client.retrieve(&parsed.to_string()).await,
         }

@@ -13,6 +13,7 @@
 //! - [`proof`]: storage proofs v1 (the network's) and v2 (needs the vector bytes).
 //! - [`merkle`]: corpus commitments, v1 (compatible) and v2 (size-bound), with proofs.
 //! - [`limits`]: the protocol's constants.
+//! - [`testing`]: deterministic vectors for tests and benchmarks.
 //!
 //! # Example
 //! ```
@@ -34,6 +35,7 @@ pub mod limits;
 pub mod merkle;
 pub mod proof;
 pub mod pyrepr;
+pub mod testing;
 
 pub use canonical::{Metadata, canonical_metadata_json, validate_metadata};
 pub use cid::Cid;

@@ -9,9 +9,9 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use engram_client::api::{
-    ChallengeRequest, ChallengeResponse, CommitmentResponse, HealthResponse, IngestRequest,
-    IngestResponse, NamespaceAuth, ProveMemoryRequest, ProveMemoryResponse, QueryRequest,
-    QueryResponse, QueryResult, RetrieveResponse, StatsResponse,
+    ANONYMOUS, ChallengeRequest, ChallengeResponse, CommitmentResponse, HealthResponse,
+    IngestRequest, IngestResponse, NamespaceAuth, ProveMemoryRequest, ProveMemoryResponse,
+    QueryRequest, QueryResponse, QueryResult, RetrieveResponse, StatsResponse,
 };
 use engram_core::proof::{Hotkey, Nonce, proof_v1, proof_v2};
 use engram_core::{
@@ -27,9 +27,6 @@ use crate::metrics::{CHALLENGE, INGEST, QUERY};
 use crate::server::AppState;
 
 type Shared = State<Arc<AppState>>;
-
-/// The trust tier of results until attestation and stake arrive.
-const ANONYMOUS: &str = "anonymous";
 
 /// Runs blocking store work off the async threads.
 async fn blocking<T: Send + 'static>(
@@ -162,13 +159,7 @@ pub(crate) async fn query(
     let hits = blocking(move || Ok(engine.query_vector(&vector, top_k as usize, &scope)?)).await?;
     let results = hits
         .into_iter()
-        .map(|h| QueryResult {
-            cid: h.record.cid.to_string(),
-            score: h.score,
-            metadata: h.record.metadata,
-            trust_tier: ANONYMOUS.to_string(),
-            text: h.record.text,
-        })
+        .map(|h| QueryResult::from_hit(h, ANONYMOUS))
         .collect();
     Ok(axum::Json(QueryResponse {
         results,
@@ -274,15 +265,7 @@ pub(crate) async fn retrieve(
     let r = blocking(move || Ok(engine.get(&cid, None)?))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("{cid} is not stored on this node")))?;
-    Ok(axum::Json(RetrieveResponse {
-        cid: r.cid.to_string(),
-        embedding: r.vector,
-        metadata: r.metadata,
-        namespace: r.namespace,
-        model_version: r.model_version,
-        text: r.text,
-        created_ms: r.created_ms,
-    }))
+    Ok(axum::Json(RetrieveResponse::from(r)))
 }
 
 pub(crate) async fn commitment(State(state): Shared) -> axum::Json<CommitmentResponse> {

@@ -11,12 +11,24 @@ use engram_client::Client;
 use engram_client::api::IngestRequest;
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn serve(dir: &Path, port: u16) -> Child {
     super::engram_command()
-        .args(["--data-dir", dir.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}"), "--ingest-rate-per-minute", "0"])
+        .args([
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--ingest-rate-per-minute",
+            "0",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -32,15 +44,7 @@ async fn wait_healthy(client: &Client) {
 }
 
 fn vector(seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..384)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s % 2000) as f32 / 1000.0 - 1.0
-        })
-        .collect()
+    engram_core::testing::unit_vector(seed)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,7 +53,15 @@ async fn kill_9_under_load_loses_no_acknowledged_ingest() {
     let port = free_port();
     let mut child = serve(dir.path(), port);
     let url = format!("http://127.0.0.1:{port}");
-    let client = Client::with_options(&url, engram_client::ClientOptions { retries: 0, timeout: Duration::from_secs(5), ..Default::default() }).unwrap();
+    let client = Client::with_options(
+        &url,
+        engram_client::ClientOptions {
+            retries: 0,
+            timeout: Duration::from_secs(5),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     wait_healthy(&client).await;
 
     let acked: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
@@ -59,7 +71,11 @@ async fn kill_9_under_load_loses_no_acknowledged_ingest() {
         writers.spawn(async move {
             for n in 0.. {
                 let seed = w * 1_000_000 + n;
-                let req = IngestRequest { raw_embedding: Some(vector(seed)), model_version: "v1".into(), ..Default::default() };
+                let req = IngestRequest {
+                    raw_embedding: Some(vector(seed)),
+                    model_version: "v1".into(),
+                    ..Default::default()
+                };
                 match client.ingest(&req).await {
                     Ok(r) => acked.lock().unwrap().push((r.cid.unwrap(), seed)),
                     Err(_) => return, // the node is gone
@@ -78,7 +94,11 @@ async fn kill_9_under_load_loses_no_acknowledged_ingest() {
     let mut child = serve(dir.path(), port);
     wait_healthy(&client).await;
     for (cid, seed) in &acked {
-        let r = client.retrieve(cid).await.unwrap().unwrap_or_else(|| panic!("acknowledged {cid} lost"));
+        let r = client
+            .retrieve(cid)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("acknowledged {cid} lost"));
         assert_eq!(r.embedding, vector(*seed), "{cid} changed");
     }
     let count = client.stats().await.unwrap().memories;

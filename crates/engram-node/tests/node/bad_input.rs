@@ -3,7 +3,7 @@ use std::time::Duration;
 use engram_client::api::IngestRequest;
 use serde_json::{Value, json};
 
-use super::{commitment, spawn_node_for_tests, vector};
+use super::{commitment, now_s, spawn_node_for_tests, vector};
 
 async fn send(
     url: &str,
@@ -24,13 +24,6 @@ async fn send(
         .map(|v| v.to_str().unwrap().to_string());
     let body: Value = resp.json().await.unwrap_or(Value::Null);
     (status, body, retry)
-}
-
-fn now_s() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,14 +4,7 @@ use engram_core::proof::{proof_v1, proof_v2};
 use engram_core::{Cid, cid_v1, embedding_hash_hex};
 use serde_json::json;
 
-use super::{spawn_node_for_tests, vector};
-
-fn now_s() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-}
+use super::{now_s, spawn_node_for_tests, vector};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_answers_per_protocol() {

@@ -52,20 +52,18 @@ pub async fn spawn_node_for_tests(tune: impl FnOnce(&mut NodeConfig)) -> TestNod
 
 /// A deterministic unit vector for seed `i`.
 pub fn vector(i: u64) -> Vec<f32> {
-    let mut s = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let v: Vec<f32> = (0..384)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s % 2000) as f32 / 1000.0 - 1.0
-        })
-        .collect();
-    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    v.into_iter().map(|x| x / n).collect()
+    engram_core::testing::unit_vector(i)
 }
 
 /// The commitment: what a refused request must leave unchanged.
 pub async fn commitment(t: &TestNode) -> CommitmentResponse {
     t.client.commitment().await.unwrap()
+}
+
+/// Unix time in seconds, as challenges carry it.
+pub fn now_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }

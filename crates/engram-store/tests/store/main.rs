@@ -6,19 +6,9 @@ use engram_core::{Cid, Metadata, cid_v1};
 use engram_store::{PUBLIC_NAMESPACE, Record, SearchQuery, Store, StoreError, Upserted};
 use serde_json::{Value, json};
 
-/// A deterministic unit-ish vector for seed `i`.
+/// A deterministic unit vector for seed `i`.
 pub fn vector(i: u64) -> Vec<f32> {
-    let mut s = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let v: Vec<f32> = (0..384)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s % 2000) as f32 / 1000.0 - 1.0
-        })
-        .collect();
-    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    v.into_iter().map(|x| x / n).collect()
+    engram_core::testing::unit_vector(i)
 }
 
 /// A record for seed `i` in `ns` with `meta`.

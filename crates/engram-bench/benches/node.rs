@@ -1,0 +1,203 @@
+//! Node load benchmark: ingest (text, raw vector) and query (text, vector) over HTTP on
+//! 127.0.0.1 at concurrency 1, 8 and 64, on a node holding 100k vectors (HNSW-indexed).
+//! Baseline in the same run: the same work done in-process (embedder batch throughput for
+//! text, direct store search for vectors), so the ratio shows what the HTTP layer costs.
+//!
+//! `cargo bench -p engram-bench --bench node` (needs the model from ./setup.sh).
+//! `ENGRAM_BENCH_N` (stored vectors, default 100000), `ENGRAM_BENCH_SECS` (per cell, 5).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use engram_bench::{Rng, embedder, percentile_ms, sentences, time};
+use engram_client::Client;
+use engram_client::api::{IngestRequest, QueryRequest};
+use engram_core::cid_v1;
+use engram_embed::model_dir::{default_data_dir, resolve_model_dir};
+use engram_store::{PUBLIC_NAMESPACE, Record, SearchQuery, Store};
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    IngestText,
+    IngestVector,
+    QueryText,
+    QueryVector,
+}
+
+fn unit(rng: &mut Rng, base: &[Vec<f32>]) -> Vec<f32> {
+    let e = &base[rng.below(base.len())];
+    let mut v: Vec<f32> = e.iter().map(|x| x + 0.05 * rng.normal() / 20.0).collect();
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter_mut().for_each(|x| *x /= n);
+    v
+}
+
+async fn cell(
+    client: &Client,
+    op: Op,
+    concurrency: usize,
+    secs: u64,
+    texts: Arc<Vec<String>>,
+    base: Arc<Vec<Vec<f32>>>,
+) -> (f64, f64, f64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    let started = Instant::now();
+    for worker in 0..concurrency {
+        let (client, counter, texts, base) =
+            (client.clone(), counter.clone(), texts.clone(), base.clone());
+        tasks.spawn(async move {
+            let mut rng = Rng::new(worker as u64 * 7919 + 1);
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let text = &texts[(n as usize) % texts.len()];
+                let t0 = Instant::now();
+                match op {
+                    Op::IngestText => {
+                        let req = IngestRequest {
+                            text: Some(format!("{text} (#{n})")),
+                            ..Default::default()
+                        };
+                        client.ingest(&req).await.unwrap();
+                    }
+                    Op::IngestVector => {
+                        let req = IngestRequest {
+                            raw_embedding: Some(unit(&mut rng, &base)),
+                            ..Default::default()
+                        };
+                        client.ingest(&req).await.unwrap();
+                    }
+                    Op::QueryText => {
+                        let req = QueryRequest {
+                            query_text: Some(text.clone()),
+                            top_k: Some(10),
+                            ..Default::default()
+                        };
+                        client.query(&req).await.unwrap();
+                    }
+                    Op::QueryVector => {
+                        let req = QueryRequest {
+                            query_vector: Some(unit(&mut rng, &base)),
+                            top_k: Some(10),
+                            ..Default::default()
+                        };
+                        client.query(&req).await.unwrap();
+                    }
+                }
+                lat.push(t0.elapsed());
+            }
+            lat
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        all.extend(r.unwrap());
+    }
+    let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+    (
+        rate,
+        percentile_ms(&mut all, 50.0),
+        percentile_ms(&mut all, 99.0),
+    )
+}
+
+fn main() {
+    let n: usize = std::env::var("ENGRAM_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let secs: u64 = std::env::var("ENGRAM_BENCH_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let texts = sentences();
+    let e = embedder();
+    let (base, t_embed) = time(|| e.embed_batch(&texts).unwrap());
+    let batch_rate = texts.len() as f64 / t_embed.as_secs_f64();
+    drop(e);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(11);
+    let store_rate;
+    {
+        let store = Store::open(dir.path()).unwrap();
+        for c in 0..n.div_ceil(1000) {
+            let records = (0..1000.min(n - c * 1000))
+                .map(|_| {
+                    let v = unit(&mut rng, &base);
+                    Record {
+                        cid: cid_v1(&v, &Default::default(), "v1"),
+                        vector: v,
+                        metadata: Default::default(),
+                        model_version: "v1".into(),
+                        namespace: PUBLIC_NAMESPACE.into(),
+                        created_ms: 0,
+                        text: None,
+                    }
+                })
+                .collect();
+            store.upsert(records).unwrap();
+        }
+        store.optimize().unwrap();
+        let scope = SearchQuery {
+            namespace: PUBLIC_NAMESPACE,
+            filters: &[],
+        };
+        let qs: Vec<Vec<f32>> = (0..500).map(|_| unit(&mut rng, &base)).collect();
+        let (_, t) = time(|| {
+            qs.iter()
+                .for_each(|q| drop(store.search(q, 10, &scope).unwrap()))
+        });
+        store_rate = qs.len() as f64 / t.as_secs_f64();
+    }
+    println!(
+        "{n} stored vectors; baselines in-process: embed batch {batch_rate:.0} texts/s, store search {store_rate:.0} QPS (one thread)"
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let mut config = engram_node::NodeConfig::load(None).unwrap();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = dir.path().to_path_buf();
+        config.model_dir = Some(resolve_model_dir(None, &default_data_dir()));
+        config.ingest_rate_per_minute = 0;
+        config.index_interval_s = 3600; // measure serving, not background index builds
+        let node = engram_node::Node::bind(config).await.unwrap();
+        let client = Client::new(&format!("http://{}", node.local_addr())).unwrap();
+        let texts = Arc::new(texts);
+        let base = Arc::new(base);
+        println!(
+            "{:<14} {:>5} {:>10} {:>9} {:>9} {:>9}",
+            "operation", "conc", "req/s", "p50 ms", "p99 ms", "vs base"
+        );
+        // Queries first: ingests add vectors that stay unindexed while the index builder
+        // is held off, and queries should measure the 100k indexed corpus.
+        for op in [
+            Op::QueryVector,
+            Op::QueryText,
+            Op::IngestVector,
+            Op::IngestText,
+        ] {
+            for concurrency in [1, 8, 64] {
+                let (rate, p50, p99) =
+                    cell(&client, op, concurrency, secs, texts.clone(), base.clone()).await;
+                let baseline = match op {
+                    Op::IngestText | Op::QueryText => batch_rate,
+                    Op::IngestVector | Op::QueryVector => store_rate,
+                };
+                println!(
+                    "{:<14} {concurrency:>5} {rate:>10.1} {p50:>9.2} {p99:>9.2} {:>8.2}x",
+                    format!("{op:?}"),
+                    rate / baseline
+                );
+            }
+        }
+        node.shutdown().await.unwrap();
+    });
+}
