@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use engram_bench::{Rng, embedder, percentile_ms, sentences, time};
 use engram_client::Client;
 use engram_client::api::{IngestRequest, QueryRequest};
-use engram_core::cid_v1;
 use engram_embed::model_dir::{default_data_dir, resolve_model_dir};
 use engram_store::{PUBLIC_NAMESPACE, Record, SearchQuery, Store};
 
@@ -126,18 +125,7 @@ fn main() {
         let store = Store::open(dir.path()).unwrap();
         for c in 0..n.div_ceil(1000) {
             let records = (0..1000.min(n - c * 1000))
-                .map(|_| {
-                    let v = unit(&mut rng, &base);
-                    Record {
-                        cid: cid_v1(&v, &Default::default(), "v1"),
-                        vector: v,
-                        metadata: Default::default(),
-                        model_version: "v1".into(),
-                        namespace: PUBLIC_NAMESPACE.into(),
-                        created_ms: 0,
-                        text: None,
-                    }
-                })
+                .map(|_| Record::new_public(unit(&mut rng, &base), Default::default()))
                 .collect();
             store.upsert(records).unwrap();
         }

@@ -70,15 +70,7 @@ fn main() {
                 .map(|(i, v)| {
                     let mut metadata = engram_core::Metadata::new();
                     metadata.insert("i".into(), (c * 1000 + i).into());
-                    Record {
-                        cid: cid_v1(v, &metadata, "v1"),
-                        vector: v.clone(),
-                        metadata,
-                        model_version: "v1".into(),
-                        namespace: PUBLIC_NAMESPACE.into(),
-                        created_ms: 0,
-                        text: None,
-                    }
+                    Record::new_public(v.clone(), metadata)
                 })
                 .collect();
             store.upsert(records).unwrap();

@@ -110,11 +110,11 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
             bar.inc(chunk.len() as u64);
         }
         bar.finish_and_clear();
-        if let Memory::Embedded(engine) = &memory {
-            if engine.store().unindexed() > 0 && !g.json {
-                eprintln!("indexing…");
-            }
-            engine.store().optimize()?;
+        if let Memory::Embedded(engine) = &memory
+            && engine.store().optimize()?
+            && !g.json
+        {
+            eprintln!("built the search index for the new memories");
         }
         if g.json {
             print_json(

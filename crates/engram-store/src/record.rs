@@ -43,6 +43,21 @@ pub struct Record {
 }
 
 impl Record {
+    /// A record of `vector` and `metadata` in the public namespace under the default model
+    /// version, with its CID computed, no text and creation time 0.
+    pub fn new_public(vector: Vec<f32>, metadata: Metadata) -> Self {
+        let model_version = engram_core::DEFAULT_MODEL_VERSION.to_string();
+        Self {
+            cid: engram_core::cid_v1(&vector, &metadata, &model_version),
+            vector,
+            metadata,
+            model_version,
+            namespace: PUBLIC_NAMESPACE.to_string(),
+            created_ms: 0,
+            text: None,
+        }
+    }
+
     /// The SHA-256 of the vector bytes.
     pub fn embedding_hash(&self) -> [u8; 32] {
         embedding_hash(&self.vector)

@@ -13,23 +13,14 @@ async fn every_endpoint_answers_per_protocol() {
     assert_eq!(c.health().await.unwrap().status, "ok");
 
     // ingest: text, and a raw vector kept byte for byte
-    let text = c
-        .ingest(&IngestRequest {
-            text: Some("The sky is blue because of Rayleigh scattering.".into()),
-            metadata: json!({"source": "physics"}),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let sky = IngestRequest {
+        text: Some("The sky is blue because of Rayleigh scattering.".into()),
+        metadata: json!({"source": "physics"}),
+        ..Default::default()
+    };
+    let text = c.ingest(&sky).await.unwrap();
     assert!(text.stored && text.error.is_none());
-    let again = c
-        .ingest(&IngestRequest {
-            text: Some("The sky is blue because of Rayleigh scattering.".into()),
-            metadata: json!({"source": "physics"}),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let again = c.ingest(&sky).await.unwrap();
     assert_eq!(
         (again.cid.as_ref(), again.stored),
         (text.cid.as_ref(), false)
