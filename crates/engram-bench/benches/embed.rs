@@ -1,9 +1,20 @@
-//! Embedding throughput on real sentences at batch 1 and 32, and single-text latency.
-//! Baseline in the same run: batch 1 (the ratio shows what batching buys).
+//! Embedding throughput on real sentences at batch 1, 8, 32 and 128, single-text latency,
+//! resident memory and load time. Baseline in the same run: batch 1 (the ratio shows what
+//! batching buys), and, when `ENGRAM_BENCH_REFERENCE` names the output of
+//! `scripts/st_reference.py`, sentence-transformers on the same sentences: ratios against
+//! the targets and a fidelity check of every vector (exit 1 if any cosine < 0.9999).
 //!
-//! `cargo bench -p engram-bench --bench embed` (needs the model from ./setup.sh).
+//! `cargo bench -p engram-bench --bench embed` (needs the model from ./setup.sh);
+//! `scripts/bench-embed-vs-st.sh` runs both sides.
+
+use std::path::Path;
 
 use engram_bench::{embedder, percentile_ms, sentences, time};
+
+const BATCHES: [usize; 4] = [1, 8, 32, 128];
+/// Ratio targets against sentence-transformers (batch, minimum).
+const TARGETS: [(usize, f64); 2] = [(1, 1.5), (32, 1.0)];
+const MIN_COSINE: f32 = 0.9999;
 
 fn main() {
     let texts = sentences();
@@ -14,46 +25,156 @@ fn main() {
             .unwrap_or(2000),
     );
     let texts = &texts[..n];
+    let rss_before = rss_mb("VmRSS");
     let (e, load) = time(embedder);
-    println!(
-        "model load (incl. SHA-256 check): {:.0} ms",
-        load.as_secs_f64() * 1000.0
-    );
+    let resident = rss_mb("VmRSS") - rss_before;
     e.embed_batch(&texts[..64]).unwrap(); // warm up
 
     let mut lat = Vec::with_capacity(n);
-    let (_, t1) = time(|| {
-        for t in texts {
-            let (_, d) = time(|| e.embed(t).unwrap());
-            lat.push(d);
-        }
-    });
-    let b1 = n as f64 / t1.as_secs_f64();
-    let mut rates = vec![("1", b1)];
-    for batch in [8usize, 32, 128] {
+    let mut rates = Vec::new();
+    let mut vectors = Vec::new();
+    for batch in BATCHES {
         let (_, t) = time(|| {
             for chunk in texts.chunks(batch) {
-                e.embed_batch(chunk).unwrap();
+                if batch == 1 {
+                    let (_, d) = time(|| e.embed(&chunk[0]).unwrap());
+                    lat.push(d);
+                } else if batch == 32 {
+                    vectors.extend(e.embed_batch(chunk).unwrap());
+                } else {
+                    e.embed_batch(chunk).unwrap();
+                }
             }
         });
-        rates.push((
-            Box::leak(batch.to_string().into_boxed_str()),
-            n as f64 / t.as_secs_f64(),
-        ));
+        rates.push((batch, n as f64 / t.as_secs_f64()));
     }
-    println!("{n} real sentences, {} threads", rayon_threads());
-    println!("{:>6}  {:>10}  {:>8}", "batch", "texts/s", "vs b=1");
-    for (b, r) in &rates {
-        println!("{b:>6}  {r:>10.1}  {:>7.2}x", r / b1);
-    }
+
     println!(
-        "single-text latency: p50 {:.2} ms, p99 {:.2} ms",
-        percentile_ms(&mut lat, 50.0),
-        percentile_ms(&mut lat, 99.0)
+        "engram: {n} real sentences, {} threads, {} kernels",
+        threads(),
+        engram_embed::kernel_name()
     );
+    println!(
+        "model load (incl. SHA-256 check) {:.0} ms; resident embedder {resident:.0} MB (process peak {:.0} MB)",
+        load.as_secs_f64() * 1000.0,
+        rss_mb("VmHWM")
+    );
+    let p50 = percentile_ms(&mut lat, 50.0);
+    let p99 = percentile_ms(&mut lat, 99.0);
+    let reference = std::env::var_os("ENGRAM_BENCH_REFERENCE").map(|d| Reference::read(d.as_ref()));
+    match &reference {
+        None => {
+            println!("{:>6}  {:>10}  {:>8}", "batch", "texts/s", "vs b=1");
+            for (b, r) in &rates {
+                println!("{b:>6}  {r:>10.1}  {:>7.2}x", r / rates[0].1);
+            }
+            println!("single-text latency: p50 {p50:.2} ms, p99 {p99:.2} ms");
+        }
+        Some(st) => {
+            assert_eq!(
+                st.texts, n,
+                "the reference embedded a different number of texts"
+            );
+            println!(
+                "reference: sentence-transformers, torch {} with {} threads; load {:.0} ms, process peak {:.0} MB",
+                st.torch, st.threads, st.load_ms, st.max_rss_mb
+            );
+            println!(
+                "{:>6}  {:>14}  {:>14}  {:>7}  {:>7}",
+                "batch", "engram texts/s", "s-t texts/s", "ratio", "target"
+            );
+            let mut met = true;
+            for ((b, r), s) in rates.iter().zip(&st.rates) {
+                let ratio = r / s;
+                let target = TARGETS.iter().find(|(tb, _)| tb == b).map(|(_, t)| *t);
+                let verdict = match target {
+                    Some(t) if ratio >= t => format!(">= {t} ok"),
+                    Some(t) => {
+                        met = false;
+                        format!(">= {t} MISSED")
+                    }
+                    None => String::new(),
+                };
+                println!("{b:>6}  {r:>14.1}  {s:>14.1}  {ratio:>6.2}x  {verdict}");
+            }
+            println!(
+                "single-text latency: engram p50 {p50:.2} ms, p99 {p99:.2} ms; s-t p50 {:.2} ms, p99 {:.2} ms",
+                st.p50_ms, st.p99_ms
+            );
+            let cosines: Vec<f32> = vectors
+                .iter()
+                .zip(st.vectors.chunks_exact(engram_embed::DIM))
+                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum())
+                .collect();
+            let worst = cosines.iter().copied().fold(f32::INFINITY, f32::min);
+            let below = cosines.iter().filter(|&&c| c < MIN_COSINE).count();
+            println!(
+                "fidelity: {} texts, worst cosine {worst:.6}, {below} below {MIN_COSINE}",
+                cosines.len()
+            );
+            println!("targets: {}", if met { "all met" } else { "NOT all met" });
+            if below > 0 || cosines.len() != n {
+                std::process::exit(1);
+            }
+        }
+    }
 }
 
-fn rayon_threads() -> usize {
+/// What `scripts/st_reference.py` wrote.
+struct Reference {
+    texts: usize,
+    rates: Vec<f64>,
+    p50_ms: f64,
+    p99_ms: f64,
+    load_ms: f64,
+    max_rss_mb: f64,
+    torch: String,
+    threads: u64,
+    vectors: Vec<f32>,
+}
+
+impl Reference {
+    fn read(dir: &Path) -> Self {
+        let json: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.join("st.json")).expect("st.json from st_reference.py"),
+        )
+        .expect("st.json is JSON");
+        let num = |v: &serde_json::Value| v.as_f64().expect("a number");
+        let bytes = std::fs::read(dir.join("st.f32")).expect("st.f32 from st_reference.py");
+        Self {
+            texts: num(&json["texts"]) as usize,
+            rates: BATCHES
+                .iter()
+                .map(|b| num(&json["rates"][b.to_string()]))
+                .collect(),
+            p50_ms: num(&json["p50_ms"]),
+            p99_ms: num(&json["p99_ms"]),
+            load_ms: num(&json["load_ms"]),
+            max_rss_mb: num(&json["max_rss_mb"]),
+            torch: json["torch"].as_str().unwrap_or("?").to_string(),
+            threads: json["torch_threads"].as_u64().unwrap_or(0),
+            vectors: bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        }
+    }
+}
+
+/// A memory figure of this process from /proc (0 where there is no /proc).
+fn rss_mb(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)

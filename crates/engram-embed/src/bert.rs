@@ -7,44 +7,19 @@
 use rayon::prelude::*;
 use safetensors::{Dtype, SafeTensors};
 
+use crate::dense::PackedLinear;
 use crate::error::EmbedError;
 use crate::matmul::{View, matmul};
+use crate::ops;
 
 /// Width of the hidden state and of the output embedding.
 pub const HIDDEN: usize = 384;
 const HEADS: usize = 12;
-const HEAD_DIM: usize = HIDDEN / HEADS;
+pub(crate) const HEAD_DIM: usize = HIDDEN / HEADS;
 const INTERMEDIATE: usize = 1536;
 const LAYERS: usize = 6;
 const MAX_POSITIONS: usize = 512;
 const LN_EPS: f32 = 1e-12;
-
-struct Linear {
-    /// `out × in`, row-major, as PyTorch stores it.
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-    inputs: usize,
-    outputs: usize,
-}
-
-impl Linear {
-    /// `out[rows × outputs] = x[rows × inputs] · Wᵀ + b`.
-    fn forward(&self, x: &[f32], rows: usize, out: &mut Vec<f32>) {
-        out.clear();
-        out.reserve(rows * self.outputs);
-        for _ in 0..rows {
-            out.extend_from_slice(&self.bias);
-        }
-        matmul(
-            View::row_major(x, rows, self.inputs),
-            View::transposed(&self.weight, self.outputs, self.inputs),
-            out,
-            self.outputs,
-            1.0,
-            true,
-        );
-    }
-}
 
 struct LayerNorm {
     gamma: Vec<f32>,
@@ -53,24 +28,17 @@ struct LayerNorm {
 
 impl LayerNorm {
     fn apply(&self, x: &mut [f32]) {
-        for row in x.chunks_exact_mut(HIDDEN) {
-            let mean = row.iter().sum::<f32>() / HIDDEN as f32;
-            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / HIDDEN as f32;
-            let inv = 1.0 / (var + LN_EPS).sqrt();
-            for ((v, g), b) in row.iter_mut().zip(&self.gamma).zip(&self.beta) {
-                *v = (*v - mean) * inv * g + b;
-            }
-        }
+        ops::layer_norm(x, &self.gamma, &self.beta, LN_EPS);
     }
 }
 
 struct Layer {
     /// Query, key and value fused into one `1152 × 384` projection.
-    qkv: Linear,
-    attn_out: Linear,
+    qkv: PackedLinear,
+    attn_out: PackedLinear,
     attn_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
+    intermediate: PackedLinear,
+    output: PackedLinear,
     out_norm: LayerNorm,
 }
 
@@ -102,18 +70,27 @@ fn tensor(st: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>,
         .collect())
 }
 
+/// A linear layer's `weight` (outputs × inputs) and `bias`.
+fn linear_parts(
+    st: &SafeTensors<'_>,
+    prefix: &str,
+    outputs: usize,
+    inputs: usize,
+) -> Result<(Vec<f32>, Vec<f32>), EmbedError> {
+    Ok((
+        tensor(st, &format!("{prefix}.weight"), &[outputs, inputs])?,
+        tensor(st, &format!("{prefix}.bias"), &[outputs])?,
+    ))
+}
+
 fn linear(
     st: &SafeTensors<'_>,
     prefix: &str,
     outputs: usize,
     inputs: usize,
-) -> Result<Linear, EmbedError> {
-    Ok(Linear {
-        weight: tensor(st, &format!("{prefix}.weight"), &[outputs, inputs])?,
-        bias: tensor(st, &format!("{prefix}.bias"), &[outputs])?,
-        inputs,
-        outputs,
-    })
+) -> Result<PackedLinear, EmbedError> {
+    let (weight, bias) = linear_parts(st, prefix, outputs, inputs)?;
+    Ok(PackedLinear::pack(&weight, bias, inputs, outputs))
 }
 
 fn layer_norm(st: &SafeTensors<'_>, prefix: &str) -> Result<LayerNorm, EmbedError> {
@@ -123,21 +100,21 @@ fn layer_norm(st: &SafeTensors<'_>, prefix: &str) -> Result<LayerNorm, EmbedErro
     })
 }
 
-fn fuse(parts: [Linear; 3]) -> Linear {
-    let [q, k, v] = parts;
-    Linear {
-        weight: [q.weight, k.weight, v.weight].concat(),
-        bias: [q.bias, k.bias, v.bias].concat(),
-        inputs: HIDDEN,
-        outputs: 3 * HIDDEN,
+/// Query, key and value as one `3·384 × 384` layer: one pass over the hidden state.
+fn fused_qkv(st: &SafeTensors<'_>, prefix: &str) -> Result<PackedLinear, EmbedError> {
+    let mut weight = Vec::with_capacity(3 * HIDDEN * HIDDEN);
+    let mut bias = Vec::with_capacity(3 * HIDDEN);
+    for part in ["query", "key", "value"] {
+        let (w, b) = linear_parts(
+            st,
+            &format!("{prefix}.attention.self.{part}"),
+            HIDDEN,
+            HIDDEN,
+        )?;
+        weight.extend(w);
+        bias.extend(b);
     }
-}
-
-/// The exact (erf) GELU that BERT uses.
-fn gelu(x: &mut [f32]) {
-    for v in x {
-        *v = 0.5 * *v * (1.0 + libm::erff(*v * std::f32::consts::FRAC_1_SQRT_2));
-    }
+    Ok(PackedLinear::pack(&weight, bias, HIDDEN, 3 * HIDDEN))
 }
 
 impl Bert {
@@ -150,11 +127,7 @@ impl Bert {
         for i in 0..LAYERS {
             let p = format!("encoder.layer.{i}");
             layers.push(Layer {
-                qkv: fuse([
-                    linear(&st, &format!("{p}.attention.self.query"), HIDDEN, HIDDEN)?,
-                    linear(&st, &format!("{p}.attention.self.key"), HIDDEN, HIDDEN)?,
-                    linear(&st, &format!("{p}.attention.self.value"), HIDDEN, HIDDEN)?,
-                ]),
+                qkv: fused_qkv(&st, &p)?,
                 attn_out: linear(&st, &format!("{p}.attention.output.dense"), HIDDEN, HIDDEN)?,
                 attn_norm: layer_norm(&st, &format!("{p}.attention.output.LayerNorm"))?,
                 intermediate: linear(
@@ -213,6 +186,7 @@ impl Bert {
 
         let mut qkv = Vec::new();
         let mut ctx = vec![0f32; total * HIDDEN];
+        debug_assert_eq!(self.layers[0].qkv.outputs(), 3 * HIDDEN);
         let mut attn = Vec::new();
         let mut inter = Vec::new();
         let mut out = Vec::new();
@@ -220,16 +194,12 @@ impl Bert {
             layer.qkv.forward(&hidden, total, &mut qkv);
             attention(&qkv, &offsets, &lens, &mut ctx);
             layer.attn_out.forward(&ctx, total, &mut attn);
-            for (a, h) in attn.iter_mut().zip(&hidden) {
-                *a += h;
-            }
+            ops::add_assign(&mut attn, &hidden);
             layer.attn_norm.apply(&mut attn);
             layer.intermediate.forward(&attn, total, &mut inter);
-            gelu(&mut inter);
+            ops::gelu(&mut inter);
             layer.output.forward(&inter, total, &mut out);
-            for (o, a) in out.iter_mut().zip(&attn) {
-                *o += a;
-            }
+            ops::add_assign(&mut out, &attn);
             layer.out_norm.apply(&mut out);
             std::mem::swap(&mut hidden, &mut out);
         }
@@ -253,46 +223,15 @@ fn attention(qkv: &[f32], offsets: &[usize], lens: &[usize], ctx: &mut [f32]) {
         .collect();
     let heads: Vec<Vec<f32>> = jobs
         .par_iter()
-        .map(|&(s, h)| {
+        .map_init(Vec::new, |scratch, &(s, h)| {
             let (start, len) = (offsets[s], lens[s]);
             let rows = &qkv[start * stride..(start + len) * stride];
-            let view = |part: usize| View {
-                data: &rows[part * HIDDEN + h * HEAD_DIM..],
-                rows: len,
-                cols: HEAD_DIM,
-                row_stride: stride,
-                col_stride: 1,
-            };
-            let (q, k, v) = (view(0), view(1), view(2));
-            let mut scores = vec![0f32; len * len];
-            let kt = View {
-                rows: HEAD_DIM,
-                cols: len,
-                row_stride: 1,
-                col_stride: stride,
-                ..k
-            };
-            matmul(q, kt, &mut scores, len, scale, false);
-            for row in scores.chunks_exact_mut(len) {
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let mut sum = 0.0;
-                for x in row.iter_mut() {
-                    *x = (*x - max).exp();
-                    sum += *x;
-                }
-                for x in row.iter_mut() {
-                    *x /= sum;
-                }
-            }
             let mut head = vec![0f32; len * HEAD_DIM];
-            matmul(
-                View::row_major(&scores, len, len),
-                v,
-                &mut head,
-                HEAD_DIM,
-                1.0,
-                false,
-            );
+            if len <= SHORT_SEQ {
+                ops::attend(rows, len, h, scale, &mut head, scratch);
+            } else {
+                long_attention(rows, len, h, scale, &mut head);
+            }
             head
         })
         .collect();
@@ -303,6 +242,41 @@ fn attention(qkv: &[f32], offsets: &[usize], lens: &[usize], ctx: &mut [f32]) {
             ctx[at..at + HEAD_DIM].copy_from_slice(row);
         }
     }
+}
+
+/// Sequences up to this length use [`ops::attend`]; longer ones have products big enough
+/// for the blocked GEMM to pay for its packing.
+const SHORT_SEQ: usize = 64;
+
+/// One head of a long sequence: `softmax(scale · Q Kᵀ) V` with the blocked GEMM.
+fn long_attention(rows: &[f32], len: usize, h: usize, scale: f32, head: &mut [f32]) {
+    let stride = 3 * HIDDEN;
+    let view = |part: usize| View {
+        data: &rows[part * HIDDEN + h * HEAD_DIM..],
+        rows: len,
+        cols: HEAD_DIM,
+        row_stride: stride,
+        col_stride: 1,
+    };
+    let (q, k, v) = (view(0), view(1), view(2));
+    let kt = View {
+        rows: HEAD_DIM,
+        cols: len,
+        row_stride: 1,
+        col_stride: stride,
+        ..k
+    };
+    let mut scores = vec![0f32; len * len];
+    matmul(q, kt, &mut scores, len, scale, false);
+    ops::softmax_rows(&mut scores, len);
+    matmul(
+        View::row_major(&scores, len, len),
+        v,
+        head,
+        HEAD_DIM,
+        1.0,
+        false,
+    );
 }
 
 fn mean_pool_normalize(rows: &[f32], len: usize) -> Vec<f32> {

@@ -9,7 +9,9 @@
 //! - [`model_dir`]: where the model lives and how it is verified.
 //! - `tokenize`: WordPiece with canonical truncation (256) and no padding.
 //! - `bert`: the encoder, mean pooling and L2 normalization.
-//! - `matmul`: the single bounds-checked wrapper over the `gemm` kernels.
+//! - `dense`: the linear layers, weights packed at load, AVX-512 kernel with a portable path.
+//! - `ops`: GELU, softmax, layer norm and short-sequence attention, compiled per CPU.
+//! - `matmul`: the bounds-checked wrapper over the `gemm` kernels (long-sequence attention).
 //!
 //! # Example
 //! ```no_run
@@ -20,9 +22,11 @@
 //! ```
 
 mod bert;
+mod dense;
 mod error;
 mod matmul;
 pub mod model_dir;
+mod ops;
 mod tokenize;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +46,16 @@ pub const MODEL_NAME: &str = "all-MiniLM-L6-v2";
 
 /// Texts per forward pass when a caller hands over a large batch.
 const CHUNK: usize = 32;
+
+/// Which compute kernels this CPU runs: `"avx512"` or `"portable"` (detected at run time;
+/// `ENGRAM_PORTABLE_KERNELS=1` forces the portable ones).
+pub fn kernel_name() -> &'static str {
+    match dense::Target::detect() {
+        #[cfg(target_arch = "x86_64")]
+        dense::Target::Avx512 => "avx512",
+        dense::Target::Portable => "portable",
+    }
+}
 
 /// A loaded, verified embedding model.
 pub struct Embedder {

@@ -28,17 +28,6 @@ impl<'a> View<'a> {
         }
     }
 
-    /// The transpose of a dense row-major `rows × cols` matrix, without copying.
-    pub(crate) fn transposed(data: &'a [f32], rows: usize, cols: usize) -> Self {
-        Self {
-            data,
-            rows: cols,
-            cols: rows,
-            row_stride: 1,
-            col_stride: cols,
-        }
-    }
-
     fn max_index(&self) -> usize {
         if self.rows == 0 || self.cols == 0 {
             0
@@ -123,7 +112,13 @@ mod tests {
         let mut out = vec![1.0; m * n];
         matmul(
             View::row_major(&a, m, k),
-            View::transposed(&w, n, k),
+            View {
+                data: &w,
+                rows: k,
+                cols: n,
+                row_stride: 1,
+                col_stride: k,
+            },
             &mut out,
             n,
             2.0,
