@@ -90,7 +90,7 @@ fn linear(
     inputs: usize,
 ) -> Result<PackedLinear, EmbedError> {
     let (weight, bias) = linear_parts(st, prefix, outputs, inputs)?;
-    Ok(PackedLinear::pack(&weight, bias, inputs, outputs))
+    Ok(PackedLinear::pack(weight, bias, inputs, outputs))
 }
 
 fn layer_norm(st: &SafeTensors<'_>, prefix: &str) -> Result<LayerNorm, EmbedError> {
@@ -114,7 +114,7 @@ fn fused_qkv(st: &SafeTensors<'_>, prefix: &str) -> Result<PackedLinear, EmbedEr
         weight.extend(w);
         bias.extend(b);
     }
-    Ok(PackedLinear::pack(&weight, bias, HIDDEN, 3 * HIDDEN))
+    Ok(PackedLinear::pack(weight, bias, HIDDEN, 3 * HIDDEN))
 }
 
 impl Bert {
