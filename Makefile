@@ -6,7 +6,7 @@ SHELL := /bin/bash
 export ENGRAM_DATA_DIR ?= $(HOME)/.local/share/engram
 export ENGRAM_MODEL_DIR ?= $(ENGRAM_DATA_DIR)/model
 
-.PHONY: all setup demo test lint model bench
+.PHONY: all setup demo test lint model bench bench-vs-st
 all: setup demo
 
 setup:
@@ -28,7 +28,13 @@ lint:
 
 test: lint model
 	cargo test --workspace
+	# the portable kernels (CPUs without AVX-512) must pass the same fidelity cases
+	ENGRAM_PORTABLE_KERNELS=1 cargo test -p engram-embed
 	cargo build --workspace --benches
 
 bench:
 	cargo bench --workspace
+
+# Engram against sentence-transformers on this machine (installs torch in a throwaway venv)
+bench-vs-st:
+	scripts/bench-embed-vs-st.sh

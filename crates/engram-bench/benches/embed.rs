@@ -49,8 +49,10 @@ fn main() {
         rates.push((batch, n as f64 / t.as_secs_f64()));
     }
 
+    let tokens: usize = texts.iter().map(|t| e.token_count(t).unwrap()).sum();
     println!(
-        "engram: {n} real sentences, {} threads, {} kernels",
+        "engram: {n} real sentences ({:.1} tokens on average), {} threads, {} kernels",
+        tokens as f64 / n as f64,
         threads(),
         engram_embed::kernel_name()
     );
