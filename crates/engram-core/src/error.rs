@@ -69,4 +69,10 @@ pub enum CoreError {
         /// What was wrong.
         reason: String,
     },
+    /// A key, mnemonic, secret URI or SS58 address that cannot be used.
+    #[error("bad key: {reason}")]
+    BadKey {
+        /// What was wrong.
+        reason: String,
+    },
 }

@@ -12,6 +12,8 @@
 //! - [`pyrepr`]: Python's `str()`/`repr()` renderings the protocol inherited.
 //! - [`proof`]: storage proofs v1 (the network's) and v2 (needs the vector bytes).
 //! - [`merkle`]: corpus commitments, v1 (compatible) and v2 (size-bound), with proofs.
+//! - [`keys`]: sr25519 hotkeys (mnemonics, dev URIs, SS58) and signature checks.
+//! - [`dht`]: which nodes hold a CID (XOR distance, replication 3).
 //! - [`limits`]: the protocol's constants.
 //! - [`testing`]: deterministic vectors for tests and benchmarks.
 //!
@@ -29,8 +31,10 @@
 
 pub mod canonical;
 pub mod cid;
+pub mod dht;
 pub mod embedding;
 mod error;
+pub mod keys;
 pub mod limits;
 pub mod merkle;
 pub mod proof;

@@ -2,6 +2,8 @@
 //! properties of the invariants the vectors cannot enumerate.
 
 mod cid;
+mod dht;
+mod keys;
 mod merkle;
 mod proof;
 mod properties;
