@@ -1,0 +1,266 @@
+//! The devnet registry: a JSON file several local processes share.
+//!
+//! Every write takes an exclusive lock on `registry.lock`, reads `registry.json`, changes
+//! it and replaces it through a temporary file and a rename, so a reader never sees half a
+//! file and two writers never lose each other's changes. Reads take a shared lock.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use engram_core::keys::Keypair;
+
+use crate::{Chain, ChainError, Metagraph, Neuron, Uid, WeightSet, now_ms};
+
+const FILE: &str = "registry.json";
+const LOCK: &str = "registry.lock";
+
+/// The file-backed registry of a devnet directory.
+#[derive(Clone, Debug)]
+pub struct Devnet {
+    dir: PathBuf,
+}
+
+impl Devnet {
+    /// The registry in `dir` (created on first write).
+    pub fn open(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The devnet directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn io(&self, name: &str) -> impl FnOnce(std::io::Error) -> ChainError {
+        let path = self.dir.join(name);
+        move |source| ChainError::Io { path, source }
+    }
+
+    fn lock(&self, exclusive: bool) -> Result<File, ChainError> {
+        std::fs::create_dir_all(&self.dir).map_err(self.io(LOCK))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(LOCK))
+            .map_err(self.io(LOCK))?;
+        if exclusive {
+            file.lock().map_err(self.io(LOCK))?;
+        } else {
+            file.lock_shared().map_err(self.io(LOCK))?;
+        }
+        Ok(file)
+    }
+
+    fn read(&self) -> Result<Metagraph, ChainError> {
+        let path = self.dir.join(FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| ChainError::Corrupt {
+                path,
+                reason: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Metagraph::default()),
+            Err(source) => Err(ChainError::Io { path, source }),
+        }
+    }
+
+    fn write(&self, graph: &Metagraph) -> Result<(), ChainError> {
+        let tmp = self.dir.join(format!("{FILE}.tmp"));
+        let bytes = serde_json::to_vec_pretty(graph).expect("metagraph serializes");
+        let mut f = File::create(&tmp).map_err(self.io(FILE))?;
+        f.write_all(&bytes).map_err(self.io(FILE))?;
+        f.sync_all().map_err(self.io(FILE))?;
+        std::fs::rename(&tmp, self.dir.join(FILE)).map_err(self.io(FILE))
+    }
+
+    /// Runs `change` on the registry under the exclusive lock and saves the result.
+    fn update<T>(
+        &self,
+        change: impl FnOnce(&mut Metagraph) -> Result<T, ChainError>,
+    ) -> Result<T, ChainError> {
+        let _lock = self.lock(true)?;
+        let mut graph = self.read()?;
+        let out = change(&mut graph)?;
+        self.write(&graph)?;
+        Ok(out)
+    }
+
+    /// Adds stake to a registered hotkey (devnet faucet: tests and `devnet up`).
+    ///
+    /// # Errors
+    /// [`ChainError::NotRegistered`], or an I/O failure.
+    pub fn add_stake(&self, hotkey: &str, amount: f64) -> Result<(), ChainError> {
+        self.update(|g| {
+            let n = neuron_mut(g, hotkey)?;
+            n.stake += amount;
+            n.last_update_ms = now_ms();
+            Ok(())
+        })
+    }
+}
+
+fn neuron_mut<'a>(g: &'a mut Metagraph, hotkey: &str) -> Result<&'a mut Neuron, ChainError> {
+    g.neurons
+        .iter_mut()
+        .find(|n| n.hotkey == hotkey)
+        .ok_or_else(|| ChainError::NotRegistered {
+            hotkey: hotkey.to_string(),
+        })
+}
+
+impl Chain for Devnet {
+    fn metagraph(&self) -> Result<Metagraph, ChainError> {
+        let _lock = self.lock(false)?;
+        self.read()
+    }
+
+    fn register(&self, key: &Keypair) -> Result<Uid, ChainError> {
+        let hotkey = key.ss58();
+        self.update(|g| {
+            if let Some(n) = g.by_hotkey(&hotkey) {
+                return Ok(n.uid);
+            }
+            let uid = Uid::try_from(g.neurons.len()).map_err(|_| ChainError::SubnetFull)?;
+            let now = now_ms();
+            g.neurons.push(Neuron {
+                uid,
+                hotkey: hotkey.clone(),
+                axon: None,
+                stake: 0.0,
+                registered_ms: now,
+                last_update_ms: now,
+            });
+            Ok(uid)
+        })
+    }
+
+    fn serve_axon(&self, key: &Keypair, axon: &str) -> Result<(), ChainError> {
+        let hotkey = key.ss58();
+        self.update(|g| {
+            let n = neuron_mut(g, &hotkey)?;
+            n.axon = Some(axon.to_string());
+            n.last_update_ms = now_ms();
+            Ok(())
+        })
+    }
+
+    fn set_weights(
+        &self,
+        key: &Keypair,
+        weights: &[(Uid, f32)],
+        version: u64,
+    ) -> Result<(), ChainError> {
+        let hotkey = key.ss58();
+        self.update(|g| {
+            let count = g.neurons.len();
+            if let Some((uid, w)) = weights
+                .iter()
+                .find(|(uid, w)| usize::from(*uid) >= count || !w.is_finite() || *w < 0.0)
+            {
+                return Err(ChainError::BadWeights {
+                    reason: format!("uid {uid} weight {w}"),
+                });
+            }
+            let now = now_ms();
+            let n = neuron_mut(g, &hotkey)?;
+            n.last_update_ms = now;
+            let validator = n.uid;
+            g.weights.retain(|w| w.validator != validator);
+            g.weights.push(WeightSet {
+                validator,
+                version,
+                timestamp_ms: now,
+                weights: weights.to_vec(),
+            });
+            g.weights.sort_by_key(|w| w.validator);
+            Ok(())
+        })
+    }
+
+    fn stake_of(&self, hotkey: &str) -> Result<f64, ChainError> {
+        Ok(self.metagraph()?.by_hotkey(hotkey).map_or(0.0, |n| n.stake))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> Keypair {
+        Keypair::from_uri(&format!("//{name}")).unwrap()
+    }
+
+    #[test]
+    fn register_serve_stake_and_weights() {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = Devnet::open(dir.path());
+        assert!(chain.metagraph().unwrap().neurons.is_empty());
+        let (alice, bob) = (key("Alice"), key("Bob"));
+        assert_eq!(chain.register(&alice).unwrap(), 0);
+        assert_eq!(chain.register(&bob).unwrap(), 1);
+        assert_eq!(chain.register(&alice).unwrap(), 0, "idempotent");
+        chain.serve_axon(&bob, "http://127.0.0.1:9000").unwrap();
+        chain.add_stake(&alice.ss58(), 1000.0).unwrap();
+        chain.set_weights(&alice, &[(1, 1.0)], 7).unwrap();
+        chain.set_weights(&alice, &[(0, 0.5), (1, 0.5)], 8).unwrap();
+
+        let g = chain.metagraph().unwrap();
+        assert_eq!(g.serving().len(), 1);
+        assert_eq!(g.neurons[1].axon.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(chain.stake_of(&alice.ss58()).unwrap(), 1000.0);
+        assert_eq!(chain.stake_of("nobody").unwrap(), 0.0);
+        assert_eq!(g.weights.len(), 1, "the latest set replaces the previous one");
+        assert_eq!(g.weights[0].version, 8);
+
+        assert!(matches!(
+            chain.set_weights(&alice, &[(9, 1.0)], 9),
+            Err(ChainError::BadWeights { .. })
+        ));
+        assert!(matches!(
+            chain.set_weights(&alice, &[(0, f32::NAN)], 9),
+            Err(ChainError::BadWeights { .. })
+        ));
+        assert!(matches!(
+            chain.serve_axon(&key("Eve"), "x"),
+            Err(ChainError::NotRegistered { .. })
+        ));
+        assert_eq!(chain.metagraph().unwrap(), g, "rejected writes change nothing");
+    }
+
+    #[test]
+    fn concurrent_writers_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let chain = Devnet::open(dir.path());
+                std::thread::spawn(move || {
+                    let k = key(&format!("node{i}"));
+                    chain.register(&k).unwrap();
+                    for _ in 0..10 {
+                        chain.add_stake(&k.ss58(), 1.0).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let g = Devnet::open(dir.path()).metagraph().unwrap();
+        assert_eq!(g.neurons.len(), 8);
+        assert!(g.neurons.iter().all(|n| n.stake == 10.0));
+        let mut uids: Vec<Uid> = g.neurons.iter().map(|n| n.uid).collect();
+        uids.sort_unstable();
+        assert_eq!(uids, (0..8).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_corrupt_registry_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE), b"{not json").unwrap();
+        let err = Devnet::open(dir.path()).metagraph().unwrap_err();
+        assert!(err.to_string().contains("corrupt"), "{err}");
+    }
+}

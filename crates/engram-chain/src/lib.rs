@@ -1,0 +1,112 @@
+//! The chain: who is on the subnet, where they serve, how much stake they hold, and the
+//! weights validators set.
+//!
+//! Everything above this crate talks to the [`Chain`] trait, so the network runs the same
+//! on a local devnet as it will on Bittensor's subtensor. [`Devnet`] is the local
+//! implementation: one JSON file under the devnet directory, changed under an exclusive
+//! file lock and replaced atomically, so several node and validator processes on one
+//! machine share it safely.
+
+mod devnet;
+mod error;
+
+pub use devnet::Devnet;
+pub use error::ChainError;
+
+use engram_core::keys::Keypair;
+use serde::{Deserialize, Serialize};
+
+/// A node's or validator's position on the subnet.
+pub type Uid = u16;
+
+/// One registered hotkey.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Neuron {
+    /// Position on the subnet, assigned at registration.
+    pub uid: Uid,
+    /// SS58 hotkey.
+    pub hotkey: String,
+    /// Where its node serves (`http://127.0.0.1:8091`), once it announced one.
+    pub axon: Option<String>,
+    /// Stake behind the hotkey.
+    pub stake: f64,
+    /// When it registered (unix ms).
+    pub registered_ms: u64,
+    /// Its last registry write (unix ms).
+    pub last_update_ms: u64,
+}
+
+/// The weights one validator last set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WeightSet {
+    /// The validator's uid.
+    pub validator: Uid,
+    /// Version the validator tagged the weights with (its round counter).
+    pub version: u64,
+    /// When they were set (unix ms).
+    pub timestamp_ms: u64,
+    /// `(uid, weight)`, weights summing to 1 (or all zero).
+    pub weights: Vec<(Uid, f32)>,
+}
+
+/// A snapshot of the subnet.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metagraph {
+    /// Every registered hotkey, by uid.
+    pub neurons: Vec<Neuron>,
+    /// The latest weights of each validator that set any.
+    pub weights: Vec<WeightSet>,
+}
+
+impl Metagraph {
+    /// The neuron with this hotkey.
+    pub fn by_hotkey(&self, hotkey: &str) -> Option<&Neuron> {
+        self.neurons.iter().find(|n| n.hotkey == hotkey)
+    }
+
+    /// Neurons that serve an axon: the storage nodes a client can reach.
+    pub fn serving(&self) -> Vec<&Neuron> {
+        self.neurons.iter().filter(|n| n.axon.is_some()).collect()
+    }
+}
+
+/// What Engram needs from a chain. Writes are made by the key that owns them.
+pub trait Chain: Send + Sync {
+    /// The current subnet.
+    ///
+    /// # Errors
+    /// [`ChainError`] if the chain cannot be read.
+    fn metagraph(&self) -> Result<Metagraph, ChainError>;
+
+    /// Registers `key`'s hotkey (idempotent) and returns its uid.
+    ///
+    /// # Errors
+    /// [`ChainError`] if the chain cannot be written.
+    fn register(&self, key: &Keypair) -> Result<Uid, ChainError>;
+
+    /// Announces where `key`'s node serves.
+    ///
+    /// # Errors
+    /// [`ChainError::NotRegistered`], or an I/O failure.
+    fn serve_axon(&self, key: &Keypair, axon: &str) -> Result<(), ChainError>;
+
+    /// Sets `key`'s weights over uids, tagged with `version`.
+    ///
+    /// # Errors
+    /// [`ChainError::NotRegistered`], [`ChainError::BadWeights`], or an I/O failure.
+    fn set_weights(&self, key: &Keypair, weights: &[(Uid, f32)], version: u64)
+    -> Result<(), ChainError>;
+
+    /// Stake behind a hotkey (0 for an unknown one).
+    ///
+    /// # Errors
+    /// [`ChainError`] if the chain cannot be read.
+    fn stake_of(&self, hotkey: &str) -> Result<f64, ChainError>;
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
