@@ -212,7 +212,11 @@ mod tests {
         assert_eq!(g.neurons[1].axon.as_deref(), Some("http://127.0.0.1:9000"));
         assert_eq!(chain.stake_of(&alice.ss58()).unwrap(), 1000.0);
         assert_eq!(chain.stake_of("nobody").unwrap(), 0.0);
-        assert_eq!(g.weights.len(), 1, "the latest set replaces the previous one");
+        assert_eq!(
+            g.weights.len(),
+            1,
+            "the latest set replaces the previous one"
+        );
         assert_eq!(g.weights[0].version, 8);
 
         assert!(matches!(
@@ -227,7 +231,11 @@ mod tests {
             chain.serve_axon(&key("Eve"), "x"),
             Err(ChainError::NotRegistered { .. })
         ));
-        assert_eq!(chain.metagraph().unwrap(), g, "rejected writes change nothing");
+        assert_eq!(
+            chain.metagraph().unwrap(),
+            g,
+            "rejected writes change nothing"
+        );
     }
 
     #[test]

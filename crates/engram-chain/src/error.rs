@@ -38,4 +38,10 @@ pub enum ChainError {
     /// Every uid is taken.
     #[error("the subnet is full")]
     SubnetFull,
+    /// A wallet that cannot be created or used.
+    #[error("{reason}")]
+    BadWallet {
+        /// What was wrong, naming the wallet.
+        reason: String,
+    },
 }

@@ -9,9 +9,11 @@
 
 mod devnet;
 mod error;
+mod wallet;
 
 pub use devnet::Devnet;
 pub use error::ChainError;
+pub use wallet::Wallet;
 
 use engram_core::keys::Keypair;
 use serde::{Deserialize, Serialize};
@@ -94,8 +96,12 @@ pub trait Chain: Send + Sync {
     ///
     /// # Errors
     /// [`ChainError::NotRegistered`], [`ChainError::BadWeights`], or an I/O failure.
-    fn set_weights(&self, key: &Keypair, weights: &[(Uid, f32)], version: u64)
-    -> Result<(), ChainError>;
+    fn set_weights(
+        &self,
+        key: &Keypair,
+        weights: &[(Uid, f32)],
+        version: u64,
+    ) -> Result<(), ChainError>;
 
     /// Stake behind a hotkey (0 for an unknown one).
     ///
