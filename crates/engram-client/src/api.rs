@@ -48,6 +48,10 @@ pub struct IngestRequest {
     /// Model version the CID is computed under.
     #[serde(default = "default_model_version")]
     pub model_version: String,
+    /// Ours: source text kept with a `raw_embedding` and returned in results, never
+    /// embedded (how replicas receive a memory's text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_text: Option<String>,
     /// Namespace and its credentials.
     #[serde(flatten)]
     pub auth: NamespaceAuth,
@@ -58,6 +62,7 @@ impl Default for IngestRequest {
         Self {
             text: None,
             raw_embedding: None,
+            source_text: None,
             metadata: Value::Null,
             model_version: default_model_version(),
             auth: NamespaceAuth::default(),
@@ -239,6 +244,21 @@ pub struct ProveMemoryResponse {
     /// Ours: the v2 proof.
     pub proof_v2: Value,
 }
+
+/// `GET /cids?offset=&limit=` (ours): the public CIDs a node holds, sorted, one page.
+/// Replication repair and validator audits read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CidsResponse {
+    /// Public records on the node.
+    pub total: u64,
+    /// Index of the first CID of this page.
+    pub offset: u64,
+    /// The page.
+    pub cids: Vec<String>,
+}
+
+/// Most CIDs in one `/cids` page.
+pub const MAX_CIDS_PAGE: usize = 10_000;
 
 /// The body of every error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

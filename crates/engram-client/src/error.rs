@@ -36,12 +36,27 @@ pub enum ClientError {
     #[cfg(feature = "embedded")]
     #[error(transparent)]
     Engine(#[from] engram_engine::EngineError),
+    /// A network-level failure: the registry, or no node able to serve the request.
+    #[error("{0}")]
+    Network(String),
     /// The request is invalid before it is sent.
     #[error(transparent)]
     Invalid(#[from] engram_core::CoreError),
 }
 
 impl ClientError {
+    /// True when a node refused the request itself (400 or 413): asking another node
+    /// would get the same answer.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Http {
+                status: 400 | 413,
+                ..
+            }
+        ) || matches!(self, ClientError::Invalid(_))
+    }
+
     /// True when the caller's input was at fault (a 4xx from a node, or a local rejection).
     pub fn is_bad_input(&self) -> bool {
         match self {
@@ -51,7 +66,8 @@ impl ClientError {
             ClientError::Engine(e) => e.is_bad_input(),
             ClientError::Transport { .. }
             | ClientError::Decode { .. }
-            | ClientError::InvalidUrl(_) => false,
+            | ClientError::InvalidUrl(_)
+            | ClientError::Network(_) => false,
         }
     }
 }

@@ -12,9 +12,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::{
-    ChallengeRequest, ChallengeResponse, CommitmentResponse, ErrorBody, HealthResponse,
-    IngestRequest, IngestResponse, ProveMemoryRequest, ProveMemoryResponse, QueryRequest,
-    QueryResponse, RetrieveResponse, StatsResponse,
+    ChallengeRequest, ChallengeResponse, CidsResponse, CommitmentResponse, ErrorBody,
+    HealthResponse, IngestRequest, IngestResponse, MAX_CIDS_PAGE, ProveMemoryRequest,
+    ProveMemoryResponse, QueryRequest, QueryResponse, RetrieveResponse, StatsResponse,
 };
 use crate::error::ClientError;
 
@@ -262,5 +262,30 @@ impl Client {
         req: &ProveMemoryRequest,
     ) -> Result<ProveMemoryResponse, ClientError> {
         self.post("/prove-memory", req).await
+    }
+
+    /// `GET /cids`: one page of the node's public CIDs, sorted.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn cids(&self, offset: u64, limit: usize) -> Result<CidsResponse, ClientError> {
+        self.get(&format!("/cids?offset={offset}&limit={limit}"))
+            .await
+    }
+
+    /// Every public CID the node holds, page by page.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn all_cids(&self) -> Result<Vec<String>, ClientError> {
+        let mut out = Vec::new();
+        loop {
+            let page = self.cids(out.len() as u64, MAX_CIDS_PAGE).await?;
+            let done = page.cids.is_empty() || out.len() + page.cids.len() >= page.total as usize;
+            out.extend(page.cids);
+            if done {
+                return Ok(out);
+            }
+        }
     }
 }

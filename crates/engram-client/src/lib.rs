@@ -9,6 +9,8 @@
 //! - [`api`]: request and response types of every endpoint.
 //! - `http`: [`Client`] and [`ClientOptions`] (feature `http`).
 //! - `memory`: [`Memory`], one surface over both backends (features `http` + `embedded`).
+//! - [`network`]: many nodes through a registry: replicated writes, fan-out queries,
+//!   verified reads (feature `network`).
 //! - `error`: [`ClientError`].
 //!
 //! # Example
@@ -29,6 +31,8 @@ mod error;
 mod http;
 #[cfg(all(feature = "http", feature = "embedded"))]
 mod memory;
+#[cfg(feature = "network")]
+pub mod network;
 
 pub use error::ClientError;
 #[cfg(feature = "http")]

@@ -306,6 +306,27 @@ impl Engine {
         Ok(self.store.get(ns.unwrap_or(PUBLIC_NAMESPACE), cid)?)
     }
 
+    /// Every CID stored in the namespace, sorted.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn cids(&self, ns: Option<&str>) -> Result<Vec<Cid>, EngineError> {
+        let ns = ns.unwrap_or(PUBLIC_NAMESPACE);
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let (page, next) = self.store.scroll(Some(ns), cursor, 1024)?;
+            out.extend(page.into_iter().map(|r| r.cid));
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        out.sort_by_key(ToString::to_string);
+        out.dedup();
+        Ok(out)
+    }
+
     /// Deletes the record stored under `cid` in the namespace; false if there was none.
     ///
     /// # Errors

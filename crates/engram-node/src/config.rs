@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::NodeError;
+use crate::fault::Fault;
 
 /// Everything a node needs to start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +30,12 @@ pub struct NodeConfig {
     pub ingest_rate_per_minute: u32,
     /// Seconds between checks for segments to index (`ENGRAM_INDEX_INTERVAL_S`).
     pub index_interval_s: u64,
+    /// Seconds between replication repair rounds when on a network
+    /// (`ENGRAM_REPAIR_INTERVAL_S`).
+    pub repair_interval_s: u64,
+    /// Test-only misbehaviour (`ENGRAM_FAULT`); never read from the file.
+    #[serde(skip)]
+    pub fault: Fault,
 }
 
 impl Default for NodeConfig {
@@ -42,6 +49,8 @@ impl Default for NodeConfig {
             max_batch: 32,
             ingest_rate_per_minute: 100,
             index_interval_s: 5,
+            repair_interval_s: 60,
+            fault: Fault::None,
         }
     }
 }
@@ -87,6 +96,12 @@ impl NodeConfig {
             &mut config.ingest_rate_per_minute,
         )?;
         env_parse("ENGRAM_INDEX_INTERVAL_S", &mut config.index_interval_s)?;
+        env_parse("ENGRAM_REPAIR_INTERVAL_S", &mut config.repair_interval_s)?;
+        if let Ok(raw) = std::env::var("ENGRAM_FAULT") {
+            config.fault = raw
+                .parse()
+                .map_err(|e| NodeError::Config(format!("ENGRAM_FAULT: {e}")))?;
+        }
         if config.max_batch == 0 || config.embed_queue == 0 {
             return Err(NodeError::Config(
                 "max_batch and embed_queue must be at least 1".into(),

@@ -121,4 +121,7 @@ pub enum NodeError {
     /// The server stopped with an error.
     #[error("server: {0}")]
     Serve(std::io::Error),
+    /// Joining or talking to the network (registry, peers) failed.
+    #[error("network: {0}")]
+    Network(String),
 }

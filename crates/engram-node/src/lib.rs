@@ -11,6 +11,8 @@
 //! - `routes`: one handler per endpoint.
 //! - `batcher`: the micro-batching embedder thread.
 //! - `rate`: per-caller token buckets.
+//! - [`network`]: registration and the replication repair loop.
+//! - `fault`: test-only misbehaviour ([`Fault`]) that validators must catch.
 //! - `metrics`: counters and histograms for `/stats` and `/metrics`.
 //! - `json`: the JSON extractor that turns bad bodies into 400/413 in our error shape.
 //! - `error`: [`ApiError`] (one status per variant) and [`NodeError`].
@@ -29,12 +31,15 @@
 mod batcher;
 pub mod config;
 mod error;
+mod fault;
 mod json;
 mod metrics;
+pub mod network;
 mod rate;
 mod routes;
 mod server;
 
 pub use config::NodeConfig;
 pub use error::{ApiError, NodeError};
+pub use fault::Fault;
 pub use server::{AppState, Node, router};

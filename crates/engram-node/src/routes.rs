@@ -9,9 +9,10 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use engram_client::api::{
-    ANONYMOUS, ChallengeRequest, ChallengeResponse, CommitmentResponse, HealthResponse,
-    IngestRequest, IngestResponse, NamespaceAuth, ProveMemoryRequest, ProveMemoryResponse,
-    QueryRequest, QueryResponse, QueryResult, RetrieveResponse, StatsResponse,
+    ANONYMOUS, ChallengeRequest, ChallengeResponse, CidsResponse, CommitmentResponse,
+    HealthResponse, IngestRequest, IngestResponse, MAX_CIDS_PAGE, NamespaceAuth,
+    ProveMemoryRequest, ProveMemoryResponse, QueryRequest, QueryResponse, QueryResult,
+    RetrieveResponse, StatsResponse,
 };
 use engram_core::proof::{Hotkey, Nonce, proof_v1, proof_v2};
 use engram_core::{
@@ -22,6 +23,7 @@ use engram_engine::{VectorItem, Where, now_ms};
 use engram_store::PUBLIC_NAMESPACE;
 
 use crate::error::ApiError;
+use crate::fault::Fault;
 use crate::json::Json;
 use crate::metrics::{CHALLENGE, INGEST, QUERY};
 use crate::server::AppState;
@@ -78,7 +80,15 @@ pub(crate) async fn ingest(
         (None, None) => return Err(ApiError::BadRequest("send text or raw_embedding".into())),
         (None, Some(v)) => {
             engram_core::validate_embedding(&v)?;
+            if let Some(t) = &req.source_text {
+                validate_text(t)?;
+            }
             Err(v)
+        }
+        (Some(_), None) if req.source_text.is_some() => {
+            return Err(ApiError::BadRequest(
+                "source_text goes with raw_embedding; text is embedded by the node".into(),
+            ));
         }
         (Some(text), None) => {
             validate_text(&text)?;
@@ -102,8 +112,18 @@ pub(crate) async fn ingest(
         })?;
     let (embedding, text) = match text {
         Ok(text) => (state.embedder.embed(text.clone()).await?, Some(text)),
-        Err(raw) => (raw, None),
+        Err(raw) => (raw, req.source_text),
     };
+    if state.config.fault != Fault::None {
+        let cid = engram_core::cid_v1(&embedding, &metadata, &req.model_version);
+        if state.config.fault.discards(&cid) {
+            return Ok(axum::Json(IngestResponse {
+                cid: Some(cid.to_string()),
+                stored: true,
+                error: None,
+            }));
+        }
+    }
     let item = VectorItem {
         embedding,
         metadata: serde_json::Value::Object(metadata),
@@ -156,7 +176,13 @@ pub(crate) async fn query(
         }
     };
     let engine = state.engine.clone();
-    let hits = blocking(move || Ok(engine.query_vector(&vector, top_k as usize, &scope)?)).await?;
+    let mut hits =
+        blocking(move || Ok(engine.query_vector(&vector, top_k as usize, &scope)?)).await?;
+    match state.config.fault {
+        Fault::DelayMs(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
+        Fault::HashOnly => hits.clear(),
+        _ => {}
+    }
     let results = hits
         .into_iter()
         .map(|h| QueryResult::from_hit(h, ANONYMOUS))
@@ -192,8 +218,10 @@ pub(crate) async fn challenge(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("{cid} is not stored on this node")))?;
     let ehash = embedding_hash_hex(&record.vector);
-    let proof = match version {
-        1 => proof_v1(&ehash, &nonce, hotkey.as_ref()),
+    let proof = match (version, state.config.fault) {
+        (1, _) => proof_v1(&ehash, &nonce, hotkey.as_ref()),
+        // Without the vector bytes the best a hash-only node can do is guess.
+        (_, Fault::HashOnly) => proof_v2(&record.cid, &[0.0; 384], &nonce, hotkey.as_ref()),
         _ => proof_v2(&record.cid, &record.vector, &nonce, hotkey.as_ref()),
     };
     Ok(axum::Json(ChallengeResponse {
@@ -264,8 +292,47 @@ pub(crate) async fn retrieve(
     let engine = state.engine.clone();
     let r = blocking(move || Ok(engine.get(&cid, None)?))
         .await?
+        .filter(|_| state.config.fault != Fault::HashOnly)
         .ok_or_else(|| ApiError::NotFound(format!("{cid} is not stored on this node")))?;
     Ok(axum::Json(RetrieveResponse::from(r)))
+}
+
+/// Query string of `GET /cids`.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct CidsPage {
+    #[serde(default)]
+    offset: u64,
+    #[serde(default = "default_cids_limit")]
+    limit: usize,
+}
+
+fn default_cids_limit() -> usize {
+    1000
+}
+
+pub(crate) async fn cids(
+    State(state): Shared,
+    axum::extract::Query(page): axum::extract::Query<CidsPage>,
+) -> Result<axum::Json<CidsResponse>, ApiError> {
+    if page.limit == 0 || page.limit > MAX_CIDS_PAGE {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {MAX_CIDS_PAGE}, got {}",
+            page.limit
+        )));
+    }
+    let engine = state.engine.clone();
+    let all = blocking(move || Ok(engine.cids(None)?)).await?;
+    let cids = all
+        .iter()
+        .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+        .take(page.limit)
+        .map(ToString::to_string)
+        .collect();
+    Ok(axum::Json(CidsResponse {
+        total: all.len() as u64,
+        offset: page.offset,
+        cids,
+    }))
 }
 
 pub(crate) async fn commitment(State(state): Shared) -> axum::Json<CommitmentResponse> {

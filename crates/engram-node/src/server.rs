@@ -57,6 +57,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/retrieve/{cid}", get(routes::retrieve))
         .route("/commitment", get(routes::commitment))
         .route("/prove-memory", post(routes::prove_memory))
+        .route("/cids", get(routes::cids))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -75,6 +76,7 @@ pub struct Node {
     server: JoinHandle<std::io::Result<()>>,
     indexer_stop: Arc<AtomicBool>,
     indexer: Option<std::thread::JoinHandle<()>>,
+    repair: Option<JoinHandle<()>>,
 }
 
 impl Node {
@@ -132,6 +134,9 @@ impl Node {
                 .await
         });
         tracing::info!(%addr, "engram node listening");
+        if state.config.fault != crate::Fault::None {
+            tracing::warn!(fault = ?state.config.fault, "ENGRAM_FAULT is set: this node misbehaves on purpose");
+        }
         Ok(Self {
             addr,
             state,
@@ -139,7 +144,30 @@ impl Node {
             server,
             indexer_stop,
             indexer: Some(indexer),
+            repair: None,
         })
+    }
+
+    /// Joins a network: registers `key`, announces this node's address and starts the
+    /// replication repair loop (every `repair_interval_s`). Returns the node's uid.
+    ///
+    /// # Errors
+    /// [`NodeError::Network`] if the registry refuses.
+    pub async fn join_network(
+        &mut self,
+        chain: Arc<dyn engram_chain::Chain>,
+        key: engram_core::keys::Keypair,
+    ) -> Result<u16, NodeError> {
+        let me = key.ss58();
+        let uid = crate::network::join(chain.clone(), key, format!("http://{}", self.addr)).await?;
+        tracing::info!(uid, hotkey = %me, "joined the network");
+        self.repair = Some(crate::network::spawn_repair(
+            self.state.engine.clone(),
+            chain,
+            me,
+            Duration::from_secs(self.state.config.repair_interval_s.max(1)),
+        ));
+        Ok(uid)
     }
 
     /// The bound address (useful with port 0).
@@ -153,6 +181,9 @@ impl Node {
     /// # Errors
     /// [`NodeError::Serve`] if the server failed, [`NodeError::Engine`] if the checkpoint did.
     pub async fn shutdown(mut self) -> Result<(), NodeError> {
+        if let Some(repair) = self.repair.take() {
+            repair.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -1,0 +1,271 @@
+//! Many nodes as one memory: placement by XOR distance, replicated writes, fan-out reads.
+//!
+//! The entry point embeds once and ships bytes: [`Network::ingest`] takes a vector, computes
+//! its CID locally and writes the exact bytes to the [`REPLICATION`] live nodes nearest the
+//! CID (walking further down the distance order when one refuses), then reports who holds
+//! it. [`Network::query`] asks every live node at once and merges by CID; [`Network::get`]
+//! asks nodes in distance order and accepts the first record whose CID recomputes, so a
+//! lying or damaged replica cannot hand back something else.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use engram_chain::{Chain, Uid};
+use engram_core::dht::{REPLICATION, by_distance};
+use engram_core::{Cid, Metadata, cid_v1};
+use futures_util::future::join_all;
+
+use crate::api::{IngestRequest, QueryRequest, QueryResult, RetrieveResponse};
+use crate::{Client, ClientError, ClientOptions};
+
+/// A serving node as the registry lists it.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    /// Its uid.
+    pub uid: Uid,
+    /// Its SS58 hotkey (its id for placement).
+    pub hotkey: String,
+    /// Its client.
+    pub client: Client,
+}
+
+/// Where an ingest landed.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// The CID, computed locally.
+    pub cid: Cid,
+    /// Hotkeys of the nodes that acknowledged the write, nearest first.
+    pub holders: Vec<String>,
+    /// Nodes that were asked and failed, with why.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Merged answers of a fan-out query.
+#[derive(Debug, Clone)]
+pub struct FanOut {
+    /// Deduplicated by CID (best score kept), best first, at most `top_k`.
+    pub results: Vec<QueryResult>,
+    /// Nodes that answered.
+    pub answered: usize,
+    /// Nodes asked.
+    pub asked: usize,
+}
+
+/// The client of a whole network, through its registry.
+#[derive(Clone)]
+pub struct Network {
+    chain: Arc<dyn Chain>,
+    options: ClientOptions,
+}
+
+impl std::fmt::Debug for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Network").finish_non_exhaustive()
+    }
+}
+
+/// The record's CID recomputed from its vector, metadata and model version.
+pub fn recompute_cid(record: &RetrieveResponse) -> Option<Cid> {
+    let meta: Metadata = record.metadata.clone();
+    engram_core::validate_embedding(&record.embedding).ok()?;
+    Some(cid_v1(&record.embedding, &meta, &record.model_version))
+}
+
+impl Network {
+    /// A network client over `chain`, with short timeouts and one retry per node.
+    pub fn new(chain: Arc<dyn Chain>) -> Self {
+        Self::with_options(
+            chain,
+            ClientOptions {
+                timeout: Duration::from_secs(10),
+                retries: 1,
+                ..ClientOptions::default()
+            },
+        )
+    }
+
+    /// A network client with explicit per-node options.
+    pub fn with_options(chain: Arc<dyn Chain>, options: ClientOptions) -> Self {
+        Self { chain, options }
+    }
+
+    /// The registry behind this network.
+    pub fn chain(&self) -> &Arc<dyn Chain> {
+        &self.chain
+    }
+
+    /// Every node that announced an axon.
+    ///
+    /// # Errors
+    /// [`ClientError::Network`] if the registry cannot be read.
+    pub async fn nodes(&self) -> Result<Vec<NodeInfo>, ClientError> {
+        let chain = self.chain.clone();
+        let graph = tokio::task::spawn_blocking(move || chain.metagraph())
+            .await
+            .map_err(|e| ClientError::Network(e.to_string()))?
+            .map_err(|e| ClientError::Network(e.to_string()))?;
+        graph
+            .serving()
+            .into_iter()
+            .map(|n| {
+                Ok(NodeInfo {
+                    uid: n.uid,
+                    hotkey: n.hotkey.clone(),
+                    client: Client::with_options(
+                        n.axon.as_deref().unwrap_or_default(),
+                        self.options.clone(),
+                    )?,
+                })
+            })
+            .collect()
+    }
+
+    /// The nodes that answer `/health` within two seconds.
+    ///
+    /// # Errors
+    /// As [`Network::nodes`].
+    pub async fn live_nodes(&self) -> Result<Vec<NodeInfo>, ClientError> {
+        let nodes = self.nodes().await?;
+        let checks = nodes.iter().map(|n| {
+            let client = n.client.clone();
+            async move {
+                tokio::time::timeout(Duration::from_secs(2), client.health())
+                    .await
+                    .is_ok_and(|r| r.is_ok())
+            }
+        });
+        let alive = join_all(checks).await;
+        Ok(nodes
+            .into_iter()
+            .zip(alive)
+            .filter_map(|(n, ok)| ok.then_some(n))
+            .collect())
+    }
+
+    /// Writes a vector to the [`REPLICATION`] live nodes nearest its CID.
+    ///
+    /// `req.raw_embedding` must be set; `req.text` must not (embed once, ship bytes).
+    ///
+    /// # Errors
+    /// [`ClientError::Network`] when the request is not a raw-embedding write or no node
+    /// took it; bad input comes back as the nodes' 400.
+    pub async fn ingest(&self, req: &IngestRequest) -> Result<Placement, ClientError> {
+        let (Some(vector), None) = (&req.raw_embedding, &req.text) else {
+            return Err(ClientError::Network(
+                "a network ingest sends raw_embedding: embed once, locally, and ship the bytes"
+                    .into(),
+            ));
+        };
+        let meta: Metadata = match &req.metadata {
+            serde_json::Value::Object(m) => m.clone(),
+            serde_json::Value::Null => Metadata::new(),
+            _ => {
+                return Err(ClientError::Network(
+                    "metadata must be a JSON object".into(),
+                ));
+            }
+        };
+        engram_core::validate_embedding(vector).map_err(|e| ClientError::Network(e.to_string()))?;
+        let cid = cid_v1(vector, &meta, &req.model_version);
+        let nodes = self.live_nodes().await?;
+        let hotkeys: Vec<&str> = nodes.iter().map(|n| n.hotkey.as_str()).collect();
+        let order = by_distance(&cid.to_string(), &hotkeys);
+        let mut placement = Placement {
+            cid: cid.clone(),
+            holders: Vec::new(),
+            failed: Vec::new(),
+        };
+        let mut next = 0;
+        while placement.holders.len() < REPLICATION && next < order.len() {
+            let want = REPLICATION - placement.holders.len();
+            let batch: Vec<&NodeInfo> = order[next..]
+                .iter()
+                .take(want)
+                .map(|&i| &nodes[i])
+                .collect();
+            next += batch.len();
+            let writes = batch.iter().map(|n| n.client.ingest(req));
+            for (node, result) in batch.iter().zip(join_all(writes).await) {
+                match result {
+                    Ok(r) if r.cid.as_deref() == Some(cid.to_string().as_str()) => {
+                        placement.holders.push(node.hotkey.clone());
+                    }
+                    Ok(r) => placement.failed.push((
+                        node.hotkey.clone(),
+                        format!("answered CID {:?}, expected {cid}", r.cid),
+                    )),
+                    Err(e) if e.is_refusal() => return Err(e),
+                    Err(e) => placement.failed.push((node.hotkey.clone(), e.to_string())),
+                }
+            }
+        }
+        if placement.holders.is_empty() {
+            return Err(ClientError::Network(format!(
+                "no node stored {cid} ({} live nodes; failures: {:?})",
+                nodes.len(),
+                placement.failed
+            )));
+        }
+        Ok(placement)
+    }
+
+    /// Asks every live node, merges by CID and returns the best `top_k`.
+    ///
+    /// # Errors
+    /// [`ClientError::Network`] when no node answered; bad input as the nodes' 400.
+    pub async fn query(&self, req: &QueryRequest) -> Result<FanOut, ClientError> {
+        let nodes = self.live_nodes().await?;
+        let top_k = req
+            .top_k
+            .unwrap_or(engram_core::DEFAULT_TOP_K as i64)
+            .max(1) as usize;
+        let answers = join_all(nodes.iter().map(|n| n.client.query(req))).await;
+        let mut merged: Vec<QueryResult> = Vec::new();
+        let mut answered = 0;
+        let mut last_error = None;
+        for answer in answers {
+            match answer {
+                Ok(resp) => {
+                    answered += 1;
+                    merged.extend(resp.results);
+                }
+                Err(e) if e.is_refusal() => return Err(e),
+                Err(e) => last_error = Some(e.to_string()),
+            }
+        }
+        if answered == 0 {
+            return Err(ClientError::Network(format!(
+                "no node answered the query ({} live; last error: {})",
+                nodes.len(),
+                last_error.unwrap_or_else(|| "none".into())
+            )));
+        }
+        merged.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.cid.cmp(&b.cid)));
+        let mut seen = std::collections::HashSet::new();
+        merged.retain(|r| seen.insert(r.cid.clone()));
+        merged.truncate(top_k);
+        Ok(FanOut {
+            results: merged,
+            answered,
+            asked: nodes.len(),
+        })
+    }
+
+    /// The record under `cid` from the nearest live node that holds it and whose answer
+    /// recomputes to `cid`; with the hotkey of the node that served it.
+    ///
+    /// # Errors
+    /// As [`Network::nodes`].
+    pub async fn get(&self, cid: &Cid) -> Result<Option<(RetrieveResponse, String)>, ClientError> {
+        let nodes = self.live_nodes().await?;
+        let hotkeys: Vec<&str> = nodes.iter().map(|n| n.hotkey.as_str()).collect();
+        for i in by_distance(&cid.to_string(), &hotkeys) {
+            if let Ok(Some(record)) = nodes[i].client.retrieve(&cid.to_string()).await
+                && recompute_cid(&record).as_ref() == Some(cid)
+            {
+                return Ok(Some((record, nodes[i].hotkey.clone())));
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,67 @@
+//! Deliberate misbehaviour, for testing that validators catch it.
+//!
+//! Set only through `ENGRAM_FAULT` (never the config file), and logged loudly at start:
+//! `drop-half` acknowledges every ingest but silently keeps only the CIDs whose key is
+//! even; `hash-only` behaves as a node that kept embedding hashes and threw the vectors
+//! away (proof v1 still answers, proof v2, retrieval and queries cannot); `delay-ms=N`
+//! answers queries N ms late.
+
+use std::str::FromStr;
+
+use engram_core::Cid;
+use engram_core::dht::cid_key;
+
+/// A deliberate fault, or none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fault {
+    /// An honest node.
+    #[default]
+    None,
+    /// Keeps only half of what it acknowledges.
+    DropHalf,
+    /// Keeps embedding hashes only.
+    HashOnly,
+    /// Answers queries late by this many milliseconds.
+    DelayMs(u64),
+}
+
+impl FromStr for Fault {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "" | "none" => Ok(Self::None),
+            "drop-half" => Ok(Self::DropHalf),
+            "hash-only" => Ok(Self::HashOnly),
+            _ => s
+                .strip_prefix("delay-ms=")
+                .and_then(|n| n.parse().ok())
+                .map(Self::DelayMs)
+                .ok_or_else(|| {
+                    format!("unknown fault {s:?}: use drop-half, hash-only or delay-ms=N")
+                }),
+        }
+    }
+}
+
+impl Fault {
+    /// Whether this node silently discards `cid` instead of storing it.
+    pub(crate) fn discards(self, cid: &Cid) -> bool {
+        self == Self::DropHalf && cid_key(&cid.to_string())[31] & 1 == 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_fault_and_refuses_others() {
+        assert_eq!("drop-half".parse(), Ok(Fault::DropHalf));
+        assert_eq!("hash-only".parse(), Ok(Fault::HashOnly));
+        assert_eq!("delay-ms=250".parse(), Ok(Fault::DelayMs(250)));
+        assert_eq!("".parse(), Ok(Fault::None));
+        assert!("delay-ms=x".parse::<Fault>().is_err());
+        assert!("lie".parse::<Fault>().is_err());
+    }
+}

@@ -1,0 +1,158 @@
+//! A node on a network: it registers its hotkey, announces its address, and repairs.
+//!
+//! Repair is what keeps "every CID on its 3 nearest live nodes" true when nodes die or
+//! join. Each round a node lists the live nodes (registry plus `/health`), reads which
+//! CIDs each holds (`/cids`), and for every CID it holds itself pushes the exact record to
+//! those of the CID's nearest live nodes that lack it. Every holder does this, so a CID
+//! survives as long as one replica does, and a write is idempotent, so two holders
+//! repairing the same gap at once is harmless. Records are never deleted when a node falls
+//! out of a CID's replica set: an extra copy costs disk, a missing one costs data.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use engram_chain::Chain;
+use engram_client::api::IngestRequest;
+use engram_client::network::Network;
+use engram_core::dht::{REPLICATION, replicas};
+use engram_core::keys::Keypair;
+use engram_engine::Engine;
+use futures_util::future::join_all;
+
+use crate::error::NodeError;
+
+/// What one repair round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepairReport {
+    /// Live nodes seen, this one included.
+    pub live: usize,
+    /// CIDs this node holds.
+    pub held: usize,
+    /// Copies pushed to nodes that lacked them.
+    pub pushed: usize,
+    /// Pushes that failed (retried next round).
+    pub failed: usize,
+}
+
+/// Registers `key` and announces `axon`; returns the uid.
+///
+/// # Errors
+/// [`NodeError::Network`] if the registry refuses or cannot be written.
+pub async fn join(chain: Arc<dyn Chain>, key: Keypair, axon: String) -> Result<u16, NodeError> {
+    tokio::task::spawn_blocking(move || {
+        let uid = chain.register(&key)?;
+        chain.serve_axon(&key, &axon)?;
+        Ok::<_, engram_chain::ChainError>(uid)
+    })
+    .await
+    .map_err(|e| NodeError::Network(e.to_string()))?
+    .map_err(|e| NodeError::Network(e.to_string()))
+}
+
+/// One repair round for the node with hotkey `me`.
+///
+/// # Errors
+/// [`NodeError::Network`] if the registry cannot be read; [`NodeError::Engine`] if the
+/// local store fails. Unreachable peers are skipped, not errors.
+pub async fn repair_round(
+    engine: &Arc<Engine>,
+    network: &Network,
+    me: &str,
+) -> Result<RepairReport, NodeError> {
+    let peers: Vec<_> = network
+        .live_nodes()
+        .await
+        .map_err(|e| NodeError::Network(e.to_string()))?
+        .into_iter()
+        .filter(|n| n.hotkey != me)
+        .collect();
+    let engine2 = engine.clone();
+    let mine = tokio::task::spawn_blocking(move || engine2.cids(None))
+        .await
+        .map_err(|e| NodeError::Network(e.to_string()))??;
+    let held: Vec<HashSet<String>> = join_all(peers.iter().map(|p| p.client.all_cids()))
+        .await
+        .into_iter()
+        .map(|r| r.map(|v| v.into_iter().collect()).unwrap_or_default())
+        .collect();
+    let mut hotkeys: Vec<&str> = vec![me];
+    hotkeys.extend(peers.iter().map(|p| p.hotkey.as_str()));
+
+    let mut report = RepairReport {
+        live: hotkeys.len(),
+        held: mine.len(),
+        ..RepairReport::default()
+    };
+    for cid in &mine {
+        let key = cid.to_string();
+        let missing: Vec<usize> = replicas(&key, &hotkeys, REPLICATION)
+            .into_iter()
+            .filter(|&i| i != 0 && !held[i - 1].contains(&key))
+            .map(|i| i - 1)
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let engine2 = engine.clone();
+        let cid2 = cid.clone();
+        let Some(record) = tokio::task::spawn_blocking(move || engine2.get(&cid2, None))
+            .await
+            .map_err(|e| NodeError::Network(e.to_string()))??
+        else {
+            continue; // deleted since the listing
+        };
+        let req = IngestRequest {
+            raw_embedding: Some(record.vector),
+            metadata: serde_json::Value::Object(record.metadata),
+            model_version: record.model_version,
+            source_text: record.text,
+            ..IngestRequest::default()
+        };
+        let pushes = missing.iter().map(|&p| peers[p].client.ingest(&req));
+        for (p, result) in missing.iter().zip(join_all(pushes).await) {
+            match result {
+                Ok(r) if r.cid.as_deref() == Some(key.as_str()) => report.pushed += 1,
+                Ok(r) => {
+                    tracing::warn!(peer = %peers[*p].hotkey, cid = %key, answered = ?r.cid, "peer answered another CID");
+                    report.failed += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(peer = %peers[*p].hotkey, cid = %key, error = %e, "repair push failed");
+                    report.failed += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Runs [`repair_round`] every `every` until the task is aborted.
+pub(crate) fn spawn_repair(
+    engine: Arc<Engine>,
+    chain: Arc<dyn Chain>,
+    me: String,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let network = Network::new(chain);
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match repair_round(&engine, &network, &me).await {
+                Ok(r) if r.pushed > 0 || r.failed > 0 => {
+                    tracing::info!(
+                        live = r.live,
+                        held = r.held,
+                        pushed = r.pushed,
+                        failed = r.failed,
+                        "repair round"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "repair round failed"),
+            }
+        }
+    })
+}
