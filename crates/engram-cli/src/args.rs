@@ -32,6 +32,21 @@ pub(crate) struct Global {
     /// Talk to this Engram node instead of the local store (e.g. http://127.0.0.1:8091).
     #[arg(long, global = true, env = "ENGRAM_NODE", value_name = "URL")]
     pub(crate) node: Option<String>,
+    /// Use the network whose registry is in DIR (a devnet directory): ingest writes to the
+    /// 3 nodes nearest each CID, query fans out, get reads any replica; serve and validate
+    /// join it.
+    #[arg(
+        long,
+        global = true,
+        env = "ENGRAM_NETWORK",
+        value_name = "DIR",
+        conflicts_with = "node"
+    )]
+    pub(crate) network: Option<PathBuf>,
+    /// Wallet directory [default: $ENGRAM_WALLET_DIR, else <network>/wallets with
+    /// --network, else <data dir>/wallets].
+    #[arg(long, global = true, env = "ENGRAM_WALLET_DIR", value_name = "DIR")]
+    pub(crate) wallet_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,8 +69,102 @@ pub(crate) enum Command {
     Cid,
     /// Show the data directory, model, record count, commitment root and disk use.
     Status,
-    /// Run a node: the Engram wire protocol over HTTP on this data directory.
+    /// Run a node: the Engram wire protocol over HTTP on this data directory. With
+    /// --network and --wallet it registers, announces itself and repairs replication.
     Serve(ServeArgs),
+    /// Keep hotkeys: create, list, show.
+    #[command(subcommand)]
+    Wallet(WalletCommand),
+    /// Run a validator on --network: scoring, storage-proof challenges, audits, weights.
+    Validate(ValidateArgs),
+    /// A whole subnet on this machine: nodes and validators as real processes.
+    #[command(subcommand)]
+    Devnet(DevnetCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WalletCommand {
+    /// Create a hotkey from fresh randomness (mnemonic-derived, file mode 0600).
+    New {
+        /// The wallet's name.
+        name: String,
+    },
+    /// List the wallets.
+    List,
+    /// Show a wallet's address and public key (never its mnemonic).
+    Show {
+        /// The wallet's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// The wallet whose hotkey the validator signs with.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) wallet: String,
+    /// Where the validator keeps its state [default: <data dir>/validator].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state_dir: Option<PathBuf>,
+    /// Seconds between scoring rounds.
+    #[arg(long, default_value_t = 120)]
+    pub(crate) scoring_interval_s: u64,
+    /// Seconds between challenge rounds.
+    #[arg(long, default_value_t = 300)]
+    pub(crate) challenge_interval_s: u64,
+    /// Seconds between weight sets.
+    #[arg(long, default_value_t = 600)]
+    pub(crate) weights_interval_s: u64,
+    /// Retrieval audits per node per challenge round.
+    #[arg(long, default_value_t = 4)]
+    pub(crate) audits_per_node: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DevnetCommand {
+    /// Start a devnet: N nodes and M validators with their own wallets and data dirs.
+    Up(DevnetUpArgs),
+    /// Show the metagraph, the validators' latest scores and the weights.
+    Status {
+        /// The devnet directory.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Stop every process of the devnet cleanly.
+    Down {
+        /// The devnet directory.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DevnetUpArgs {
+    /// The devnet directory (created).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+    /// Storage nodes to start.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) miners: usize,
+    /// Validators to start.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) validators: usize,
+    /// Seconds between scoring rounds (devnet cadence).
+    #[arg(long, default_value_t = 5)]
+    pub(crate) scoring_interval_s: u64,
+    /// Seconds between challenge rounds (devnet cadence).
+    #[arg(long, default_value_t = 8)]
+    pub(crate) challenge_interval_s: u64,
+    /// Seconds between weight sets (devnet cadence).
+    #[arg(long, default_value_t = 20)]
+    pub(crate) weights_interval_s: u64,
+    /// Seconds between the nodes' repair rounds (devnet cadence).
+    #[arg(long, default_value_t = 5)]
+    pub(crate) repair_interval_s: u64,
+    /// Test only: make a node misbehave, e.g. `miner-2=drop-half`, `miner-3=hash-only`,
+    /// `miner-4=delay-ms=300` (repeatable).
+    #[arg(long, value_name = "NAME=FAULT", hide = true)]
+    pub(crate) fault: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +184,9 @@ pub(crate) struct ServeArgs {
     /// Texts waiting to be embedded before new ones get 503.
     #[arg(long, value_name = "N")]
     pub(crate) embed_queue: Option<usize>,
+    /// With --network: the wallet whose hotkey identifies this node.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) wallet: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -12,17 +12,32 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 
 use crate::UsageError;
-use crate::args::{CidArgs, Cli, Command, Global, IngestArgs, QueryArgs, ServeArgs};
+use crate::args::{CidArgs, Cli, Command, DevnetCommand, Global, IngestArgs, QueryArgs, ServeArgs};
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
 };
 use crate::output::{bytes, print_hits, print_json, record_json};
+use crate::{devnet, network};
 
 /// Texts embedded and stored per step of a file ingest (and per progress-bar tick).
 const INGEST_CHUNK: usize = 256;
 
 pub(crate) async fn run(cli: Cli) -> Result<()> {
     let g = &cli.global;
+    if let Some(dir) = &g.network {
+        match cli.command {
+            Command::Ingest(args) => return network::ingest(g, dir, args).await,
+            Command::Query(args) => return network::query(g, dir, args).await,
+            Command::Get(args) => return network::get(g, dir, args).await,
+            Command::Serve(_) | Command::Validate(_) | Command::Wallet(_) | Command::Devnet(_) => {}
+            _ => {
+                return Err(UsageError(
+                    "--network applies to ingest, query, get, serve and validate".into(),
+                )
+                .into());
+            }
+        }
+    }
     match cli.command {
         Command::Ingest(args) => ingest(g, args).await,
         Command::Query(args) => query(g, args).await,
@@ -32,10 +47,15 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Cid => cid(),
         Command::Status => status(g).await,
         Command::Serve(args) => serve(g, args).await,
+        Command::Wallet(cmd) => network::wallet(g, cmd),
+        Command::Validate(args) => network::validate(g, args).await,
+        Command::Devnet(DevnetCommand::Up(args)) => devnet::up(g, args).await,
+        Command::Devnet(DevnetCommand::Status { dir }) => devnet::status(g, &dir),
+        Command::Devnet(DevnetCommand::Down { dir }) => devnet::down(g, &dir).await,
     }
 }
 
-fn data_dir(g: &Global) -> PathBuf {
+pub(crate) fn data_dir(g: &Global) -> PathBuf {
     g.data_dir.clone().unwrap_or_else(default_data_dir)
 }
 
@@ -332,8 +352,9 @@ async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     if let Some(n) = args.embed_queue {
         config.embed_queue = n;
     }
-    let node = engram_node::Node::bind(config).await?;
+    let mut node = engram_node::Node::bind(config).await?;
     eprintln!("engram node listening on http://{}", node.local_addr());
+    network::join(g, &args, &mut node).await?;
     node.run_until_signal().await?;
     Ok(())
 }

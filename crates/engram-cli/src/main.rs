@@ -3,7 +3,9 @@
 
 mod args;
 mod commands;
+mod devnet;
 mod input;
+mod network;
 mod output;
 
 use std::process::ExitCode;
@@ -24,13 +26,17 @@ impl std::error::Error for UsageError {}
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
-    if matches!(cli.command, args::Command::Serve(_)) {
+    if matches!(
+        cli.command,
+        args::Command::Serve(_) | args::Command::Validate(_)
+    ) {
         tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_env("ENGRAM_LOG")
                     .unwrap_or_else(|_| "info".into()),
             )
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()

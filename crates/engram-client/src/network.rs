@@ -171,7 +171,7 @@ impl Network {
         let hotkeys: Vec<&str> = nodes.iter().map(|n| n.hotkey.as_str()).collect();
         let order = by_distance(&cid.to_string(), &hotkeys);
         let mut placement = Placement {
-            cid: cid.clone(),
+            cid,
             holders: Vec::new(),
             failed: Vec::new(),
         };

@@ -95,7 +95,7 @@ pub async fn repair_round(
             continue;
         }
         let engine2 = engine.clone();
-        let cid2 = cid.clone();
+        let cid2 = *cid;
         let Some(record) = tokio::task::spawn_blocking(move || engine2.get(&cid2, None))
             .await
             .map_err(|e| NodeError::Network(e.to_string()))??

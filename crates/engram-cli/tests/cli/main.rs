@@ -2,6 +2,7 @@
 //! Needs the model from `./setup.sh` (found via ENGRAM_MODEL_DIR or the data directory).
 
 mod bad_input;
+mod devnet;
 mod flows;
 mod serve_crash;
 

@@ -1,0 +1,282 @@
+//! Commands on a network (`--network DIR`): replicated ingest, fan-out query, verified get,
+//! wallets, joining as a node, and validating.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use engram_chain::{Chain, Devnet, Wallet};
+use engram_client::api::{IngestRequest, QueryRequest};
+use engram_client::network::Network;
+use engram_core::Cid;
+use serde_json::{Map, Value, json};
+
+use crate::UsageError;
+use crate::args::{CidArgs, Global, IngestArgs, QueryArgs, ServeArgs, ValidateArgs, WalletCommand};
+use crate::commands::data_dir;
+use crate::input::{
+    parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
+};
+use crate::output::{print_hits, print_json};
+
+/// The wallet directory: `--wallet-dir`, else `<network>/wallets`, else `<data>/wallets`.
+pub(crate) fn wallet_dir(g: &Global) -> PathBuf {
+    g.wallet_dir.clone().unwrap_or_else(|| match &g.network {
+        Some(net) => net.join("wallets"),
+        None => data_dir(g).join("wallets"),
+    })
+}
+
+fn chain(dir: &Path) -> Result<Arc<dyn Chain>> {
+    if !dir.join("registry.json").is_file() {
+        bail!(
+            "no network registry in {} (start one with `engram devnet up --dir {}`)",
+            dir.display(),
+            dir.display()
+        );
+    }
+    Ok(Arc::new(Devnet::open(dir)))
+}
+
+fn embedder(g: &Global) -> Result<engram_embed::Embedder> {
+    let model_dir = engram_embed::resolve_model_dir(g.model_dir.as_deref(), &data_dir(g));
+    Ok(engram_embed::Embedder::load(&model_dir)?)
+}
+
+fn refuse_namespace(ns: Option<&str>) -> Result<()> {
+    if ns.is_some() {
+        return Err(UsageError(
+            "--namespace on a network needs signed requests, which this version does not send yet"
+                .into(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<()> {
+    refuse_namespace(args.namespace.as_deref())?;
+    let mut requests = Vec::new();
+    if let Some(path) = &args.vector {
+        let item = parse_vector_record(&read_source(path)?, None)?;
+        requests.push(IngestRequest {
+            raw_embedding: Some(item.embedding),
+            metadata: item.metadata,
+            model_version: item.model_version,
+            ..IngestRequest::default()
+        });
+    } else {
+        let items = match (&args.file, args.text) {
+            (Some(path), _) => parse_ingest_file(&read_source(path)?, args.format, None)?,
+            (None, Some(text)) => vec![engram_client::NewText {
+                text,
+                metadata: parse_metadata_arg(args.metadata.as_deref())?,
+                namespace: None,
+            }],
+            (None, None) => unreachable!("clap requires one source"),
+        };
+        let embedder = embedder(g)?;
+        let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+        for (item, vector) in items.iter().zip(embedder.embed_batch(&texts)?) {
+            engram_core::validate_text(&item.text)?;
+            requests.push(IngestRequest {
+                raw_embedding: Some(vector),
+                metadata: item.metadata.clone(),
+                source_text: Some(item.text.clone()),
+                ..IngestRequest::default()
+            });
+        }
+    }
+    let network = Network::new(chain(dir)?);
+    let mut placed = Vec::new();
+    for req in &requests {
+        let p = network.ingest(req).await?;
+        if !g.json {
+            println!(
+                "{}  on {} nodes: {}",
+                p.cid,
+                p.holders.len(),
+                p.holders.join(", ")
+            );
+            for (node, why) in &p.failed {
+                eprintln!("  not on {node}: {why}");
+            }
+        }
+        placed.push(json!({"cid": p.cid, "holders": p.holders, "failed": p.failed}));
+    }
+    if g.json {
+        print_json(&json!({"ingested": placed}));
+    }
+    Ok(())
+}
+
+pub(crate) async fn query(g: &Global, dir: &Path, args: QueryArgs) -> Result<()> {
+    refuse_namespace(args.namespace.as_deref())?;
+    let filter: Map<String, Value> = parse_filters(&args.filter)?.into_iter().collect();
+    if !(1..=100).contains(&args.top_k) {
+        return Err(UsageError(format!(
+            "--top-k must be between 1 and 100, got {}",
+            args.top_k
+        ))
+        .into());
+    }
+    engram_core::validate_text(&args.text)?;
+    let vector = embedder(g)?.embed(&args.text)?;
+    let network = Network::new(chain(dir)?);
+    let out = network
+        .query(&QueryRequest {
+            query_vector: Some(vector),
+            top_k: Some(args.top_k as i64),
+            filter: (!filter.is_empty()).then_some(filter),
+            ..QueryRequest::default()
+        })
+        .await?;
+    if g.json {
+        print_json(&json!({"results": out.results, "answered": out.answered, "asked": out.asked}));
+    } else {
+        print_hits(&out.results);
+        eprintln!("({} of {} nodes answered)", out.answered, out.asked);
+    }
+    Ok(())
+}
+
+pub(crate) async fn get(g: &Global, dir: &Path, args: CidArgs) -> Result<()> {
+    refuse_namespace(args.namespace.as_deref())?;
+    let cid: Cid = args
+        .cid
+        .parse()
+        .map_err(|e: engram_core::CoreError| UsageError(e.to_string()))?;
+    let network = Network::new(chain(dir)?);
+    let Some((record, served_by)) = network.get(&cid).await? else {
+        bail!("no live node holds {cid} (or none returned bytes that hash to it)");
+    };
+    if g.json {
+        let mut v = serde_json::to_value(&record)?;
+        v["served_by"] = json!(served_by);
+        print_json(&v);
+    } else {
+        println!("cid:          {}", record.cid);
+        println!("served by:    {served_by} (CID recomputed from the returned bytes)");
+        println!("metadata:     {}", Value::Object(record.metadata.clone()));
+        if let Some(t) = &record.text {
+            println!("text:         {t}");
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn wallet(g: &Global, cmd: WalletCommand) -> Result<()> {
+    let dir = wallet_dir(g);
+    let show = |w: &Wallet| {
+        if g.json {
+            print_json(
+                &json!({"name": w.name, "ss58": w.key.ss58(), "public_key_hex": hex::encode(w.key.public())}),
+            );
+        } else {
+            println!(
+                "{:<16} {}  {}",
+                w.name,
+                w.key.ss58(),
+                hex::encode(w.key.public())
+            );
+        }
+    };
+    match cmd {
+        WalletCommand::New { name } => {
+            let mut entropy = [0u8; 16];
+            getrandom::getrandom(&mut entropy).context("reading OS randomness")?;
+            let w = Wallet::create(&dir, &name, &entropy)?;
+            show(&w);
+            if !g.json {
+                eprintln!(
+                    "saved to {} (mode 0600)",
+                    dir.join(format!("{name}.json")).display()
+                );
+            }
+        }
+        WalletCommand::List => {
+            let all = Wallet::list(&dir)?;
+            if g.json {
+                print_json(&json!(
+                    all.iter()
+                        .map(|w| json!({"name": w.name, "ss58": w.key.ss58()}))
+                        .collect::<Vec<_>>()
+                ));
+            } else if all.is_empty() {
+                println!("no wallets in {}", dir.display());
+            } else {
+                all.iter().for_each(show);
+            }
+        }
+        WalletCommand::Show { name } => show(&Wallet::load(&dir, &name)?),
+    }
+    Ok(())
+}
+
+/// `serve --network DIR --wallet NAME`: the node joins after it binds.
+pub(crate) async fn join(g: &Global, args: &ServeArgs, node: &mut engram_node::Node) -> Result<()> {
+    match (&g.network, &args.wallet) {
+        (None, None) => Ok(()),
+        (Some(dir), Some(name)) => {
+            let wallet = Wallet::load(&wallet_dir(g), name)?;
+            let chain: Arc<dyn Chain> = Arc::new(Devnet::open(dir));
+            let uid = node.join_network(chain, wallet.key.clone()).await?;
+            eprintln!(
+                "joined the network in {} as uid {uid} ({})",
+                dir.display(),
+                wallet.key.ss58()
+            );
+            Ok(())
+        }
+        _ => Err(UsageError(
+            "serve on a network needs both --network DIR and --wallet NAME".into(),
+        )
+        .into()),
+    }
+}
+
+pub(crate) async fn validate(g: &Global, args: ValidateArgs) -> Result<()> {
+    let Some(dir) = &g.network else {
+        return Err(UsageError("validate needs --network DIR".into()).into());
+    };
+    let wallet = Wallet::load(&wallet_dir(g), &args.wallet)?;
+    let state_dir = args
+        .state_dir
+        .unwrap_or_else(|| data_dir(g).join("validator"));
+    let config = engram_validator::ValidatorConfig {
+        scoring_interval: std::time::Duration::from_secs(args.scoring_interval_s.max(1)),
+        challenge_interval: std::time::Duration::from_secs(args.challenge_interval_s.max(1)),
+        weights_interval: std::time::Duration::from_secs(args.weights_interval_s.max(1)),
+        audits_per_node: args.audits_per_node,
+        ..engram_validator::ValidatorConfig::default()
+    };
+    let validator =
+        engram_validator::Validator::start(wallet.key, chain(dir)?, &state_dir, config).await?;
+    eprintln!(
+        "validating the network in {} (state in {})",
+        dir.display(),
+        state_dir.display()
+    );
+    tokio::select! {
+        r = validator.run() => r?,
+        _ = shutdown_signal() => eprintln!("validator stopped"),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,327 @@
+//! A subnet of real processes: `engram devnet up` with 5 nodes and a validator on
+//! loopback, fast cadences. Honest nodes get near-equal weights; replication survives two
+//! dead replicas and repair restores it; a restarted validator resumes; and nodes that drop
+//! data, keep only hashes or answer slowly are caught.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{engram, engram_command, json};
+
+const FAST: &[&str] = &[
+    "--scoring-interval-s",
+    "2",
+    "--challenge-interval-s",
+    "3",
+    "--weights-interval-s",
+    "6",
+    "--repair-interval-s",
+    "2",
+];
+
+/// A running devnet, brought down (and any straggler killed) on drop.
+struct Net {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    extra: Vec<Child>,
+}
+
+impl Net {
+    fn up(extra_args: &[&str]) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("devnet");
+        let d = dir.to_str().unwrap();
+        let mut args = vec![
+            "devnet",
+            "up",
+            "--dir",
+            d,
+            "--miners",
+            "5",
+            "--validators",
+            "1",
+        ];
+        args.extend_from_slice(FAST);
+        args.extend_from_slice(extra_args);
+        json(tmp.path(), &args);
+        Self {
+            _tmp: tmp,
+            dir,
+            extra: Vec::new(),
+        }
+    }
+
+    fn d(&self) -> &str {
+        self.dir.to_str().unwrap()
+    }
+
+    fn manifest(&self) -> Vec<Value> {
+        let m: Value =
+            serde_json::from_slice(&std::fs::read(self.dir.join("devnet.json")).unwrap()).unwrap();
+        m["processes"].as_array().unwrap().clone()
+    }
+
+    fn process(&self, name: &str) -> Value {
+        self.manifest()
+            .into_iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+    }
+
+    fn status(&self) -> Value {
+        json(&self.dir, &["devnet", "status", "--dir", self.d()])
+    }
+
+    /// Waits until `ready(status)` holds, or fails after `secs` with the last status.
+    fn wait_for(&self, secs: u64, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.status();
+            if ready(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {s:#}"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    /// The validator's view of one node, by name.
+    fn node(status: &Value, name: &str) -> Value {
+        status["validators"][0]["nodes"]
+            .as_object()
+            .unwrap()
+            .values()
+            .find(|n| n["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not scored: {status:#}"))
+    }
+
+    /// The weight the validator set on a node, by name.
+    fn weight(status: &Value, name: &str) -> f64 {
+        let uid = Self::node(status, name)["uid"].as_u64().unwrap();
+        status["weights"][0]["weights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w[0].as_u64() == Some(uid))
+            .map_or(0.0, |w| w[1].as_f64().unwrap())
+    }
+
+    fn network(&self, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["--network", self.d()];
+        all.extend_from_slice(args);
+        engram(&self.dir, &all, None)
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for c in &mut self.extra {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = engram(&self.dir, &["devnet", "down", "--dir", self.d()], None);
+    }
+}
+
+fn kill9(pid: u64) {
+    let status = Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn holds(url: &str, cid: &str, dir: &Path) -> bool {
+    engram(dir, &["--node", url, "get", cid], None)
+        .status
+        .success()
+}
+
+fn rounds(status: &Value) -> (u64, u64) {
+    let v = &status["validators"][0];
+    (
+        v["challenge_rounds"].as_u64().unwrap_or(0),
+        v["weight_version"].as_u64().unwrap_or(0),
+    )
+}
+
+#[test]
+fn honest_network_replicates_repairs_and_resumes() {
+    let mut net = Net::up(&[]);
+    let s = net.wait_for(120, "two weight sets", |s| {
+        let (c, w) = rounds(s);
+        c >= 3 && w >= 2
+    });
+    for i in 0..5 {
+        let w = Net::weight(&s, &format!("miner-{i}"));
+        assert!(
+            (0.16..=0.24).contains(&w),
+            "miner-{i} weight {w} not near 1/5: {s:#}"
+        );
+        let n = Net::node(&s, &format!("miner-{i}"));
+        assert_eq!(n["proof_rate"].as_f64(), Some(1.0), "{n}");
+        assert!(n["recall"].as_f64().unwrap() > 0.9, "{n}");
+    }
+
+    // Replicated write: the exact bytes on the 3 nodes nearest the CID.
+    let out = net.network(&["--json", "ingest", "The devnet keeps three copies of this."]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let placed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cid = placed["ingested"][0]["cid"].as_str().unwrap().to_string();
+    let holders: Vec<String> = placed["ingested"][0]["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(holders.len(), 3, "{placed}");
+
+    // Two of the three replicas die (kill -9); the memory stays readable.
+    let miners: Vec<Value> = net
+        .manifest()
+        .into_iter()
+        .filter(|p| p["role"] == "miner")
+        .collect();
+    for h in &holders[..2] {
+        let p = miners.iter().find(|p| p["hotkey"] == h.as_str()).unwrap();
+        kill9(p["pid"].as_u64().unwrap());
+    }
+    let got = net.network(&["--json", "get", &cid]);
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    let record: Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(record["text"], "The devnet keeps three copies of this.");
+    assert_eq!(record["served_by"], holders[2].as_str());
+    let q = net.network(&[
+        "--json",
+        "query",
+        "how many copies does the devnet keep",
+        "-k",
+        "1",
+    ]);
+    assert!(q.status.success(), "{}", String::from_utf8_lossy(&q.stderr));
+    let q: Value = serde_json::from_slice(&q.stdout).unwrap();
+    assert_eq!(q["results"][0]["cid"], cid.as_str());
+
+    // Repair brings it back to 3 live replicas: every survivor holds it.
+    let survivors: Vec<String> = miners
+        .iter()
+        .filter(|p| !holders[..2].contains(&p["hotkey"].as_str().unwrap().to_string()))
+        .map(|p| p["url"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(survivors.len(), 3);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !survivors.iter().all(|u| holds(u, &cid, &net.dir)) {
+        assert!(
+            Instant::now() < deadline,
+            "repair did not restore 3 replicas of {cid}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    // A validator killed mid-flight resumes from its persisted state.
+    let validator = net.process("validator-0");
+    let state_file = PathBuf::from(validator["dir"].as_str().unwrap()).join("state.json");
+    let before: Value = serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+    kill9(validator["pid"].as_u64().unwrap());
+    let mut cmd = engram_command();
+    cmd.args([
+        "--network",
+        net.d(),
+        "validate",
+        "--wallet",
+        "validator-0",
+        "--state-dir",
+    ])
+    .arg(validator["dir"].as_str().unwrap())
+    .args([
+        "--scoring-interval-s",
+        "2",
+        "--challenge-interval-s",
+        "3",
+        "--weights-interval-s",
+        "6",
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    net.extra.push(cmd.spawn().unwrap());
+    let prior = before["challenge_rounds"].as_u64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let after = loop {
+        let now: Value = serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+        if now["challenge_rounds"].as_u64().unwrap() > prior {
+            break now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the restarted validator ran no round"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(
+        after["probes"], before["probes"],
+        "probes are kept, not re-created"
+    );
+    assert!(after["scoring_rounds"].as_u64() >= before["scoring_rounds"].as_u64());
+}
+
+#[test]
+fn dishonest_nodes_are_caught() {
+    let net = Net::up(&[
+        "--fault",
+        "miner-2=drop-half",
+        "--fault",
+        "miner-3=hash-only",
+        "--fault",
+        "miner-4=delay-ms=300",
+    ]);
+    let s = net.wait_for(150, "eight challenge rounds and two weight sets", |s| {
+        let (c, w) = rounds(s);
+        c >= 8 && w >= 2
+    });
+    let honest = ["miner-0", "miner-1"].map(|m| Net::weight(&s, m));
+    let honest_composite =
+        ["miner-0", "miner-1"].map(|m| Net::node(&s, m)["composite"].as_f64().unwrap());
+
+    // Dropping half the data: under 50 % proof success, weight 0.
+    let dropper = Net::node(&s, "miner-2");
+    assert!(dropper["proof_rate"].as_f64().unwrap() < 0.5, "{dropper}");
+    assert_eq!(Net::weight(&s, "miner-2"), 0.0);
+
+    // Keeping only hashes: every proof v1 passes, every proof v2 fails, weight 0.
+    let hasher = Net::node(&s, "miner-3");
+    let (v1, v2) = (&hasher["v1"], &hasher["v2"]);
+    assert!(
+        v1[1].as_u64().unwrap() > 0 && v1[0] == v1[1],
+        "v1 passes: {hasher}"
+    );
+    assert!(
+        v2[1].as_u64().unwrap() > 0 && v2[0] == 0,
+        "v2 fails: {hasher}"
+    );
+    assert_eq!(Net::weight(&s, "miner-3"), 0.0);
+
+    // Answering 300 ms late: still paid, but less than the honest nodes.
+    let slow = Net::node(&s, "miner-4");
+    let slow_w = Net::weight(&s, "miner-4");
+    assert!(slow["latency_ms"].as_f64().unwrap() >= 300.0, "{slow}");
+    assert!(slow["composite"].as_f64().unwrap() < honest_composite[0].min(honest_composite[1]));
+    assert!(
+        slow_w > 0.0 && slow_w < honest[0].min(honest[1]),
+        "{slow_w} vs {honest:?}"
+    );
+}

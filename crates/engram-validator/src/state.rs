@@ -1,0 +1,198 @@
+//! What a validator remembers across restarts: its probe memories, every node's running
+//! scores and recent proof rounds, and its weight-setting counter.
+//!
+//! `state.json` is replaced atomically after every round; `rounds.jsonl` gets one line per
+//! round (the audit trail `devnet status` and people read).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ValidatorError;
+use crate::score;
+
+/// Proof rounds kept per node for its success rate.
+pub const PROOF_WINDOW: usize = 20;
+/// Weight of the newest measurement in the running recall and latency.
+const EMA: f64 = 0.3;
+
+/// A memory the validator wrote itself: its ground truth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Probe {
+    /// Its CID.
+    pub cid: String,
+    /// The exact vector.
+    pub vector: Vec<f32>,
+    /// Its metadata (marks it as this validator's probe).
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Everything measured about one node.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeStats {
+    /// The node's uid when last seen.
+    pub uid: u16,
+    /// Running recall@10 (None until measured).
+    pub recall: Option<f64>,
+    /// Running query latency in ms (None until measured).
+    pub latency_ms: Option<f64>,
+    /// Whether each recent challenge round passed, newest last.
+    pub proof_rounds: VecDeque<bool>,
+    /// Proof v1 challenges answered correctly / asked.
+    pub v1: (u64, u64),
+    /// Proof v2 challenges answered correctly / asked.
+    pub v2: (u64, u64),
+    /// Retrieval audits passed / asked.
+    pub audits: (u64, u64),
+}
+
+impl NodeStats {
+    /// Folds in one scoring measurement.
+    pub fn record_query(&mut self, recall: Option<f64>, latency_ms: f64) {
+        let ema = |old: Option<f64>, new: f64| Some(old.map_or(new, |o| o + EMA * (new - o)));
+        if let Some(r) = recall {
+            self.recall = ema(self.recall, r);
+        }
+        self.latency_ms = ema(self.latency_ms, latency_ms);
+    }
+
+    /// Folds in one challenge round's verdict.
+    pub fn record_proof_round(&mut self, passed: bool) {
+        self.proof_rounds.push_back(passed);
+        while self.proof_rounds.len() > PROOF_WINDOW {
+            self.proof_rounds.pop_front();
+        }
+    }
+
+    /// Share of recent challenge rounds passed (1 before any: innocent until tested).
+    pub fn proof_rate(&self) -> f64 {
+        if self.proof_rounds.is_empty() {
+            return 1.0;
+        }
+        self.proof_rounds.iter().filter(|&&p| p).count() as f64 / self.proof_rounds.len() as f64
+    }
+
+    /// The composite score of DESIGN §5 (0 until recall and latency were measured).
+    pub fn composite(&self) -> f64 {
+        match (self.recall, self.latency_ms) {
+            (Some(r), Some(l)) => score::composite(r, score::latency_score(l), self.proof_rate()),
+            _ => 0.0,
+        }
+    }
+}
+
+/// The persisted state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Scoring rounds run.
+    pub scoring_rounds: u64,
+    /// Challenge rounds run.
+    pub challenge_rounds: u64,
+    /// Weight sets written (the version of the last one).
+    pub weight_version: u64,
+    /// The probe memories.
+    pub probes: Vec<Probe>,
+    /// Per node, by hotkey.
+    pub nodes: BTreeMap<String, NodeStats>,
+    /// The last weights set: (uid, weight).
+    pub last_weights: Vec<(u16, f32)>,
+}
+
+/// Where a validator keeps its state.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    dir: PathBuf,
+}
+
+impl StateDir {
+    /// The state directory `dir` (created on first save).
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn err(path: &Path, e: impl std::fmt::Display) -> ValidatorError {
+        ValidatorError::State {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// The saved state, or a fresh one when there is none.
+    ///
+    /// # Errors
+    /// [`ValidatorError::State`] for an unreadable or corrupt file.
+    pub fn load(&self) -> Result<State, ValidatorError> {
+        let path = self.dir.join("state.json");
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Self::err(&path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
+            Err(e) => Err(Self::err(&path, e)),
+        }
+    }
+
+    /// Saves `state` atomically.
+    ///
+    /// # Errors
+    /// [`ValidatorError::State`] when it cannot be written.
+    pub fn save(&self, state: &State) -> Result<(), ValidatorError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| Self::err(&self.dir, e))?;
+        let path = self.dir.join("state.json");
+        let tmp = self.dir.join("state.json.tmp");
+        let bytes = serde_json::to_vec_pretty(state).expect("state serializes");
+        std::fs::write(&tmp, bytes).map_err(|e| Self::err(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Self::err(&path, e))
+    }
+
+    /// Appends one round's record to `rounds.jsonl`.
+    ///
+    /// # Errors
+    /// [`ValidatorError::State`] when it cannot be written.
+    pub fn append_round(&self, record: &serde_json::Value) -> Result<(), ValidatorError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| Self::err(&self.dir, e))?;
+        let path = self.dir.join("rounds.jsonl");
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| Self::err(&path, e))?;
+        writeln!(f, "{record}").map_err(|e| Self::err(&path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_fold_and_state_round_trips() {
+        let mut s = NodeStats::default();
+        assert_eq!(s.proof_rate(), 1.0);
+        s.record_query(Some(1.0), 50.0);
+        s.record_query(Some(0.0), 50.0);
+        assert!((s.recall.unwrap() - 0.7).abs() < 1e-9);
+        for i in 0..30 {
+            s.record_proof_round(i % 4 != 0);
+        }
+        assert_eq!(s.proof_rounds.len(), PROOF_WINDOW);
+        assert!((s.proof_rate() - 0.75).abs() < 1e-9);
+
+        let dir = tempfile::tempdir().unwrap();
+        let sd = StateDir::new(dir.path());
+        assert_eq!(sd.load().unwrap(), State::default());
+        let mut state = State {
+            challenge_rounds: 3,
+            ..State::default()
+        };
+        state.nodes.insert("5Abc".into(), s);
+        sd.save(&state).unwrap();
+        assert_eq!(sd.load().unwrap(), state);
+        sd.append_round(&serde_json::json!({"round": 1})).unwrap();
+        sd.append_round(&serde_json::json!({"round": 2})).unwrap();
+        let lines = std::fs::read_to_string(dir.path().join("rounds.jsonl")).unwrap();
+        assert_eq!(lines.lines().count(), 2);
+    }
+}
