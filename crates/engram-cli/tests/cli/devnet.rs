@@ -233,6 +233,76 @@ fn honest_network_replicates_repairs_and_resumes() {
         std::thread::sleep(Duration::from_millis(500));
     }
 
+    // A node joins: repair moves onto it what it is now among the nearest for.
+    let w = json(
+        &net.dir,
+        &["--network", net.d(), "wallet", "new", "miner-5"],
+    );
+    let joiner = w["ss58"].as_str().unwrap().to_string();
+    let mut cmd = engram_command();
+    cmd.args([
+        "--network",
+        net.d(),
+        "serve",
+        "--wallet",
+        "miner-5",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+    ])
+    .arg(net.dir.join("miner-5"))
+    .env("ENGRAM_INGEST_RATE_PER_MINUTE", "0")
+    .env("ENGRAM_REPAIR_INTERVAL_S", "2")
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    net.extra.push(cmd.spawn().unwrap());
+    let joined = net.wait_for(60, "the new node to announce itself", |s| {
+        s["neurons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["hotkey"] == joiner.as_str() && n["axon"].is_string())
+    });
+    let joiner_url = joined["neurons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["hotkey"] == joiner.as_str())
+        .unwrap()["axon"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut live: Vec<(String, String)> = miners
+        .iter()
+        .filter(|p| !holders[..2].contains(&p["hotkey"].as_str().unwrap().to_string()))
+        .map(|p| {
+            (
+                p["hotkey"].as_str().unwrap().to_string(),
+                p["url"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    live.push((joiner.clone(), joiner_url.clone()));
+    let hotkeys: Vec<&str> = live.iter().map(|(h, _)| h.as_str()).collect();
+    let nearest: Vec<&str> = engram_core::dht::replicas(&cid, &hotkeys, 3)
+        .into_iter()
+        .map(|i| live[i].1.as_str())
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let count = json(&net.dir, &["--node", &joiner_url, "status"])["count"]
+            .as_u64()
+            .unwrap();
+        if count > 0 && nearest.iter().all(|u| holds(u, &cid, &net.dir)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "repair did not populate the new node ({count} records)"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
     // A validator killed mid-flight resumes from its persisted state.
     let validator = net.process("validator-0");
     let state_file = PathBuf::from(validator["dir"].as_str().unwrap()).join("state.json");
