@@ -373,7 +373,9 @@ pub(crate) fn status(g: &Global, dir: &Path) -> Result<()> {
                 .get(usize::from(w.validator))
                 .is_some_and(|n| &n.hotkey == hk)
         });
-        for (h, st) in &s.nodes {
+        let mut rows: Vec<_> = s.nodes.iter().collect();
+        rows.sort_by_key(|(_, st)| st.uid);
+        for (h, st) in rows {
             let weight = weights
                 .and_then(|w| w.weights.iter().find(|(u, _)| *u == st.uid))
                 .map_or(0.0, |(_, w)| *w);

@@ -98,6 +98,9 @@ pub struct State {
     pub nodes: BTreeMap<String, NodeStats>,
     /// The last weights set: (uid, weight).
     pub last_weights: Vec<(u16, f32)>,
+    /// Hotkeys of the nodes live at the last challenge round (sorted), to notice churn.
+    #[serde(default)]
+    pub last_live: Vec<String>,
 }
 
 /// Where a validator keeps its state.

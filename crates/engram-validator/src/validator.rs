@@ -186,6 +186,17 @@ impl Validator {
         self.dir.save(&self.state)
     }
 
+    /// Serving nodes that did not answer `/health`: every round counts against them.
+    async fn dead_nodes(&self, live: &[NodeInfo]) -> Result<Vec<NodeInfo>, ValidatorError> {
+        Ok(self
+            .network
+            .nodes()
+            .await?
+            .into_iter()
+            .filter(|n| !live.iter().any(|l| l.hotkey == n.hotkey))
+            .collect())
+    }
+
     /// The probes each node should hold, by index into `nodes`.
     fn expected(&self, nodes: &[NodeInfo]) -> Vec<Vec<usize>> {
         let hotkeys: Vec<&str> = nodes.iter().map(|n| n.hotkey.as_str()).collect();
@@ -251,6 +262,10 @@ impl Validator {
             };
             self.stats(node).record_query(recall, latency_ms);
             results.push(json!({"uid": node.uid, "hotkey": node.hotkey, "recall": recall, "latency_ms": latency_ms}));
+        }
+        for node in self.dead_nodes(&nodes).await? {
+            self.stats(&node).record_query(Some(0.0), 500.0);
+            results.push(json!({"uid": node.uid, "hotkey": node.hotkey, "recall": 0.0, "latency_ms": null, "down": true}));
         }
         self.state.scoring_rounds += 1;
         let record = json!({"kind": "scoring", "round": self.state.scoring_rounds, "at_ms": now_ms(), "nodes": results});
@@ -330,9 +345,24 @@ impl Validator {
             }
         }
 
+        // When nodes died or joined since the last round, placement moved and repair may
+        // not have caught up: missing records are not held against anyone this round.
+        let mut live_now: Vec<String> = hotkeys.clone();
+        live_now.sort();
+        let churn = live_now != self.state.last_live;
+        self.state.last_live = live_now;
+        let dead = self.dead_nodes(&nodes).await?;
         let mut results = Vec::new();
+        for node in &dead {
+            if !churn {
+                self.stats(node).record_proof_round(false);
+            }
+            results.push(
+                json!({"uid": node.uid, "hotkey": node.hotkey, "passed": false, "down": true}),
+            );
+        }
         for (i, node) in nodes.iter().enumerate() {
-            let verdict = passed[i];
+            let verdict = passed[i].filter(|_| !churn);
             let s = self.stats(node);
             for (kind, slot) in [&mut s.v1, &mut s.v2, &mut s.audits]
                 .into_iter()
@@ -350,7 +380,7 @@ impl Validator {
             }));
         }
         self.state.challenge_rounds += 1;
-        let record = json!({"kind": "challenge", "round": self.state.challenge_rounds, "at_ms": now_ms(), "nodes": results});
+        let record = json!({"kind": "challenge", "round": self.state.challenge_rounds, "at_ms": now_ms(), "churn": churn, "nodes": results});
         self.save(record)
     }
 
