@@ -324,9 +324,13 @@ impl Validator {
         // Retrieval audits sampled from each node's committed corpus.
         for (i, node) in nodes.iter().enumerate() {
             for _ in 0..self.config.audits_per_node {
-                let Some(cid) = sample_committed(node).await else {
+                let Some((cid, included)) = sample_committed(node).await else {
                     continue;
                 };
+                if !included {
+                    // Listed but not provably in the root it published: its commitment lies.
+                    mark(i, 2, false, &mut passed);
+                }
                 let holders = replicas(&cid, &hotkeys, REPLICATION);
                 let mut ask: Vec<usize> = holders.clone();
                 if !ask.contains(&i) {
@@ -467,10 +471,9 @@ fn verifies(r: &RetrieveResponse, want: Option<&Cid>) -> bool {
     want.is_some_and(|w| r.cid == w.to_string() && recompute_cid(r).as_ref() == Some(w))
 }
 
-/// A CID drawn uniformly from what `node` committed to, with its inclusion proof checked
-/// against the root the node published. `None` when the node holds nothing or the proof
-/// does not check out (the audit then counts against the node through `passed`).
-async fn sample_committed(node: &NodeInfo) -> Option<String> {
+/// A CID drawn uniformly from what `node` lists, and whether its inclusion proof checks
+/// against the root the node published. `None` when the node lists nothing.
+async fn sample_committed(node: &NodeInfo) -> Option<(String, bool)> {
     let commitment = node.client.commitment().await.ok()?;
     let page = node.client.cids(0, 1).await.ok()?;
     if page.total == 0 {
@@ -493,19 +496,31 @@ async fn sample_committed(node: &NodeInfo) -> Option<String> {
         })
         .await
         .ok();
-    let root: Option<[u8; 32]> = hex::decode(&commitment.root_hex)
-        .ok()
-        .and_then(|b| b.try_into().ok());
-    let included = proof.zip(root).is_some_and(|(p, root)| {
-        p.root_hex == commitment.root_hex
-            && InclusionProof::from_json(&p.proof)
+    let verified = proof.as_ref().is_some_and(|p| {
+        let root: Option<[u8; 32]> = hex::decode(&p.root_hex)
+            .ok()
+            .and_then(|b| b.try_into().ok());
+        root.is_some_and(|root| {
+            InclusionProof::from_json(&p.proof)
                 .is_ok_and(|ip| ip.verify_record(&cid, &p.embedding_hash, &root))
+        })
     });
+    // The proof must climb to a root the node published: the one read before, or (when a
+    // write landed in between) the one it publishes now.
+    let published = match &proof {
+        Some(p) if p.root_hex == commitment.root_hex => true,
+        Some(p) => node
+            .client
+            .commitment()
+            .await
+            .is_ok_and(|now| now.root_hex == p.root_hex),
+        None => false,
+    };
+    let included = verified && published;
     if !included {
         tracing::warn!(node = %node.hotkey, %cid, "listed CID has no valid inclusion proof");
     }
-    // Audit it either way: a listed CID the node cannot prove or serve is its failure.
-    Some(cid)
+    Some((cid, included))
 }
 
 #[cfg(test)]

@@ -11,15 +11,14 @@ use serde_json::Value;
 
 use crate::{engram, engram_command, json};
 
-const FAST: &[&str] = &[
+/// Fast validator cadences (seconds): scoring, challenges, weights.
+const CADENCE: &[&str] = &[
     "--scoring-interval-s",
     "2",
     "--challenge-interval-s",
     "3",
     "--weights-interval-s",
     "6",
-    "--repair-interval-s",
-    "2",
 ];
 
 /// A running devnet, brought down (and any straggler killed) on drop.
@@ -44,7 +43,8 @@ impl Net {
             "--validators",
             "1",
         ];
-        args.extend_from_slice(FAST);
+        args.extend_from_slice(CADENCE);
+        args.extend_from_slice(&["--repair-interval-s", "2"]);
         args.extend_from_slice(extra_args);
         json(tmp.path(), &args);
         Self {
@@ -318,14 +318,7 @@ fn honest_network_replicates_repairs_and_resumes() {
         "--state-dir",
     ])
     .arg(validator["dir"].as_str().unwrap())
-    .args([
-        "--scoring-interval-s",
-        "2",
-        "--challenge-interval-s",
-        "3",
-        "--weights-interval-s",
-        "6",
-    ])
+    .args(CADENCE)
     .stdout(Stdio::null())
     .stderr(Stdio::null());
     net.extra.push(cmd.spawn().unwrap());
