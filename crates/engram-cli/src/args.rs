@@ -80,6 +80,26 @@ pub(crate) enum Command {
     /// A whole subnet on this machine: nodes and validators as real processes.
     #[command(subcommand)]
     Devnet(DevnetCommand),
+    /// Encryption keys for private memories.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Read an encrypted memory blob on stdin and print its plaintext JSON
+    /// ({"text", "metadata"}).
+    Decrypt {
+        /// Key file from `engram keys new`.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Write a new X25519 private key (64 hex characters, mode 0600) and print its public key.
+    New {
+        /// Where to write the key; an existing file is never overwritten.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

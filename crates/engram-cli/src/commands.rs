@@ -12,12 +12,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value, json};
 
 use crate::UsageError;
-use crate::args::{CidArgs, Cli, Command, DevnetCommand, Global, IngestArgs, QueryArgs, ServeArgs};
+use crate::args::{
+    CidArgs, Cli, Command, DevnetCommand, Global, IngestArgs, KeysCommand, QueryArgs, ServeArgs,
+};
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
 };
 use crate::output::{bytes, print_hits, print_json, record_json};
-use crate::{devnet, network};
+use crate::{devnet, keys, network};
 
 /// Texts embedded and stored per step of a file ingest (and per progress-bar tick).
 const INGEST_CHUNK: usize = 256;
@@ -29,7 +31,12 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             Command::Ingest(args) => return network::ingest(g, dir, args).await,
             Command::Query(args) => return network::query(g, dir, args).await,
             Command::Get(args) => return network::get(g, dir, args).await,
-            Command::Serve(_) | Command::Validate(_) | Command::Wallet(_) | Command::Devnet(_) => {}
+            Command::Serve(_)
+            | Command::Validate(_)
+            | Command::Wallet(_)
+            | Command::Devnet(_)
+            | Command::Keys(_)
+            | Command::Decrypt { .. } => {}
             _ => {
                 return Err(UsageError(
                     "--network applies to ingest, query, get, serve and validate".into(),
@@ -52,6 +59,8 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Devnet(DevnetCommand::Up(args)) => devnet::up(g, args).await,
         Command::Devnet(DevnetCommand::Status { dir }) => devnet::status(g, &dir),
         Command::Devnet(DevnetCommand::Down { dir }) => devnet::down(g, &dir).await,
+        Command::Keys(KeysCommand::New { out }) => keys::new_key(g, &out),
+        Command::Decrypt { key } => keys::decrypt(&key),
     }
 }
 

@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod devnet;
 mod input;
+mod keys;
 mod network;
 mod output;
 

@@ -75,4 +75,16 @@ pub enum CoreError {
         /// What was wrong.
         reason: String,
     },
+    /// A signature that is malformed or does not verify.
+    #[error("bad signature: {reason}")]
+    BadSignature {
+        /// What was wrong.
+        reason: String,
+    },
+    /// A blob that does not decrypt.
+    #[error("decryption error: {reason}")]
+    Decryption {
+        /// What was wrong.
+        reason: String,
+    },
 }

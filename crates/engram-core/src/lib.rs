@@ -12,6 +12,9 @@
 //! - [`pyrepr`]: Python's `str()`/`repr()` renderings the protocol inherited.
 //! - [`proof`]: storage proofs v1 (the network's) and v2 (needs the vector bytes).
 //! - [`merkle`]: corpus commitments, v1 (compatible) and v2 (size-bound), with proofs.
+//! - [`auth`]: signed namespace, attestation and request messages.
+//! - [`crypto`]: client-side hybrid encryption (X25519, HKDF, AES-256-GCM).
+//! - [`pyjson`]: Python's `json.dumps`, which signatures and ciphertexts depend on.
 //! - [`keys`]: sr25519 hotkeys (mnemonics, dev URIs, SS58) and signature checks.
 //! - [`dht`]: which nodes hold a CID (XOR distance, replication 3).
 //! - [`limits`]: the protocol's constants.
@@ -29,8 +32,10 @@
 //! assert_eq!(parsed, cid);
 //! ```
 
+pub mod auth;
 pub mod canonical;
 pub mod cid;
+pub mod crypto;
 pub mod dht;
 pub mod embedding;
 mod error;
@@ -38,6 +43,7 @@ pub mod keys;
 pub mod limits;
 pub mod merkle;
 pub mod proof;
+pub mod pyjson;
 pub mod pyrepr;
 pub mod testing;
 

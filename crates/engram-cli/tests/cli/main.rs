@@ -4,6 +4,7 @@
 mod bad_input;
 mod devnet;
 mod flows;
+mod keys;
 mod serve_crash;
 
 use std::io::Write;
