@@ -29,6 +29,9 @@ pub struct ClientOptions {
     pub backoff: Duration,
     /// Longest single wait between attempts.
     pub max_backoff: Duration,
+    /// Sign every POST body with this hotkey (`hotkey`, `nonce`, `signature` as the
+    /// protocol's signed requests carry them); each attempt gets a fresh nonce.
+    pub signer: Option<std::sync::Arc<engram_core::keys::Keypair>>,
 }
 
 impl Default for ClientOptions {
@@ -38,6 +41,7 @@ impl Default for ClientOptions {
             retries: 4,
             backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(10),
+            signer: None,
         }
     }
 }
@@ -48,6 +52,9 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     options: ClientOptions,
+    /// Last nonce used when signing: nonces strictly increase, so two requests in one
+    /// millisecond never look like a replay.
+    last_nonce: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Client {
@@ -81,6 +88,7 @@ impl Client {
             http,
             base,
             options,
+            last_nonce: std::sync::Arc::default(),
         })
     }
 
@@ -100,7 +108,19 @@ impl Client {
         loop {
             let mut req = self.http.request(method.clone(), &url);
             if let Some(b) = body {
-                req = req.json(b);
+                req = match (&self.options.signer, serde_json::to_value(b)) {
+                    (Some(key), Ok(serde_json::Value::Object(mut map))) => {
+                        let nonce = self.next_nonce();
+                        engram_core::auth::sign_request(
+                            &mut map,
+                            path.trim_start_matches('/'),
+                            key,
+                            nonce,
+                        );
+                        req.json(&map)
+                    }
+                    _ => req.json(b),
+                };
             }
             let wait = match req.send().await {
                 Ok(resp)
@@ -132,6 +152,26 @@ impl Client {
             let backoff = self.options.backoff * 2u32.saturating_pow(attempt);
             tokio::time::sleep(wait.unwrap_or(backoff).min(self.options.max_backoff)).await;
             attempt += 1;
+        }
+    }
+
+    fn next_nonce(&self) -> u64 {
+        use std::sync::atomic::Ordering;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let mut last = self.last_nonce.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(last + 1);
+            match self.last_nonce.compare_exchange_weak(
+                last,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return next,
+                Err(seen) => last = seen,
+            }
         }
     }
 

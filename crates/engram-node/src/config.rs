@@ -33,6 +33,11 @@ pub struct NodeConfig {
     /// Seconds between replication repair rounds when on a network
     /// (`ENGRAM_REPAIR_INTERVAL_S`).
     pub repair_interval_s: u64,
+    /// Refuse unsigned data requests (`REQUIRE_HOTKEY_SIG` or `ENGRAM_REQUIRE_HOTKEY_SIG`).
+    pub require_hotkey_sig: bool,
+    /// SS58 hotkeys allowed to send challenges; empty allows anyone
+    /// (`ENGRAM_CHALLENGE_ALLOWLIST`, comma-separated).
+    pub challenge_allowlist: Vec<String>,
     /// Test-only misbehaviour (`ENGRAM_FAULT`); never read from the file.
     #[serde(skip)]
     pub fault: Fault,
@@ -50,6 +55,8 @@ impl Default for NodeConfig {
             ingest_rate_per_minute: 100,
             index_interval_s: 5,
             repair_interval_s: 60,
+            require_hotkey_sig: false,
+            challenge_allowlist: Vec::new(),
             fault: Fault::None,
         }
     }
@@ -97,6 +104,20 @@ impl NodeConfig {
         )?;
         env_parse("ENGRAM_INDEX_INTERVAL_S", &mut config.index_interval_s)?;
         env_parse("ENGRAM_REPAIR_INTERVAL_S", &mut config.repair_interval_s)?;
+        env_parse("REQUIRE_HOTKEY_SIG", &mut config.require_hotkey_sig)?;
+        env_parse("ENGRAM_REQUIRE_HOTKEY_SIG", &mut config.require_hotkey_sig)?;
+        if let Ok(list) = std::env::var("ENGRAM_CHALLENGE_ALLOWLIST") {
+            config.challenge_allowlist = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        for hotkey in &config.challenge_allowlist {
+            engram_core::keys::ss58_decode(hotkey)
+                .map_err(|e| NodeError::Config(format!("challenge_allowlist: {e}")))?;
+        }
         if let Ok(raw) = std::env::var("ENGRAM_FAULT") {
             config.fault = raw
                 .parse()

@@ -16,6 +16,12 @@ pub enum ApiError {
     /// 400: the request is malformed or breaks a protocol limit.
     #[error("{0}")]
     BadRequest(String),
+    /// 401: a signature is missing, malformed, stale, replayed or wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the signer is not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: no such CID (or endpoint).
     #[error("{0}")]
     NotFound(String),
@@ -48,6 +54,8 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -1,5 +1,6 @@
 //! Our own JSON extractor, so that every malformed body gets our error shape: invalid JSON
-//! and wrong types are 400 with the parser's explanation, an oversize body is 413.
+//! and wrong types are 400 with the parser's explanation, an oversize body is 413. It also
+//! checks a signed body's signature (`auth`) before anything else looks at it.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -10,8 +11,8 @@ use serde_json::error::Category;
 use crate::error::ApiError;
 use crate::server::AppState;
 
-/// A JSON request body.
-pub(crate) struct Json<T>(pub(crate) T);
+/// A JSON request body and, when it was signed, the verified hotkey.
+pub(crate) struct Json<T>(pub(crate) T, pub(crate) Option<String>);
 
 impl<T: DeserializeOwned> FromRequest<std::sync::Arc<AppState>> for Json<T> {
     type Rejection = ApiError;
@@ -20,6 +21,7 @@ impl<T: DeserializeOwned> FromRequest<std::sync::Arc<AppState>> for Json<T> {
         req: Request,
         state: &std::sync::Arc<AppState>,
     ) -> Result<Self, ApiError> {
+        let path = req.uri().path().to_string();
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::TooLarge {
@@ -29,13 +31,26 @@ impl<T: DeserializeOwned> FromRequest<std::sync::Arc<AppState>> for Json<T> {
                 ApiError::BadRequest(format!("cannot read request body: {e}"))
             }
         })?;
-        serde_json::from_slice(&bytes)
-            .map(Json)
-            .map_err(|e| match e.classify() {
+        let endpoint = path.trim_start_matches('/').to_string();
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
                 Category::Data => ApiError::BadRequest(format!("invalid request: {e}")),
                 Category::Syntax | Category::Eof | Category::Io => {
                     ApiError::BadRequest(format!("invalid JSON: {e}"))
                 }
-            })
+            })?;
+        let caller = match &value {
+            serde_json::Value::Object(body) => crate::auth::check(
+                body,
+                &endpoint,
+                state.config.require_hotkey_sig,
+                &state.replay,
+                engram_engine::now_ms(),
+            )?,
+            _ => None,
+        };
+        serde_json::from_value(value)
+            .map(|v| Json(v, caller))
+            .map_err(|e| ApiError::BadRequest(format!("invalid request: {e}")))
     }
 }

@@ -10,6 +10,7 @@
 //! - `server`: [`router`] and [`Node`] (bind, local address, graceful shutdown).
 //! - `routes`: one handler per endpoint.
 //! - `batcher`: the micro-batching embedder thread.
+//! - `auth`: signed requests (signature, ±30 s window, replay cache).
 //! - `rate`: per-caller token buckets.
 //! - [`network`]: registration and the replication repair loop.
 //! - `fault`: test-only misbehaviour ([`Fault`]) that validators must catch.
@@ -28,6 +29,7 @@
 //! # }
 //! ```
 
+mod auth;
 mod batcher;
 pub mod config;
 mod error;

@@ -67,7 +67,7 @@ fn hex32(raw: &str, field: &'static str) -> Result<[u8; 32], ApiError> {
 pub(crate) async fn ingest(
     State(state): Shared,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Json(req): Json<IngestRequest>,
+    Json(req, caller): Json<IngestRequest>,
 ) -> Result<axum::Json<IngestResponse>, ApiError> {
     let ns = namespace(&req.auth)?;
     let metadata = validate_metadata(&req.metadata)?;
@@ -105,7 +105,10 @@ pub(crate) async fn ingest(
     // expensive part.
     state
         .limiter
-        .check(&peer.ip().to_string(), Instant::now())
+        .check(
+            &caller.unwrap_or_else(|| peer.ip().to_string()),
+            Instant::now(),
+        )
         .map_err(|retry_after| ApiError::RateLimited {
             per_minute: state.limiter.per_minute(),
             retry_after,
@@ -142,7 +145,7 @@ pub(crate) async fn ingest(
 
 pub(crate) async fn query(
     State(state): Shared,
-    Json(req): Json<QueryRequest>,
+    Json(req, _caller): Json<QueryRequest>,
 ) -> Result<axum::Json<QueryResponse>, ApiError> {
     let started = Instant::now();
     let top_k = req.top_k.unwrap_or(DEFAULT_TOP_K as i64);
@@ -196,8 +199,14 @@ pub(crate) async fn query(
 
 pub(crate) async fn challenge(
     State(state): Shared,
-    Json(req): Json<ChallengeRequest>,
+    Json(req, caller): Json<ChallengeRequest>,
 ) -> Result<axum::Json<ChallengeResponse>, ApiError> {
+    let allow = &state.config.challenge_allowlist;
+    if !allow.is_empty() && !caller.as_ref().is_some_and(|c| allow.contains(c)) {
+        return Err(ApiError::Forbidden(
+            "this node takes challenges only from allowlisted validators: sign the request with one of their hotkeys".into(),
+        ));
+    }
     let cid = parse_cid(&req.cid)?;
     let nonce: Nonce = hex32(&req.nonce_hex, "nonce_hex")?;
     let hotkey: Option<Hotkey> = match req.validator_hotkey_hex.as_deref() {
@@ -346,7 +355,7 @@ pub(crate) async fn commitment(State(state): Shared) -> axum::Json<CommitmentRes
 
 pub(crate) async fn prove_memory(
     State(state): Shared,
-    Json(req): Json<ProveMemoryRequest>,
+    Json(req, _caller): Json<ProveMemoryRequest>,
 ) -> Result<axum::Json<ProveMemoryResponse>, ApiError> {
     let cid = parse_cid(&req.cid)?;
     let engine = state.engine.clone();

@@ -30,6 +30,7 @@ pub struct AppState {
     pub(crate) embedder: EmbedPool,
     pub(crate) limiter: RateLimiter,
     pub(crate) metrics: Metrics,
+    pub(crate) replay: crate::auth::ReplayCache,
 }
 
 async fn record_metrics(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
@@ -113,6 +114,7 @@ impl Node {
             embedder: EmbedPool::start(embedder, config.embed_queue, config.max_batch),
             limiter: RateLimiter::new(config.ingest_rate_per_minute),
             metrics: Metrics::new(),
+            replay: crate::auth::ReplayCache::default(),
             engine: engine.clone(),
             config,
         });
