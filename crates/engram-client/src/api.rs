@@ -33,6 +33,21 @@ pub struct NamespaceAuth {
     pub namespace_key: Option<String>,
 }
 
+impl NamespaceAuth {
+    /// Credentials for private namespace `namespace`, signed now by its owner `key`
+    /// (`engram-ns:{namespace}:{timestamp_ms}`; nodes accept it for ±60 s).
+    pub fn signed(namespace: &str, key: &engram_core::keys::Keypair, timestamp_ms: u64) -> Self {
+        let message = engram_core::auth::namespace_message(namespace, timestamp_ms);
+        Self {
+            namespace: Some(namespace.to_string()),
+            namespace_hotkey: Some(key.ss58()),
+            namespace_sig: Some(format!("0x{}", hex::encode(key.sign(message.as_bytes())))),
+            namespace_timestamp_ms: Some(timestamp_ms),
+            namespace_key: None,
+        }
+    }
+}
+
 /// `POST /IngestSynapse`: a text to embed, or an embedding to keep byte for byte.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IngestRequest {

@@ -11,6 +11,7 @@
 //! - `routes`: one handler per endpoint.
 //! - `batcher`: the micro-batching embedder thread.
 //! - `auth`: signed requests (signature, ±30 s window, replay cache).
+//! - `namespaces`: private namespace ownership (signed, or the deprecated shared key).
 //! - `rate`: per-caller token buckets.
 //! - [`network`]: registration and the replication repair loop.
 //! - `fault`: test-only misbehaviour ([`Fault`]) that validators must catch.
@@ -36,6 +37,7 @@ mod error;
 mod fault;
 mod json;
 mod metrics;
+mod namespaces;
 pub mod network;
 mod rate;
 mod routes;

@@ -10,9 +10,8 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use engram_client::api::{
     ANONYMOUS, ChallengeRequest, ChallengeResponse, CidsResponse, CommitmentResponse,
-    HealthResponse, IngestRequest, IngestResponse, MAX_CIDS_PAGE, NamespaceAuth,
-    ProveMemoryRequest, ProveMemoryResponse, QueryRequest, QueryResponse, QueryResult,
-    RetrieveResponse, StatsResponse,
+    HealthResponse, IngestRequest, IngestResponse, MAX_CIDS_PAGE, ProveMemoryRequest,
+    ProveMemoryResponse, QueryRequest, QueryResponse, QueryResult, RetrieveResponse, StatsResponse,
 };
 use engram_core::proof::{Hotkey, Nonce, proof_v1, proof_v2};
 use engram_core::{
@@ -39,18 +38,6 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
 }
 
-fn namespace(auth: &NamespaceAuth) -> Result<Option<String>, ApiError> {
-    match auth.namespace.as_deref() {
-        None | Some("") => Ok(None),
-        Some(ns) if ns.len() > 256 || ns.chars().any(char::is_control) => {
-            Err(ApiError::BadRequest(
-                "namespace must be at most 256 bytes with no control characters".into(),
-            ))
-        }
-        Some(ns) => Ok(Some(ns.to_string())),
-    }
-}
-
 fn parse_cid(raw: &str) -> Result<Cid, ApiError> {
     Ok(raw.parse::<Cid>()?)
 }
@@ -69,7 +56,7 @@ pub(crate) async fn ingest(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(req, caller): Json<IngestRequest>,
 ) -> Result<axum::Json<IngestResponse>, ApiError> {
-    let ns = namespace(&req.auth)?;
+    let ns = state.namespaces.authorize(&req.auth, now_ms(), true)?;
     let metadata = validate_metadata(&req.metadata)?;
     let text = match (req.text, req.raw_embedding) {
         (Some(_), Some(_)) => {
@@ -155,7 +142,7 @@ pub(crate) async fn query(
         )));
     }
     let scope = Where {
-        namespace: namespace(&req.auth)?,
+        namespace: state.namespaces.authorize(&req.auth, now_ms(), false)?,
         filters: req.filter.unwrap_or_default().into_iter().collect(),
     };
     let vector = match (req.query_text, req.query_vector) {

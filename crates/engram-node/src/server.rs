@@ -31,6 +31,7 @@ pub struct AppState {
     pub(crate) limiter: RateLimiter,
     pub(crate) metrics: Metrics,
     pub(crate) replay: crate::auth::ReplayCache,
+    pub(crate) namespaces: crate::namespaces::Namespaces,
 }
 
 async fn record_metrics(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
@@ -115,6 +116,7 @@ impl Node {
             limiter: RateLimiter::new(config.ingest_rate_per_minute),
             metrics: Metrics::new(),
             replay: crate::auth::ReplayCache::default(),
+            namespaces: crate::namespaces::Namespaces::open(&config.data_dir)?,
             engine: engine.clone(),
             config,
         });

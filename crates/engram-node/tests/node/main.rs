@@ -4,6 +4,7 @@
 mod bad_input;
 mod endpoints;
 mod load;
+mod namespaces;
 mod signed;
 
 use engram_client::Client;
