@@ -17,6 +17,7 @@
 //! - [`pyjson`]: Python's `json.dumps`, which signatures and ciphertexts depend on.
 //! - [`keys`]: sr25519 hotkeys (mnemonics, dev URIs, SS58) and signature checks.
 //! - [`dht`]: which nodes hold a CID (XOR distance, replication 3).
+//! - [`noise`]: inversion-resisting noise for private namespaces' embeddings.
 //! - [`limits`]: the protocol's constants.
 //! - [`testing`]: deterministic vectors for tests and benchmarks.
 //!
@@ -42,6 +43,7 @@ mod error;
 pub mod keys;
 pub mod limits;
 pub mod merkle;
+pub mod noise;
 pub mod proof;
 pub mod pyjson;
 pub mod pyrepr;

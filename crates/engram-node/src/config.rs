@@ -38,6 +38,9 @@ pub struct NodeConfig {
     /// SS58 hotkeys allowed to send challenges; empty allows anyone
     /// (`ENGRAM_CHALLENGE_ALLOWLIST`, comma-separated).
     pub challenge_allowlist: Vec<String>,
+    /// ε of the noise added to embeddings the node makes for private namespaces; `None`
+    /// disables it (`DP_EPSILON`, `none` to disable; default 3).
+    pub dp_epsilon: Option<f64>,
     /// Test-only misbehaviour (`ENGRAM_FAULT`); never read from the file.
     #[serde(skip)]
     pub fault: Fault,
@@ -57,6 +60,7 @@ impl Default for NodeConfig {
             repair_interval_s: 60,
             require_hotkey_sig: false,
             challenge_allowlist: Vec::new(),
+            dp_epsilon: Some(engram_core::noise::DEFAULT_EPSILON),
             fault: Fault::None,
         }
     }
@@ -106,6 +110,23 @@ impl NodeConfig {
         env_parse("ENGRAM_REPAIR_INTERVAL_S", &mut config.repair_interval_s)?;
         env_parse("REQUIRE_HOTKEY_SIG", &mut config.require_hotkey_sig)?;
         env_parse("ENGRAM_REQUIRE_HOTKEY_SIG", &mut config.require_hotkey_sig)?;
+        if let Ok(raw) = std::env::var("DP_EPSILON") {
+            config.dp_epsilon = match raw.trim() {
+                "none" | "off" => None,
+                v => Some(
+                    v.parse()
+                        .map_err(|e| NodeError::Config(format!("DP_EPSILON={raw:?}: {e}")))?,
+                ),
+            };
+        }
+        if config
+            .dp_epsilon
+            .is_some_and(|e| !(e.is_finite() && e > 0.0))
+        {
+            return Err(NodeError::Config(
+                "dp_epsilon must be a positive number".into(),
+            ));
+        }
         if let Ok(list) = std::env::var("ENGRAM_CHALLENGE_ALLOWLIST") {
             config.challenge_allowlist = list
                 .split(',')

@@ -106,6 +106,26 @@ async fn private_namespaces_belong_to_their_first_signer() {
         "not served publicly"
     );
 
+    // Text embedded by the node for a private namespace is stored with noise (ε = 3):
+    // the same text as a query no longer scores 1.
+    let text = IngestRequest {
+        text: Some("The vault code is written on the back of the painting.".into()),
+        auth: NamespaceAuth::signed("alice-notes", &alice, now_ms()),
+        ..IngestRequest::default()
+    };
+    t.client.ingest(&text).await.unwrap();
+    let q = QueryRequest {
+        query_text: text.text.clone(),
+        top_k: Some(1),
+        auth: NamespaceAuth::signed("alice-notes", &alice, now_ms()),
+        ..QueryRequest::default()
+    };
+    let score = t.client.query(&q).await.unwrap().results[0].score;
+    assert!(
+        (0.85..0.99).contains(&score),
+        "noisy self-match score {score}"
+    );
+
     // The deprecated shared key: owns its namespace by the key's hash.
     let legacy = |key: &str| NamespaceAuth {
         namespace: Some("shared".into()),
