@@ -47,21 +47,7 @@ pub fn canonical_metadata_json(metadata: &Metadata, model_version: &str) -> Stri
 }
 
 fn write_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::pyjson::write_json_string(out, s, false);
 }
 
 /// Checks a metadata value sent on the wire: an object (or null, meaning empty) whose

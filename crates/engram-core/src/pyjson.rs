@@ -68,6 +68,14 @@ fn write(out: &mut String, value: &Value, style: Style) {
 }
 
 fn write_str(out: &mut String, s: &str) {
+    write_json_string(out, s, true);
+}
+
+/// A JSON string literal: `"`, `\\` and the named control escapes; other control
+/// characters, and with `ensure_ascii` everything outside space…`~`, as `\uXXXX`
+/// (astral characters as surrogate pairs). Without `ensure_ascii` non-ASCII stays raw UTF-8
+/// (the canonical metadata JSON that CIDs hash).
+pub(crate) fn write_json_string(out: &mut String, s: &str, ensure_ascii: bool) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -79,6 +87,7 @@ fn write_str(out: &mut String, s: &str) {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             ' '..='~' => out.push(c),
+            c if !ensure_ascii && (c as u32) >= 0x20 => out.push(c),
             _ => {
                 let mut units = [0u16; 2];
                 for u in c.encode_utf16(&mut units) {
