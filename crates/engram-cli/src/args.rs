@@ -231,6 +231,11 @@ pub(crate) struct IngestArgs {
     /// How to read --file.
     #[arg(long, value_enum, default_value = "auto")]
     pub(crate) format: FileFormat,
+    /// Encrypt TEXT and its metadata to this key file's public key before anything leaves
+    /// the machine: the vector is computed locally and the store keeps only the vector and
+    /// the ciphertext (metadata `engram_encrypted`).
+    #[arg(long, value_name = "KEY_FILE", requires = "text", conflicts_with_all = ["file", "vector"])]
+    pub(crate) encrypt: Option<PathBuf>,
 }
 
 /// Format of an ingest file.
@@ -258,6 +263,10 @@ pub(crate) struct QueryArgs {
     /// Namespace to search [default: public].
     #[arg(long)]
     pub(crate) namespace: Option<String>,
+    /// Embed the query locally (the text never leaves the machine) and decrypt encrypted
+    /// results with this key file.
+    #[arg(long, value_name = "KEY_FILE")]
+    pub(crate) decrypt: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

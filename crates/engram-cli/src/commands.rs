@@ -159,6 +159,19 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
     }
     let text = args.text.expect("clap requires one source");
     let metadata = parse_metadata_arg(args.metadata.as_deref())?;
+    if let Some(key_file) = &args.encrypt {
+        engram_core::validate_text(&text)?;
+        let Value::Object(plain_meta) = metadata else {
+            bail!("--metadata must be a JSON object");
+        };
+        let sealed = keys::encrypted_metadata(key_file, &text, &plain_meta)?;
+        let vector = embed_locally(g, &text)?;
+        let memory = open(g, true)?;
+        let out = memory
+            .ingest_vector(vector, Value::Object(sealed), None, ns)
+            .await?;
+        return report_one(g, &out);
+    }
     let memory = open(g, true)?;
     let out = memory
         .ingest_texts(vec![NewText {
@@ -187,15 +200,19 @@ async fn query(g: &Global, args: QueryArgs) -> Result<()> {
     let filter: Map<String, Value> = parse_filters(&args.filter)?.into_iter().collect();
     let memory = open(g, false)?;
     let started = std::time::Instant::now();
-    let hits = memory
-        .query(
-            Some(args.text),
-            None,
-            args.top_k,
-            args.namespace.as_deref(),
-            filter,
-        )
+    let (text, vector) = match &args.decrypt {
+        Some(_) => {
+            engram_core::validate_text(&args.text)?;
+            (None, Some(embed_locally(g, &args.text)?))
+        }
+        None => (Some(args.text), None),
+    };
+    let mut hits = memory
+        .query(text, vector, args.top_k, args.namespace.as_deref(), filter)
         .await?;
+    if let Some(key_file) = &args.decrypt {
+        keys::decrypt_hits(key_file, &mut hits)?;
+    }
     if g.json {
         print_json(
             &json!({"results": hits, "latency_ms": started.elapsed().as_secs_f64() * 1000.0}),
@@ -273,11 +290,14 @@ fn delete(g: &Global, args: CidArgs) -> Result<()> {
     Ok(())
 }
 
+/// Embeds on this machine, whatever backend stores the result.
+fn embed_locally(g: &Global, text: &str) -> Result<Vec<f32>> {
+    let model_dir = engram_embed::resolve_model_dir(g.model_dir.as_deref(), &data_dir(g));
+    Ok(engram_embed::Embedder::load(&model_dir)?.embed(text)?)
+}
+
 fn embed(g: &Global, text: &str) -> Result<()> {
-    let dir = data_dir(g);
-    let model_dir = engram_embed::resolve_model_dir(g.model_dir.as_deref(), &dir);
-    let embedder = engram_embed::Embedder::load(&model_dir)?;
-    let v = embedder.embed(text)?;
+    let v = embed_locally(g, text)?;
     if g.json {
         print_json(&json!({"embedding": v, "dim": v.len(), "model": engram_embed::MODEL_NAME}));
     } else {

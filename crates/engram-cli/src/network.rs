@@ -79,10 +79,25 @@ pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<(
         let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
         for (item, vector) in items.iter().zip(embedder.embed_batch(&texts)?) {
             engram_core::validate_text(&item.text)?;
+            let (metadata, source_text) = match (&args.encrypt, &item.metadata) {
+                (Some(key), Value::Object(m)) => (
+                    Value::Object(crate::keys::encrypted_metadata(key, &item.text, m)?),
+                    None,
+                ),
+                (Some(key), _) => (
+                    Value::Object(crate::keys::encrypted_metadata(
+                        key,
+                        &item.text,
+                        &Map::new(),
+                    )?),
+                    None,
+                ),
+                (None, m) => (m.clone(), Some(item.text.clone())),
+            };
             requests.push(IngestRequest {
                 raw_embedding: Some(vector),
-                metadata: item.metadata.clone(),
-                source_text: Some(item.text.clone()),
+                metadata,
+                source_text,
                 ..IngestRequest::default()
             });
         }
@@ -131,6 +146,10 @@ pub(crate) async fn query(g: &Global, dir: &Path, args: QueryArgs) -> Result<()>
             ..QueryRequest::default()
         })
         .await?;
+    let mut out = out;
+    if let Some(key) = &args.decrypt {
+        crate::keys::decrypt_hits(key, &mut out.results)?;
+    }
     if g.json {
         print_json(&json!({"results": out.results, "answered": out.answered, "asked": out.asked}));
     } else {

@@ -65,3 +65,93 @@ fn key_files_and_decrypting_the_originals_blobs() {
     let err = fails(dir.path(), &["decrypt", "--key", k], Some("x"), 1);
     assert!(err.contains("engram keys new"), "{err}");
 }
+
+#[test]
+fn encrypted_memories_are_found_by_meaning_and_read_only_with_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = d.join("me.key");
+    let k = key.to_str().unwrap();
+    json(d, &["keys", "new", "--out", k]);
+    let secret = "The spare house key is under the blue flower pot.";
+    let stored = json(
+        d,
+        &[
+            "ingest",
+            secret,
+            "--metadata",
+            r#"{"room":"porch"}"#,
+            "--encrypt",
+            k,
+        ],
+    );
+    let cid = stored["cid"].as_str().unwrap();
+    json(d, &["ingest", "Quarterly revenue grew by four percent."]);
+
+    // What the store holds: a vector and ciphertext, no text.
+    let record = json(d, &["get", cid]);
+    assert!(record["text"].is_null(), "{record}");
+    assert!(
+        record["metadata"]["engram_encrypted"].is_string(),
+        "{record}"
+    );
+    assert!(record["metadata"].get("room").is_none());
+    let mut on_disk = Vec::new();
+    for entry in walk(d) {
+        on_disk.extend(std::fs::read(entry).unwrap());
+    }
+    assert!(
+        !on_disk
+            .windows(secret.len())
+            .any(|w| w == secret.as_bytes()),
+        "plaintext reached the disk"
+    );
+
+    // Found by meaning, opened with the key; without it, ciphertext only.
+    let hits = json(
+        d,
+        &[
+            "query",
+            "where is the house key hidden",
+            "-k",
+            "1",
+            "--decrypt",
+            k,
+        ],
+    );
+    assert_eq!(hits["results"][0]["cid"], cid);
+    assert_eq!(hits["results"][0]["text"], secret);
+    assert_eq!(hits["results"][0]["metadata"]["room"], "porch");
+    let closed = json(d, &["query", "where is the house key hidden", "-k", "1"]);
+    assert!(closed["results"][0]["text"].is_null());
+    let other = d.join("other.key");
+    json(d, &["keys", "new", "--out", other.to_str().unwrap()]);
+    let wrong = json(
+        d,
+        &[
+            "query",
+            "where is the house key hidden",
+            "-k",
+            "1",
+            "--decrypt",
+            other.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        wrong["results"][0]["text"].is_null(),
+        "another key opens nothing"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
