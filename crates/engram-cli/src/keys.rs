@@ -9,7 +9,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use engram_client::api::QueryResult;
-use engram_core::crypto::{decrypt_memory, encrypt_memory, public_key};
+use engram_client::sealed;
+use engram_core::crypto::{decrypt_memory, public_key};
 use serde_json::{Value, json};
 
 use crate::args::Global;
@@ -69,9 +70,6 @@ pub(crate) fn decrypt(key: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The metadata key under which an encrypted memory keeps its ciphertext.
-pub(crate) const ENCRYPTED_FIELD: &str = "engram_encrypted";
-
 /// The stored metadata of an encrypted memory: only the ciphertext of text and metadata.
 pub(crate) fn encrypted_metadata(
     key_file: &Path,
@@ -79,27 +77,11 @@ pub(crate) fn encrypted_metadata(
     metadata: &serde_json::Map<String, Value>,
 ) -> Result<serde_json::Map<String, Value>> {
     let private = read_key(key_file)?;
-    let mut ephemeral = [0u8; 32];
-    let mut nonce = [0u8; 12];
-    getrandom::getrandom(&mut ephemeral).context("reading OS randomness")?;
-    getrandom::getrandom(&mut nonce).context("reading OS randomness")?;
-    let blob = encrypt_memory(&public_key(&private), text, metadata, &ephemeral, &nonce);
-    let mut out = serde_json::Map::new();
-    out.insert(ENCRYPTED_FIELD.into(), Value::String(blob));
-    Ok(out)
+    Ok(sealed::seal(&sealed::recipient(&private), text, metadata)?)
 }
 
-/// Replaces the ciphertext of encrypted hits by their text and metadata; hits this key
-/// cannot open are left as they are.
+/// Opens the sealed hits this key file can open.
 pub(crate) fn decrypt_hits(key_file: &Path, hits: &mut [QueryResult]) -> Result<()> {
-    let private = read_key(key_file)?;
-    for h in hits {
-        if let Some(Value::String(blob)) = h.metadata.get(ENCRYPTED_FIELD)
-            && let Ok((text, metadata)) = decrypt_memory(&private, blob)
-        {
-            h.text = Some(text);
-            h.metadata = metadata;
-        }
-    }
+    sealed::open_hits(&read_key(key_file)?, hits);
     Ok(())
 }

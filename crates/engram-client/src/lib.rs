@@ -11,6 +11,7 @@
 //! - `memory`: [`Memory`], one surface over both backends (features `http` + `embedded`).
 //! - [`network`]: many nodes through a registry: replicated writes, fan-out queries,
 //!   verified reads (feature `network`).
+//! - [`sealed`]: client-side encryption of memories (seal before sending, open results).
 //! - `error`: [`ClientError`].
 //!
 //! # Example
@@ -33,6 +34,7 @@ mod http;
 mod memory;
 #[cfg(feature = "network")]
 pub mod network;
+pub mod sealed;
 
 pub use error::ClientError;
 #[cfg(feature = "http")]
