@@ -51,12 +51,20 @@ pub struct FanOut {
     pub asked: usize,
 }
 
+/// How long a health-checked list of live nodes is reused (a file of memories is written
+/// with one round of health checks, not one per memory).
+const LIVE_TTL: Duration = Duration::from_secs(2);
+
 /// The client of a whole network, through its registry.
 #[derive(Clone)]
 pub struct Network {
     chain: Arc<dyn Chain>,
     options: ClientOptions,
+    live: Arc<std::sync::Mutex<Option<LiveNodes>>>,
 }
+
+/// A health-checked node list and when it was taken.
+type LiveNodes = (std::time::Instant, Vec<NodeInfo>);
 
 impl std::fmt::Debug for Network {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,7 +94,11 @@ impl Network {
 
     /// A network client with explicit per-node options.
     pub fn with_options(chain: Arc<dyn Chain>, options: ClientOptions) -> Self {
-        Self { chain, options }
+        Self {
+            chain,
+            options,
+            live: Arc::default(),
+        }
     }
 
     /// The registry behind this network.
@@ -120,11 +132,16 @@ impl Network {
             .collect()
     }
 
-    /// The nodes that answer `/health` within two seconds.
+    /// The nodes that answered `/health` within two seconds (checked at most every 2 s).
     ///
     /// # Errors
     /// As [`Network::nodes`].
     pub async fn live_nodes(&self) -> Result<Vec<NodeInfo>, ClientError> {
+        if let Some((at, nodes)) = &*self.live.lock().unwrap_or_else(|p| p.into_inner())
+            && at.elapsed() < LIVE_TTL
+        {
+            return Ok(nodes.clone());
+        }
         let nodes = self.nodes().await?;
         let checks = nodes.iter().map(|n| {
             let client = n.client.clone();
@@ -135,11 +152,14 @@ impl Network {
             }
         });
         let alive = join_all(checks).await;
-        Ok(nodes
+        let live: Vec<NodeInfo> = nodes
             .into_iter()
             .zip(alive)
             .filter_map(|(n, ok)| ok.then_some(n))
-            .collect())
+            .collect();
+        *self.live.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((std::time::Instant::now(), live.clone()));
+        Ok(live)
     }
 
     /// Writes a vector to the [`REPLICATION`] live nodes nearest its CID.

@@ -328,8 +328,7 @@ pub(crate) async fn cids(
             page.limit
         )));
     }
-    let engine = state.engine.clone();
-    let all = blocking(move || Ok(engine.cids(None)?)).await?;
+    let all = state.public_cids().await?;
     let cids = all
         .iter()
         .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))

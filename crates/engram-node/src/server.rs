@@ -32,6 +32,34 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     pub(crate) replay: crate::auth::ReplayCache,
     pub(crate) namespaces: crate::namespaces::Namespaces,
+    /// The sorted public CIDs, with the commitment root they were listed at.
+    pub(crate) cids: std::sync::Mutex<Option<ListedCids>>,
+}
+
+/// Sorted public CIDs and the commitment root they were listed at.
+pub(crate) type ListedCids = ([u8; 32], Arc<Vec<String>>);
+
+impl AppState {
+    /// The node's public CIDs, sorted; listed again only after the corpus changed.
+    pub(crate) async fn public_cids(&self) -> Result<Arc<Vec<String>>, crate::ApiError> {
+        let root = self.engine.store().commitment().root_v1;
+        if let Some((at, list)) = &*self.cids.lock().unwrap_or_else(|p| p.into_inner())
+            && *at == root
+        {
+            return Ok(list.clone());
+        }
+        let engine = self.engine.clone();
+        let list: Vec<String> = tokio::task::spawn_blocking(move || engine.cids(None))
+            .await
+            .map_err(|e| crate::ApiError::Internal(e.to_string()))?
+            .map_err(|e| crate::ApiError::Internal(e.to_string()))?
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let list = Arc::new(list);
+        *self.cids.lock().unwrap_or_else(|p| p.into_inner()) = Some((root, list.clone()));
+        Ok(list)
+    }
 }
 
 async fn record_metrics(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
@@ -117,6 +145,7 @@ impl Node {
             metrics: Metrics::new(),
             replay: crate::auth::ReplayCache::default(),
             namespaces: crate::namespaces::Namespaces::open(&config.data_dir)?,
+            cids: std::sync::Mutex::new(None),
             engine: engine.clone(),
             config,
         });

@@ -247,7 +247,10 @@ impl Validator {
                 .client
                 .query(&QueryRequest {
                     query_vector: Some(query),
-                    top_k: Some(10),
+                    // All of them: copies the node holds beyond its share (a write that
+                    // walked past an unreachable node) must not push its share out of the
+                    // ten that are scored.
+                    top_k: Some(self.state.probes.len().clamp(10, engram_core::MAX_TOP_K) as i64),
                     filter: Some(filter),
                     ..QueryRequest::default()
                 })
@@ -255,7 +258,16 @@ impl Validator {
             let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
             let (recall, latency_ms) = match answer {
                 Ok(r) => {
-                    let got: Vec<String> = r.results.into_iter().map(|h| h.cid).collect();
+                    let share: std::collections::HashSet<&str> = mine
+                        .iter()
+                        .map(|&p| self.state.probes[p].cid.as_str())
+                        .collect();
+                    let got: Vec<String> = r
+                        .results
+                        .into_iter()
+                        .map(|h| h.cid)
+                        .filter(|c| share.contains(c.as_str()))
+                        .collect();
                     (score::recall_at_k(&got, &truth, 10), latency_ms)
                 }
                 Err(_) => (Some(0.0), 500.0),
