@@ -290,10 +290,19 @@ fn delete(g: &Global, args: CidArgs) -> Result<()> {
     Ok(())
 }
 
+/// The model directory: `--model-dir`, `ENGRAM_MODEL_DIR`, else `<data dir>/model`.
+pub(crate) fn model_dir(g: &Global) -> PathBuf {
+    engram_embed::resolve_model_dir(g.model_dir.as_deref(), &data_dir(g))
+}
+
+/// The embedder, loaded and verified on this machine.
+pub(crate) fn load_embedder(g: &Global) -> Result<engram_embed::Embedder> {
+    Ok(engram_embed::Embedder::load(&model_dir(g))?)
+}
+
 /// Embeds on this machine, whatever backend stores the result.
 fn embed_locally(g: &Global, text: &str) -> Result<Vec<f32>> {
-    let model_dir = engram_embed::resolve_model_dir(g.model_dir.as_deref(), &data_dir(g));
-    Ok(engram_embed::Embedder::load(&model_dir)?.embed(text)?)
+    Ok(load_embedder(g)?.embed(text)?)
 }
 
 fn embed(g: &Global, text: &str) -> Result<()> {

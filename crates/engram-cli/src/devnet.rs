@@ -79,8 +79,7 @@ fn spawn(g: &Global, args: &[String], envs: &[(&str, String)], log: &Path) -> Re
         .stdout(out.try_clone()?)
         .stderr(out);
     // Every process gets the model this command resolves, not one under its own data dir.
-    let model =
-        engram_embed::resolve_model_dir(g.model_dir.as_deref(), &crate::commands::data_dir(g));
+    let model = crate::commands::model_dir(g);
     cmd.arg("--model-dir").arg(model);
     for (k, v) in envs {
         cmd.env(k, v);

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::UsageError;
 use crate::args::{CidArgs, Global, IngestArgs, QueryArgs, ServeArgs, ValidateArgs, WalletCommand};
-use crate::commands::data_dir;
+use crate::commands::{data_dir, load_embedder};
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
 };
@@ -36,11 +36,6 @@ fn chain(dir: &Path) -> Result<Arc<dyn Chain>> {
         );
     }
     Ok(Arc::new(Devnet::open(dir)))
-}
-
-fn embedder(g: &Global) -> Result<engram_embed::Embedder> {
-    let model_dir = engram_embed::resolve_model_dir(g.model_dir.as_deref(), &data_dir(g));
-    Ok(engram_embed::Embedder::load(&model_dir)?)
 }
 
 fn refuse_namespace(ns: Option<&str>) -> Result<()> {
@@ -75,7 +70,7 @@ pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<(
             }],
             (None, None) => unreachable!("clap requires one source"),
         };
-        let embedder = embedder(g)?;
+        let embedder = load_embedder(g)?;
         let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
         for (item, vector) in items.iter().zip(embedder.embed_batch(&texts)?) {
             engram_core::validate_text(&item.text)?;
@@ -136,7 +131,7 @@ pub(crate) async fn query(g: &Global, dir: &Path, args: QueryArgs) -> Result<()>
         .into());
     }
     engram_core::validate_text(&args.text)?;
-    let vector = embedder(g)?.embed(&args.text)?;
+    let vector = load_embedder(g)?.embed(&args.text)?;
     let network = Network::new(chain(dir)?);
     let out = network
         .query(&QueryRequest {
