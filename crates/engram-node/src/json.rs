@@ -31,26 +31,40 @@ impl<T: DeserializeOwned> FromRequest<std::sync::Arc<AppState>> for Json<T> {
                 ApiError::BadRequest(format!("cannot read request body: {e}"))
             }
         })?;
-        let endpoint = path.trim_start_matches('/').to_string();
-        let value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
-                Category::Data => ApiError::BadRequest(format!("invalid request: {e}")),
-                Category::Syntax | Category::Eof | Category::Io => {
-                    ApiError::BadRequest(format!("invalid JSON: {e}"))
-                }
-            })?;
-        let caller = match &value {
-            serde_json::Value::Object(body) => crate::auth::check(
-                body,
-                &endpoint,
-                state.config.require_hotkey_sig,
-                &state.replay,
-                engram_engine::now_ms(),
-            )?,
-            _ => None,
+        let invalid = |e: serde_json::Error| match e.classify() {
+            Category::Data => ApiError::BadRequest(format!("invalid request: {e}")),
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::BadRequest(format!("invalid JSON: {e}"))
+            }
         };
-        serde_json::from_value(value)
-            .map(|v| Json(v, caller))
-            .map_err(|e| ApiError::BadRequest(format!("invalid request: {e}")))
+        let typed: T = serde_json::from_slice(&bytes).map_err(invalid)?;
+        // The common unsigned body is parsed once, straight into its type; only a body that
+        // carries auth fields (or a node that requires them) is read again as a map to hash.
+        let probe: AuthProbe = serde_json::from_slice(&bytes).map_err(invalid)?;
+        let signed = probe.hotkey.is_some() || probe.nonce.is_some() || probe.signature.is_some();
+        if !signed && !state.config.require_hotkey_sig {
+            return Ok(Json(typed, None));
+        }
+        let body: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&bytes).map_err(invalid)?;
+        let caller = crate::auth::check(
+            &body,
+            path.trim_start_matches('/'),
+            state.config.require_hotkey_sig,
+            &state.replay,
+            engram_engine::now_ms(),
+        )?;
+        Ok(Json(typed, caller))
     }
+}
+
+/// Which auth fields a body carries, read without building the body.
+#[derive(serde::Deserialize)]
+struct AuthProbe {
+    #[serde(default)]
+    hotkey: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    nonce: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    signature: Option<serde::de::IgnoredAny>,
 }

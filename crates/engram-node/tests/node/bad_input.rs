@@ -66,7 +66,7 @@ async fn every_bad_request_gets_its_status_and_message_and_stores_nothing() {
         ("POST", "/IngestSynapse", json!({"text": "ok", "model_version": "v2"}).to_string(), 400, "raw_embedding"),
         ("POST", "/IngestSynapse", json!({"raw_embedding": v383}).to_string(), 400, "383"),
         ("POST", "/IngestSynapse", json!({"raw_embedding": vec![0.1; 385]}).to_string(), 400, "385"),
-        ("POST", "/IngestSynapse", json!({"raw_embedding": inf}).to_string(), 400, "not a finite number"),
+        ("POST", "/IngestSynapse", json!({"raw_embedding": inf}).to_string(), 400, "out of range"),
         ("POST", "/IngestSynapse", json!({"text": "x".repeat(70_000)}).to_string(), 413, "larger than the limit"),
         ("POST", "/QuerySynapse", json!({"query_text": "sky", "top_k": 0}).to_string(), 400, "top_k"),
         ("POST", "/QuerySynapse", json!({"query_text": "sky", "top_k": 101}).to_string(), 400, "top_k"),
