@@ -5,8 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// The trust tier of a result whose namespace has no attested owner.
-pub const ANONYMOUS: &str = "anonymous";
+pub use engram_core::tier::TrustTier;
 
 /// The model version a request means when it names none.
 pub fn default_model_version() -> String {
@@ -112,6 +111,9 @@ pub struct QueryRequest {
     /// Ours: metadata equality filters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<Map<String, Value>>,
+    /// Ours: only results whose namespace is at least this trusted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_trust_tier: Option<TrustTier>,
     /// Namespace and its credentials.
     #[serde(flatten)]
     pub auth: NamespaceAuth,
@@ -126,8 +128,9 @@ pub struct QueryResult {
     pub score: f32,
     /// The memory's metadata.
     pub metadata: Map<String, Value>,
-    /// Trust tier of the namespace owner.
-    pub trust_tier: String,
+    /// Trust tier of the namespace's attested owner (`anonymous` when unattested).
+    #[serde(default)]
+    pub trust_tier: TrustTier,
     /// Ours: the source text, when stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -272,6 +275,68 @@ pub struct CidsResponse {
     pub cids: Vec<String>,
 }
 
+/// `POST /AttestNamespace`: bind a namespace publicly to its owner's hotkey.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestRequest {
+    /// The namespace.
+    pub namespace: String,
+    /// The owner's SS58 hotkey.
+    pub owner_hotkey: String,
+    /// Signature over `engram-attest:{namespace}:{timestamp_ms}`, hex (`0x` optional).
+    pub signature: String,
+    /// The signed timestamp (unix ms, ±60 s of the node's clock).
+    pub timestamp_ms: u64,
+}
+
+impl AttestRequest {
+    /// An attestation of `namespace` signed now by `key`.
+    pub fn signed(namespace: &str, key: &engram_core::keys::Keypair, timestamp_ms: u64) -> Self {
+        let message = engram_core::auth::attestation_message(namespace, timestamp_ms);
+        Self {
+            namespace: namespace.to_string(),
+            owner_hotkey: key.ss58(),
+            signature: format!("0x{}", hex::encode(key.sign(message.as_bytes()))),
+            timestamp_ms,
+        }
+    }
+}
+
+/// The answer to an attestation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttestResponse {
+    /// Always true (failures are error statuses).
+    pub ok: bool,
+    /// The namespace.
+    pub namespace: String,
+    /// The tier its owner's stake buys now.
+    pub trust_tier: TrustTier,
+    /// The owner's stake as the node last read it.
+    pub stake_tao: f64,
+}
+
+/// `GET /attestation/{namespace}`: who vouches for a namespace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttestationResponse {
+    /// The namespace.
+    pub namespace: String,
+    /// `anonymous` when unattested.
+    pub trust_tier: TrustTier,
+    /// Whether the namespace is attested.
+    pub attested: bool,
+    /// The owner's SS58 hotkey, when attested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_hotkey: Option<String>,
+    /// The owner's stake at the last refresh, when attested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stake_tao: Option<f64>,
+    /// When it was attested (unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attested_at: Option<f64>,
+    /// Ours: when the stake was last read (unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stake_refreshed_at: Option<f64>,
+}
+
 /// Most CIDs in one `/cids` page.
 pub const MAX_CIDS_PAGE: usize = 10_000;
 
@@ -300,12 +365,12 @@ impl From<engram_store::Record> for RetrieveResponse {
 #[cfg(feature = "embedded")]
 impl QueryResult {
     /// A search hit as a protocol result with the namespace owner's trust tier.
-    pub fn from_hit(hit: engram_store::Hit, trust_tier: &str) -> Self {
+    pub fn from_hit(hit: engram_store::Hit, trust_tier: TrustTier) -> Self {
         Self {
             cid: hit.record.cid.to_string(),
             score: hit.score,
             metadata: hit.record.metadata,
-            trust_tier: trust_tier.to_string(),
+            trust_tier,
             text: hit.record.text,
         }
     }

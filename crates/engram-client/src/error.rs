@@ -29,6 +29,9 @@ pub enum ClientError {
         /// What was wrong.
         reason: String,
     },
+    /// The call needs a hotkey to sign with and the client has none.
+    #[error("this needs a hotkey to sign with: configure the client's signer (CLI: --wallet NAME)")]
+    NoSigner,
     /// The node URL is not usable.
     #[error("invalid node URL {0:?}: expected http://host:port")]
     InvalidUrl(String),
@@ -61,7 +64,7 @@ impl ClientError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             ClientError::Http { status, .. } => (400..500).contains(status),
-            ClientError::Invalid(_) => true,
+            ClientError::Invalid(_) | ClientError::NoSigner => true,
             #[cfg(feature = "embedded")]
             ClientError::Engine(e) => e.is_bad_input(),
             ClientError::Transport { .. }

@@ -12,9 +12,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::{
-    ChallengeRequest, ChallengeResponse, CidsResponse, CommitmentResponse, ErrorBody,
-    HealthResponse, IngestRequest, IngestResponse, MAX_CIDS_PAGE, ProveMemoryRequest,
-    ProveMemoryResponse, QueryRequest, QueryResponse, RetrieveResponse, StatsResponse,
+    AttestRequest, AttestResponse, AttestationResponse, ChallengeRequest, ChallengeResponse,
+    CidsResponse, CommitmentResponse, ErrorBody, HealthResponse, IngestRequest, IngestResponse,
+    MAX_CIDS_PAGE, NamespaceAuth, ProveMemoryRequest, ProveMemoryResponse, QueryRequest,
+    QueryResponse, RetrieveResponse, StatsResponse,
 };
 use crate::error::ClientError;
 
@@ -103,20 +104,40 @@ impl Client {
         path: &str,
         body: Option<&B>,
     ) -> Result<reqwest::Response, ClientError> {
+        self.send_as(method, path, body, true).await
+    }
+
+    async fn send_unsigned<B: Serialize + ?Sized>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> Result<reqwest::Response, ClientError> {
+        self.send_as(method, path, Some(body), false).await
+    }
+
+    async fn send_as<B: Serialize + ?Sized>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+        sign: bool,
+    ) -> Result<reqwest::Response, ClientError> {
+        let signer = self.options.signer.as_ref().filter(|_| sign);
         let url = format!("{}{path}", self.base);
         let mut attempt = 0;
         loop {
             let mut req = self.http.request(method.clone(), &url);
             if let Some(b) = body {
-                req = match (&self.options.signer, serde_json::to_value(b)) {
+                req = match (signer, serde_json::to_value(b)) {
                     (Some(key), Ok(serde_json::Value::Object(mut map))) => {
                         let nonce = self.next_nonce();
-                        engram_core::auth::sign_request(
-                            &mut map,
-                            path.trim_start_matches('/'),
-                            key,
-                            nonce,
-                        );
+                        let endpoint = if method == reqwest::Method::DELETE {
+                            "DeleteSynapse"
+                        } else {
+                            path.trim_start_matches('/')
+                        };
+                        engram_core::auth::sign_request(&mut map, endpoint, key, nonce);
                         req.json(&map)
                     }
                     _ => req.json(b),
@@ -273,16 +294,91 @@ impl Client {
         })
     }
 
-    /// `GET /retrieve/{cid}`; `None` when the node does not hold it.
+    /// `GET /retrieve/{cid}` (public); `None` when the node does not hold it.
     ///
     /// # Errors
     /// As [`Client::ingest`] (404 becomes `Ok(None)`).
     pub async fn retrieve(&self, cid: &str) -> Result<Option<RetrieveResponse>, ClientError> {
-        match self.get(&format!("/retrieve/{cid}")).await {
+        self.retrieve_in(cid, &NamespaceAuth::default()).await
+    }
+
+    /// `GET /retrieve/{cid}` in the namespace `auth` names, with its credentials;
+    /// `None` when the node does not hold it there.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`] (404 becomes `Ok(None)`).
+    pub async fn retrieve_in(
+        &self,
+        cid: &str,
+        auth: &NamespaceAuth,
+    ) -> Result<Option<RetrieveResponse>, ClientError> {
+        match self
+            .get(&format!("/retrieve/{cid}{}", query_string(auth)))
+            .await
+        {
             Ok(r) => Ok(Some(r)),
             Err(ClientError::Http { status: 404, .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// `DELETE /retrieve/{cid}`: removes a memory from a private namespace (public
+    /// memories are permanent); false when it was not there.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`] (404 becomes `Ok(false)`).
+    pub async fn delete(&self, cid: &str, auth: &NamespaceAuth) -> Result<bool, ClientError> {
+        let resp = self
+            .send(
+                reqwest::Method::DELETE,
+                &format!("/retrieve/{cid}"),
+                Some(auth),
+            )
+            .await?;
+        match Self::decode::<serde_json::Value>(resp).await {
+            Ok(_) => Ok(true),
+            Err(ClientError::Http { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Credentials for `namespace`: none for the public one; for a private one, a fresh
+    /// `engram-ns` signature by this client's signer (or just the name when it has none,
+    /// which a node refuses with 401).
+    pub fn namespace_auth(&self, namespace: Option<&str>) -> NamespaceAuth {
+        match (namespace, &self.options.signer) {
+            (Some(ns), Some(key)) if ns != "public" && !ns.is_empty() => {
+                NamespaceAuth::signed(ns, key, self.next_nonce())
+            }
+            _ => NamespaceAuth {
+                namespace: namespace.map(str::to_string),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// `POST /AttestNamespace`: binds `namespace` publicly to this client's signer.
+    ///
+    /// # Errors
+    /// [`ClientError::NoSigner`] without a signer; otherwise as [`Client::ingest`].
+    pub async fn attest(&self, namespace: &str) -> Result<AttestResponse, ClientError> {
+        let key = self.options.signer.as_ref().ok_or(ClientError::NoSigner)?;
+        let req = AttestRequest::signed(namespace, key, self.next_nonce());
+        // The attestation is its own signature; the body is not signed again.
+        Self::decode(
+            self.send_unsigned(reqwest::Method::POST, "/AttestNamespace", &req)
+                .await?,
+        )
+        .await
+    }
+
+    /// `GET /attestation/{namespace}`.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn attestation(&self, namespace: &str) -> Result<AttestationResponse, ClientError> {
+        self.get(&format!("/attestation/{}", path_segment(namespace)))
+            .await
     }
 
     /// `GET /commitment`.
@@ -309,7 +405,22 @@ impl Client {
     /// # Errors
     /// As [`Client::ingest`].
     pub async fn cids(&self, offset: u64, limit: usize) -> Result<CidsResponse, ClientError> {
-        self.get(&format!("/cids?offset={offset}&limit={limit}"))
+        self.cids_in(&NamespaceAuth::default(), offset, limit).await
+    }
+
+    /// `GET /cids` in the namespace `auth` names, with its credentials.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn cids_in(
+        &self,
+        auth: &NamespaceAuth,
+        offset: u64,
+        limit: usize,
+    ) -> Result<CidsResponse, ClientError> {
+        let creds = query_string(auth);
+        let sep = if creds.is_empty() { "?" } else { "&" };
+        self.get(&format!("/cids{creds}{sep}offset={offset}&limit={limit}"))
             .await
     }
 
@@ -328,4 +439,25 @@ impl Client {
             }
         }
     }
+}
+
+/// `auth` as a query string (`?namespace=…&…`), empty for the public namespace.
+fn query_string(auth: &NamespaceAuth) -> String {
+    match serde_urlencoded::to_string(auth) {
+        Ok(q) if !q.is_empty() => format!("?{q}"),
+        _ => String::new(),
+    }
+}
+
+/// `s` percent-encoded for one path segment.
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

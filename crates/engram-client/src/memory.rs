@@ -8,9 +8,7 @@ use std::sync::Arc;
 use engram_core::DEFAULT_MODEL_VERSION;
 use serde_json::{Map, Value};
 
-use crate::api::{
-    ANONYMOUS, IngestRequest, NamespaceAuth, QueryRequest, QueryResult, RetrieveResponse,
-};
+use crate::api::{IngestRequest, QueryRequest, QueryResult, RetrieveResponse, TrustTier};
 use crate::error::ClientError;
 use crate::http::{Client, ClientOptions};
 
@@ -66,13 +64,6 @@ pub enum Memory {
     Embedded(Arc<engram_engine::Engine>),
     /// An Engram node over HTTP.
     Remote(Client),
-}
-
-fn auth(namespace: Option<&str>) -> NamespaceAuth {
-    NamespaceAuth {
-        namespace: namespace.map(str::to_string),
-        ..Default::default()
-    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -155,7 +146,7 @@ impl Memory {
                             text: Some(item.text),
                             metadata: item.metadata,
                             model_version: DEFAULT_MODEL_VERSION.into(),
-                            auth: auth(item.namespace.as_deref()),
+                            auth: client.namespace_auth(item.namespace.as_deref()),
                             ..Default::default()
                         };
                         let r = client.ingest(&req).await?;
@@ -216,7 +207,7 @@ impl Memory {
                     raw_embedding: Some(embedding),
                     metadata,
                     model_version,
-                    auth: auth(namespace),
+                    auth: client.namespace_auth(namespace),
                     ..Default::default()
                 };
                 let r = client.ingest(&req).await?;
@@ -257,7 +248,7 @@ impl Memory {
                 .await?;
                 Ok(hits
                     .into_iter()
-                    .map(|h| QueryResult::from_hit(h, ANONYMOUS))
+                    .map(|h| QueryResult::from_hit(h, TrustTier::Anonymous))
                     .collect())
             }
             Memory::Remote(client) => {
@@ -270,26 +261,59 @@ impl Memory {
                     } else {
                         Some(filter)
                     },
-                    auth: auth(namespace),
+                    min_trust_tier: None,
+                    auth: client.namespace_auth(namespace),
                 };
                 Ok(client.query(&req).await?.results)
             }
         }
     }
 
-    /// The record under `cid` (public namespace); `None` when absent.
+    /// The record under `cid` in `namespace` (public when `None`); `None` when absent.
+    /// A node needs the client's signer for a private namespace.
     ///
     /// # Errors
     /// A malformed CID, or a backend failure.
-    pub async fn get(&self, cid: &str) -> Result<Option<RetrieveResponse>, ClientError> {
+    pub async fn get(
+        &self,
+        cid: &str,
+        namespace: Option<&str>,
+    ) -> Result<Option<RetrieveResponse>, ClientError> {
         let parsed: engram_core::Cid = cid.parse()?;
         match self {
             Memory::Embedded(engine) => {
                 let engine = engine.clone();
-                let r = blocking(move || engine.get(&parsed, None)).await?;
+                let ns = namespace.map(str::to_string);
+                let r = blocking(move || engine.get(&parsed, ns.as_deref())).await?;
                 Ok(r.map(RetrieveResponse::from))
             }
-            Memory::Remote(client) => client.retrieve(&parsed.to_string()).await,
+            Memory::Remote(client) => {
+                client
+                    .retrieve_in(&parsed.to_string(), &client.namespace_auth(namespace))
+                    .await
+            }
+        }
+    }
+
+    /// Deletes the memory under `cid` from `namespace`; false when it was not there.
+    /// Nodes keep public memories forever and delete only from a private namespace, for
+    /// its owner.
+    ///
+    /// # Errors
+    /// A malformed CID, a refusal (403 for public memories), or a backend failure.
+    pub async fn delete(&self, cid: &str, namespace: Option<&str>) -> Result<bool, ClientError> {
+        let parsed: engram_core::Cid = cid.parse()?;
+        match self {
+            Memory::Embedded(engine) => {
+                let engine = engine.clone();
+                let ns = namespace.map(str::to_string);
+                blocking(move || engine.delete(&parsed, ns.as_deref())).await
+            }
+            Memory::Remote(client) => {
+                client
+                    .delete(&parsed.to_string(), &client.namespace_auth(namespace))
+                    .await
+            }
         }
     }
 

@@ -65,7 +65,7 @@ mod tests {
             cid: "v1::00".into(),
             score: 1.0,
             metadata: m,
-            trust_tier: "anonymous".into(),
+            trust_tier: crate::api::TrustTier::Anonymous,
             text: None,
         };
         let sealed = seal(&recipient(&mine), "secret", &meta).unwrap();

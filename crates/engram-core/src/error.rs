@@ -87,4 +87,7 @@ pub enum CoreError {
         /// What was wrong.
         reason: String,
     },
+    /// A trust tier name that is not one of the four.
+    #[error("unknown trust tier {0:?}: expected anonymous, community, verified or sovereign")]
+    UnknownTier(String),
 }

@@ -18,6 +18,7 @@
 //! - [`keys`]: sr25519 hotkeys (mnemonics, dev URIs, SS58) and signature checks.
 //! - [`dht`]: which nodes hold a CID (XOR distance, replication 3).
 //! - [`noise`]: inversion-resisting noise for private namespaces' embeddings.
+//! - [`tier`]: trust tiers from a namespace owner's stake.
 //! - [`limits`]: the protocol's constants.
 //! - [`testing`]: deterministic vectors for tests and benchmarks.
 //!
@@ -48,6 +49,7 @@ pub mod proof;
 pub mod pyjson;
 pub mod pyrepr;
 pub mod testing;
+pub mod tier;
 
 pub use canonical::{Metadata, canonical_metadata_json, validate_metadata};
 pub use cid::Cid;

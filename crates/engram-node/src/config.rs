@@ -33,6 +33,9 @@ pub struct NodeConfig {
     /// Seconds between replication repair rounds when on a network
     /// (`ENGRAM_REPAIR_INTERVAL_S`).
     pub repair_interval_s: u64,
+    /// Seconds between reads of attested namespace owners' stake when on a network
+    /// (`ENGRAM_ATTESTATION_REFRESH_S`).
+    pub attestation_refresh_s: u64,
     /// Refuse unsigned data requests (`REQUIRE_HOTKEY_SIG` or `ENGRAM_REQUIRE_HOTKEY_SIG`).
     pub require_hotkey_sig: bool,
     /// SS58 hotkeys allowed to send challenges; empty allows anyone
@@ -58,6 +61,7 @@ impl Default for NodeConfig {
             ingest_rate_per_minute: 100,
             index_interval_s: 5,
             repair_interval_s: 60,
+            attestation_refresh_s: 600,
             require_hotkey_sig: false,
             challenge_allowlist: Vec::new(),
             dp_epsilon: Some(engram_core::noise::DEFAULT_EPSILON),
@@ -108,6 +112,10 @@ impl NodeConfig {
         )?;
         env_parse("ENGRAM_INDEX_INTERVAL_S", &mut config.index_interval_s)?;
         env_parse("ENGRAM_REPAIR_INTERVAL_S", &mut config.repair_interval_s)?;
+        env_parse(
+            "ENGRAM_ATTESTATION_REFRESH_S",
+            &mut config.attestation_refresh_s,
+        )?;
         env_parse("REQUIRE_HOTKEY_SIG", &mut config.require_hotkey_sig)?;
         env_parse("ENGRAM_REQUIRE_HOTKEY_SIG", &mut config.require_hotkey_sig)?;
         if let Ok(raw) = std::env::var("DP_EPSILON") {

@@ -21,7 +21,7 @@ impl<T: DeserializeOwned> FromRequest<std::sync::Arc<AppState>> for Json<T> {
         req: Request,
         state: &std::sync::Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let path = req.uri().path().to_string();
+        let endpoint = endpoint_name(req.method(), req.uri().path());
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::TooLarge {
@@ -42,19 +42,47 @@ impl<T: DeserializeOwned> FromRequest<std::sync::Arc<AppState>> for Json<T> {
         // carries auth fields (or a node that requires them) is read again as a map to hash.
         let probe: AuthProbe = serde_json::from_slice(&bytes).map_err(invalid)?;
         let signed = probe.hotkey.is_some() || probe.nonce.is_some() || probe.signature.is_some();
-        if !signed && !state.config.require_hotkey_sig {
+        // An attestation is a signature itself (its `signature` field is not a request's).
+        if endpoint == "AttestNamespace" || (!signed && !state.config.require_hotkey_sig) {
             return Ok(Json(typed, None));
         }
         let body: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(&bytes).map_err(invalid)?;
         let caller = crate::auth::check(
             &body,
-            path.trim_start_matches('/'),
+            &endpoint,
             state.config.require_hotkey_sig,
             &state.replay,
             engram_engine::now_ms(),
         )?;
         Ok(Json(typed, caller))
+    }
+}
+
+/// A query string, with malformed ones answered 400 in our error shape.
+pub(crate) struct Query<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        let raw = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(raw)
+            .map(Query)
+            .map_err(|e| ApiError::BadRequest(format!("invalid query string: {e}")))
+    }
+}
+
+/// The name a signed request signs for this route: the path without its slash, except
+/// `DELETE /retrieve/{cid}`, which the protocol calls `DeleteSynapse`.
+fn endpoint_name(method: &axum::http::Method, path: &str) -> String {
+    if method == axum::http::Method::DELETE && path.starts_with("/retrieve/") {
+        "DeleteSynapse".to_string()
+    } else {
+        path.trim_start_matches('/').to_string()
     }
 }
 

@@ -12,6 +12,8 @@
 //! - `batcher`: the micro-batching embedder thread.
 //! - `auth`: signed requests (signature, ±30 s window, replay cache).
 //! - `namespaces`: private namespace ownership (signed, or the deprecated shared key).
+//! - `attest`: namespace attestations and trust tiers from the owner's stake.
+//! - `persist`: the small JSON registries in the data directory.
 //! - `rate`: per-caller token buckets.
 //! - [`network`]: registration and the replication repair loop.
 //! - `fault`: test-only misbehaviour ([`Fault`]) that validators must catch.
@@ -30,6 +32,7 @@
 //! # }
 //! ```
 
+mod attest;
 mod auth;
 mod batcher;
 pub mod config;
@@ -39,6 +42,7 @@ mod json;
 mod metrics;
 mod namespaces;
 pub mod network;
+mod persist;
 mod rate;
 mod routes;
 mod server;

@@ -42,24 +42,10 @@ impl Namespaces {
     /// Loads the registry of `data_dir` (empty when there is none).
     pub(crate) fn open(data_dir: &Path) -> Result<Self, NodeError> {
         let path = data_dir.join(FILE);
-        let owners = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
-            Err(e) => return Err(NodeError::Config(format!("{}: {e}", path.display()))),
-        };
         Ok(Self {
+            owners: Mutex::new(crate::persist::load(&path)?),
             path,
-            owners: Mutex::new(owners),
         })
-    }
-
-    fn save(&self, owners: &HashMap<String, Owner>) -> Result<(), ApiError> {
-        let tmp = self.path.with_extension("json.tmp");
-        let bytes = serde_json::to_vec_pretty(owners).expect("owners serialize");
-        std::fs::write(&tmp, bytes)
-            .and_then(|()| std::fs::rename(&tmp, &self.path))
-            .map_err(|e| ApiError::Internal(format!("cannot save the namespace registry: {e}")))
     }
 
     /// The namespace a request may use (`None` for public), claiming an unowned one for
@@ -74,14 +60,8 @@ impl Namespaces {
         now_ms: u64,
         claim: bool,
     ) -> Result<Option<String>, ApiError> {
-        let ns = match auth.namespace.as_deref() {
-            None | Some("") | Some(engram_store::PUBLIC_NAMESPACE) => return Ok(None),
-            Some(ns) if ns.len() > MAX_NAMESPACE_BYTES || ns.chars().any(char::is_control) => {
-                return Err(ApiError::BadRequest(format!(
-                    "namespace must be at most {MAX_NAMESPACE_BYTES} bytes with no control characters"
-                )));
-            }
-            Some(ns) => ns,
+        let Some(ns) = private_name(auth.namespace.as_deref())? else {
+            return Ok(None);
         };
         let presented = if let Some(sig) = &auth.namespace_sig {
             let (Some(hotkey), Some(ts)) = (&auth.namespace_hotkey, auth.namespace_timestamp_ms)
@@ -113,18 +93,42 @@ impl Namespaces {
                 "namespace {ns:?} is private: sign \"engram-ns:{ns}:<timestamp_ms>\" with its owner's hotkey and send namespace_hotkey, namespace_sig and namespace_timestamp_ms"
             )));
         };
+        self.settle(ns, presented, claim)?;
+        Ok(Some(ns.to_string()))
+    }
+
+    /// Checks that `presented` owns `ns`, claiming it when it has no owner and `claim`.
+    ///
+    /// # Errors
+    /// 403 when the namespace belongs to someone else.
+    pub(crate) fn settle(&self, ns: &str, presented: Owner, claim: bool) -> Result<(), ApiError> {
         let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
         match owners.get(ns) {
-            Some(owner) if *owner == presented => Ok(Some(ns.to_string())),
+            Some(owner) if *owner == presented => Ok(()),
             Some(_) => Err(ApiError::Forbidden(format!(
                 "namespace {ns:?} belongs to another key"
             ))),
             None if claim => {
                 owners.insert(ns.to_string(), presented);
-                self.save(&owners)?;
-                Ok(Some(ns.to_string()))
+                crate::persist::save(&self.path, &*owners)
             }
-            None => Ok(Some(ns.to_string())),
+            None => Ok(()),
         }
+    }
+}
+
+/// The name of a private namespace, `None` for the public one.
+///
+/// # Errors
+/// 400 for a name that is too long or holds control characters.
+pub(crate) fn private_name(ns: Option<&str>) -> Result<Option<&str>, ApiError> {
+    match ns {
+        None | Some("") | Some(engram_store::PUBLIC_NAMESPACE) => Ok(None),
+        Some(ns) if ns.len() > MAX_NAMESPACE_BYTES || ns.chars().any(char::is_control) => {
+            Err(ApiError::BadRequest(format!(
+                "namespace must be at most {MAX_NAMESPACE_BYTES} bytes with no control characters"
+            )))
+        }
+        Some(ns) => Ok(Some(ns)),
     }
 }

@@ -9,9 +9,10 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use engram_client::api::{
-    ANONYMOUS, ChallengeRequest, ChallengeResponse, CidsResponse, CommitmentResponse,
-    HealthResponse, IngestRequest, IngestResponse, MAX_CIDS_PAGE, ProveMemoryRequest,
-    ProveMemoryResponse, QueryRequest, QueryResponse, QueryResult, RetrieveResponse, StatsResponse,
+    AttestRequest, AttestResponse, AttestationResponse, ChallengeRequest, ChallengeResponse,
+    CidsResponse, CommitmentResponse, HealthResponse, IngestRequest, IngestResponse, MAX_CIDS_PAGE,
+    NamespaceAuth, ProveMemoryRequest, ProveMemoryResponse, QueryRequest, QueryResponse,
+    QueryResult, RetrieveResponse, StatsResponse,
 };
 use engram_core::proof::{Hotkey, Nonce, proof_v1, proof_v2};
 use engram_core::{
@@ -23,7 +24,7 @@ use engram_store::PUBLIC_NAMESPACE;
 
 use crate::error::ApiError;
 use crate::fault::Fault;
-use crate::json::Json;
+use crate::json::{Json, Query};
 use crate::metrics::{CHALLENGE, INGEST, QUERY};
 use crate::server::AppState;
 
@@ -178,16 +179,23 @@ pub(crate) async fn query(
         }
     };
     let engine = state.engine.clone();
-    let mut hits =
-        blocking(move || Ok(engine.query_vector(&vector, top_k as usize, &scope)?)).await?;
+    let (mut hits, scope) = blocking(move || {
+        let hits = engine.query_vector(&vector, top_k as usize, &scope)?;
+        Ok((hits, scope))
+    })
+    .await?;
     match state.config.fault {
         Fault::DelayMs(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
         Fault::HashOnly => hits.clear(),
         _ => {}
     }
+    let tier = state.attestations.tier(scope.namespace.as_deref());
+    if req.min_trust_tier.is_some_and(|min| tier < min) {
+        hits.clear();
+    }
     let results = hits
         .into_iter()
-        .map(|h| QueryResult::from_hit(h, ANONYMOUS))
+        .map(|h| QueryResult::from_hit(h, tier))
         .collect();
     Ok(axum::Json(QueryResponse {
         results,
@@ -292,13 +300,17 @@ pub(crate) async fn metrics(State(state): Shared) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
+/// `GET /retrieve/{cid}`: public records, or, with namespace credentials in the query
+/// string, the caller's private ones.
 pub(crate) async fn retrieve(
     State(state): Shared,
     Path(raw): Path<String>,
+    Query(auth): Query<NamespaceAuth>,
 ) -> Result<axum::Json<RetrieveResponse>, ApiError> {
     let cid = parse_cid(&raw)?;
+    let ns = state.namespaces.authorize(&auth, now_ms(), false)?;
     let engine = state.engine.clone();
-    let r = blocking(move || Ok(engine.get(&cid, None)?))
+    let r = blocking(move || Ok(engine.get(&cid, ns.as_deref())?))
         .await?
         .filter(|_| state.config.fault != Fault::HashOnly)
         .ok_or_else(|| ApiError::NotFound(format!("{cid} is not stored on this node")))?;
@@ -318,9 +330,12 @@ fn default_cids_limit() -> usize {
     1000
 }
 
+/// `GET /cids`: the public CIDs, or with namespace credentials in the query string, the
+/// caller's private ones.
 pub(crate) async fn cids(
     State(state): Shared,
-    axum::extract::Query(page): axum::extract::Query<CidsPage>,
+    Query(page): Query<CidsPage>,
+    Query(auth): Query<NamespaceAuth>,
 ) -> Result<axum::Json<CidsResponse>, ApiError> {
     if page.limit == 0 || page.limit > MAX_CIDS_PAGE {
         return Err(ApiError::BadRequest(format!(
@@ -328,7 +343,14 @@ pub(crate) async fn cids(
             page.limit
         )));
     }
-    let all = state.public_cids().await?;
+    let all = match state.namespaces.authorize(&auth, now_ms(), false)? {
+        None => state.public_cids().await?,
+        Some(ns) => {
+            let engine = state.engine.clone();
+            let cids = blocking(move || Ok(engine.cids(Some(&ns))?)).await?;
+            std::sync::Arc::new(cids.iter().map(ToString::to_string).collect())
+        }
+    };
     let cids = all
         .iter()
         .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
@@ -384,6 +406,55 @@ pub(crate) async fn prove_memory(
         root_v2_hex: hex::encode(c.root_v2),
         proof_v2: serde_json::to_value(&proofs.1).map_err(|e| ApiError::Internal(e.to_string()))?,
     }))
+}
+
+/// `DELETE /retrieve/{cid}`: the owner of a private namespace removes one of its
+/// memories. Public memories are permanent.
+pub(crate) async fn delete(
+    State(state): Shared,
+    Path(raw): Path<String>,
+    Json(auth, _caller): Json<NamespaceAuth>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let cid = parse_cid(&raw)?;
+    let Some(ns) = state.namespaces.authorize(&auth, now_ms(), false)? else {
+        return Err(ApiError::Forbidden(
+            "public memories are permanent; only a private namespace's owner can delete, with its signature".into(),
+        ));
+    };
+    let engine = state.engine.clone();
+    let deleted = blocking(move || Ok(engine.delete(&cid, Some(&ns))?)).await?;
+    if !deleted {
+        return Err(ApiError::NotFound(format!(
+            "{raw} is not stored in this namespace"
+        )));
+    }
+    Ok(axum::Json(
+        serde_json::json!({"cid": raw, "deleted": true, "error": null}),
+    ))
+}
+
+/// `POST /AttestNamespace`.
+pub(crate) async fn attest(
+    State(state): Shared,
+    Json(req, _caller): Json<AttestRequest>,
+) -> Result<axum::Json<AttestResponse>, ApiError> {
+    let st = state.clone();
+    let namespace = req.namespace.clone();
+    let a = blocking(move || st.attestations.attest(&req, &st.namespaces, now_ms())).await?;
+    Ok(axum::Json(AttestResponse {
+        ok: true,
+        namespace,
+        trust_tier: a.trust_tier,
+        stake_tao: a.stake_tao,
+    }))
+}
+
+/// `GET /attestation/{namespace}`: public, and says nothing of the namespace's contents.
+pub(crate) async fn attestation(
+    State(state): Shared,
+    Path(namespace): Path<String>,
+) -> axum::Json<AttestationResponse> {
+    axum::Json(state.attestations.describe(&namespace))
 }
 
 pub(crate) async fn not_found() -> ApiError {

@@ -32,6 +32,7 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     pub(crate) replay: crate::auth::ReplayCache,
     pub(crate) namespaces: crate::namespaces::Namespaces,
+    pub(crate) attestations: crate::attest::Attestations,
     /// The sorted public CIDs, with the commitment root they were listed at.
     pub(crate) cids: std::sync::Mutex<Option<ListedCids>>,
 }
@@ -84,10 +85,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(routes::health))
         .route("/stats", get(routes::stats))
         .route("/metrics", get(routes::metrics))
-        .route("/retrieve/{cid}", get(routes::retrieve))
+        .route(
+            "/retrieve/{cid}",
+            get(routes::retrieve).delete(routes::delete),
+        )
         .route("/commitment", get(routes::commitment))
         .route("/prove-memory", post(routes::prove_memory))
         .route("/cids", get(routes::cids))
+        .route("/AttestNamespace", post(routes::attest))
+        .route("/attestation/{namespace}", get(routes::attestation))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -107,6 +113,7 @@ pub struct Node {
     indexer_stop: Arc<AtomicBool>,
     indexer: Option<std::thread::JoinHandle<()>>,
     repair: Option<JoinHandle<()>>,
+    tiers: Option<JoinHandle<()>>,
 }
 
 impl Node {
@@ -145,6 +152,7 @@ impl Node {
             metrics: Metrics::new(),
             replay: crate::auth::ReplayCache::default(),
             namespaces: crate::namespaces::Namespaces::open(&config.data_dir)?,
+            attestations: crate::attest::Attestations::open(&config.data_dir)?,
             cids: std::sync::Mutex::new(None),
             engine: engine.clone(),
             config,
@@ -178,11 +186,13 @@ impl Node {
             indexer_stop,
             indexer: Some(indexer),
             repair: None,
+            tiers: None,
         })
     }
 
-    /// Joins a network: registers `key`, announces this node's address and starts the
-    /// replication repair loop (every `repair_interval_s`). Returns the node's uid.
+    /// Joins a network: registers `key`, announces this node's address, starts the
+    /// replication repair loop (every `repair_interval_s`) and reads attested owners'
+    /// stake from `chain` (every `attestation_refresh_s`). Returns the node's uid.
     ///
     /// # Errors
     /// [`NodeError::Network`] if the registry refuses.
@@ -194,11 +204,16 @@ impl Node {
         let me = key.ss58();
         let uid = crate::network::join(chain.clone(), key, format!("http://{}", self.addr)).await?;
         tracing::info!(uid, hotkey = %me, "joined the network");
+        self.state.attestations.use_chain(chain.clone());
         self.repair = Some(crate::network::spawn_repair(
             self.state.engine.clone(),
             chain,
             me,
             Duration::from_secs(self.state.config.repair_interval_s.max(1)),
+        ));
+        self.tiers = Some(spawn_tier_refresh(
+            self.state.clone(),
+            Duration::from_secs(self.state.config.attestation_refresh_s.max(1)),
         ));
         Ok(uid)
     }
@@ -214,8 +229,11 @@ impl Node {
     /// # Errors
     /// [`NodeError::Serve`] if the server failed, [`NodeError::Engine`] if the checkpoint did.
     pub async fn shutdown(mut self) -> Result<(), NodeError> {
-        if let Some(repair) = self.repair.take() {
-            repair.abort();
+        for task in [self.repair.take(), self.tiers.take()]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
         }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -258,6 +276,24 @@ impl Node {
         tracing::info!("shutting down");
         self.shutdown().await
     }
+}
+
+/// Re-reads attested owners' stake now and then every `every`.
+fn spawn_tier_refresh(state: Arc<AppState>, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let state = state.clone();
+            let refreshed = tokio::task::spawn_blocking(move || {
+                state.attestations.refresh(engram_engine::now_ms())
+            })
+            .await;
+            if let Ok(Err(e)) = refreshed {
+                tracing::error!(error = %e, "trust tier refresh failed");
+            }
+        }
+    })
 }
 
 fn spawn_indexer(

@@ -11,19 +11,7 @@ async fn send(
     path: &str,
     body: Option<String>,
 ) -> (u16, Value, Option<String>) {
-    let client = reqwest::Client::new();
-    let mut req = client.request(method.parse().unwrap(), format!("{url}{path}"));
-    if let Some(b) = body {
-        req = req.header("content-type", "application/json").body(b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let retry = resp
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_string());
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    (status, body, retry)
+    crate::send(url, method, path, body.map(String::into_bytes)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -49,7 +49,7 @@ async fn every_endpoint_answers_per_protocol() {
         .await
         .unwrap();
     assert_eq!(q.results[0].cid, text.cid.clone().unwrap());
-    assert_eq!(q.results[0].trust_tier, "anonymous");
+    assert_eq!(q.results[0].trust_tier.as_str(), "anonymous");
     let q = c
         .query(&QueryRequest {
             query_vector: Some(v.clone()),

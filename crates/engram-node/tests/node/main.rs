@@ -1,8 +1,10 @@
 //! The node against real HTTP on 127.0.0.1: every endpoint, every refusal, and load.
 //! Needs the model from `./setup.sh`.
 
+mod attestation;
 mod bad_input;
 mod endpoints;
+mod hostile;
 mod load;
 mod namespaces;
 mod signed;
@@ -68,4 +70,32 @@ pub fn now_s() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64()
+}
+
+/// Unix time in milliseconds, as signatures carry it.
+pub fn now_ms() -> u64 {
+    (now_s() * 1000.0) as u64
+}
+
+/// Sends raw bytes (any method, any body) and returns the status, the JSON body (null when
+/// it is not JSON) and any `Retry-After`.
+pub async fn send(
+    url: &str,
+    method: &str,
+    path: &str,
+    body: Option<Vec<u8>>,
+) -> (u16, serde_json::Value, Option<String>) {
+    let client = reqwest::Client::new();
+    let mut req = client.request(method.parse().unwrap(), format!("{url}{path}"));
+    if let Some(b) = body {
+        req = req.header("content-type", "application/json").body(b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    let body = resp.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body, retry)
 }

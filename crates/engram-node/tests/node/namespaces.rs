@@ -6,14 +6,7 @@ use engram_client::ClientError;
 use engram_client::api::{IngestRequest, NamespaceAuth, QueryRequest};
 use engram_core::keys::Keypair;
 
-use crate::{commitment, spawn_node_for_tests, vector};
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
+use crate::{commitment, now_ms, spawn_node_for_tests, vector};
 
 fn status(e: ClientError) -> u16 {
     match e {
@@ -157,5 +150,115 @@ async fn private_namespaces_belong_to_their_first_signer() {
         ),
         403
     );
+    t.node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retrieve_list_and_delete_in_a_private_namespace_need_its_owner() {
+    let t = spawn_node_for_tests(|_| {}).await;
+    let (alice, bob) = (
+        Keypair::from_uri("//Alice").unwrap(),
+        Keypair::from_uri("//Bob").unwrap(),
+    );
+    let client = |key: &Keypair| {
+        engram_client::Client::with_options(
+            &t.url,
+            engram_client::ClientOptions {
+                signer: Some(std::sync::Arc::new(key.clone())),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let (a, b) = (client(&alice), client(&bob));
+    let mut cids = Vec::new();
+    for i in 10..13 {
+        let r = a
+            .ingest(&IngestRequest {
+                raw_embedding: Some(vector(i)),
+                auth: a.namespace_auth(Some("diary")),
+                ..IngestRequest::default()
+            })
+            .await
+            .unwrap();
+        cids.push(r.cid.unwrap());
+    }
+    let public = t
+        .client
+        .ingest(&IngestRequest {
+            raw_embedding: Some(vector(20)),
+            ..IngestRequest::default()
+        })
+        .await
+        .unwrap()
+        .cid
+        .unwrap();
+    let mine = a.namespace_auth(Some("diary"));
+
+    // Retrieve and list: the owner sees them; nobody else does.
+    let got = a.retrieve_in(&cids[0], &mine).await.unwrap().unwrap();
+    assert_eq!(
+        (got.namespace.as_str(), got.cid.as_str()),
+        ("diary", cids[0].as_str())
+    );
+    assert!(t.client.retrieve(&cids[0]).await.unwrap().is_none());
+    let theirs = b.namespace_auth(Some("diary"));
+    assert_eq!(
+        status(b.retrieve_in(&cids[0], &theirs).await.unwrap_err()),
+        403
+    );
+    let unsigned = NamespaceAuth {
+        namespace: Some("diary".into()),
+        ..NamespaceAuth::default()
+    };
+    assert_eq!(
+        status(t.client.retrieve_in(&cids[0], &unsigned).await.unwrap_err()),
+        401
+    );
+    let mut listed = a.cids_in(&mine, 0, 100).await.unwrap().cids;
+    listed.sort();
+    let mut want = cids.clone();
+    want.sort();
+    assert_eq!(listed, want);
+    assert_eq!(t.client.all_cids().await.unwrap(), vec![public.clone()]);
+    assert_eq!(status(b.cids_in(&theirs, 0, 100).await.unwrap_err()), 403);
+
+    // Delete: never public memories, never someone else's.
+    let before = commitment(&t).await;
+    let count = t.client.stats().await.unwrap().memories;
+    assert_eq!(
+        status(
+            a.delete(&public, &NamespaceAuth::default())
+                .await
+                .unwrap_err()
+        ),
+        403
+    );
+    assert_eq!(status(b.delete(&cids[0], &theirs).await.unwrap_err()), 403);
+    assert_eq!(
+        status(t.client.delete(&cids[0], &unsigned).await.unwrap_err()),
+        401
+    );
+    assert_eq!(commitment(&t).await, before);
+    assert_eq!(t.client.stats().await.unwrap().memories, count);
+    assert!(
+        a.delete(&cids[0], &a.namespace_auth(Some("diary")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !a.delete(&cids[0], &a.namespace_auth(Some("diary")))
+            .await
+            .unwrap(),
+        "already gone"
+    );
+    assert!(
+        a.retrieve_in(&cids[0], &a.namespace_auth(Some("diary")))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(t.client.stats().await.unwrap().memories, count - 1);
+    assert_eq!(commitment(&t).await.size, before.size - 1);
     t.node.shutdown().await.unwrap();
 }
