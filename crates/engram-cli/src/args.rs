@@ -83,6 +83,20 @@ pub(crate) enum Command {
     /// Encryption keys for private memories.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Bind NAMESPACE publicly to --wallet's hotkey on --node, so its memories carry the
+    /// trust tier that hotkey's stake buys.
+    Attest {
+        /// The namespace (yours: the first hotkey to sign for a namespace owns it).
+        namespace: String,
+        /// The wallet whose hotkey owns the namespace.
+        #[arg(long, value_name = "NAME")]
+        wallet: String,
+    },
+    /// Show who vouches for NAMESPACE on --node, and its trust tier.
+    Attestation {
+        /// The namespace.
+        namespace: String,
+    },
     /// Read an encrypted memory blob on stdin and print its plaintext JSON
     /// ({"text", "metadata"}).
     Decrypt {
@@ -156,6 +170,19 @@ pub(crate) enum DevnetCommand {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
     },
+    /// Devnet faucet: register a wallet's hotkey and add stake to it (trust tiers follow
+    /// stake: community ≥ 1, verified ≥ 100, sovereign ≥ 1000).
+    Stake {
+        /// The devnet directory.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The wallet (in --wallet-dir, else DIR/wallets).
+        #[arg(long, value_name = "NAME")]
+        wallet: String,
+        /// Stake to add.
+        #[arg(long)]
+        amount: f64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -228,6 +255,8 @@ pub(crate) struct IngestArgs {
     /// Namespace to store into [default: public].
     #[arg(long)]
     pub(crate) namespace: Option<String>,
+    #[command(flatten)]
+    pub(crate) sign: SignArgs,
     /// How to read --file.
     #[arg(long, value_enum, default_value = "auto")]
     pub(crate) format: FileFormat,
@@ -263,6 +292,11 @@ pub(crate) struct QueryArgs {
     /// Namespace to search [default: public].
     #[arg(long)]
     pub(crate) namespace: Option<String>,
+    /// Only results whose namespace's owner is at least this trusted.
+    #[arg(long, value_name = "TIER")]
+    pub(crate) min_tier: Option<engram_core::tier::TrustTier>,
+    #[command(flatten)]
+    pub(crate) sign: SignArgs,
     /// Embed the query locally (the text never leaves the machine) and decrypt encrypted
     /// results with this key file.
     #[arg(long, value_name = "KEY_FILE")]
@@ -276,4 +310,15 @@ pub(crate) struct CidArgs {
     /// Namespace [default: public].
     #[arg(long)]
     pub(crate) namespace: Option<String>,
+    #[command(flatten)]
+    pub(crate) sign: SignArgs,
+}
+
+/// Who signs requests to a node.
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// With --node: sign requests with this wallet's hotkey, and private namespaces with
+    /// `engram-ns` signatures (the first hotkey to sign for a namespace owns it).
+    #[arg(long, value_name = "NAME", env = "ENGRAM_WALLET")]
+    pub(crate) wallet: Option<String>,
 }

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::UsageError;
 use crate::args::{
     CidArgs, Cli, Command, DevnetCommand, Global, IngestArgs, KeysCommand, QueryArgs, ServeArgs,
+    SignArgs,
 };
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
@@ -36,6 +37,8 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             | Command::Wallet(_)
             | Command::Devnet(_)
             | Command::Keys(_)
+            | Command::Attest { .. }
+            | Command::Attestation { .. }
             | Command::Decrypt { .. } => {}
             _ => {
                 return Err(UsageError(
@@ -49,7 +52,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Ingest(args) => ingest(g, args).await,
         Command::Query(args) => query(g, args).await,
         Command::Get(args) => get(g, args).await,
-        Command::Delete(args) => delete(g, args),
+        Command::Delete(args) => delete(g, args).await,
         Command::Embed { text } => embed(g, &text),
         Command::Cid => cid(),
         Command::Status => status(g).await,
@@ -59,6 +62,13 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Devnet(DevnetCommand::Up(args)) => devnet::up(g, args).await,
         Command::Devnet(DevnetCommand::Status { dir }) => devnet::status(g, &dir),
         Command::Devnet(DevnetCommand::Down { dir }) => devnet::down(g, &dir).await,
+        Command::Devnet(DevnetCommand::Stake {
+            dir,
+            wallet,
+            amount,
+        }) => devnet::stake(g, &dir, &wallet, amount),
+        Command::Attest { namespace, wallet } => attest(g, &namespace, &wallet).await,
+        Command::Attestation { namespace } => attestation(g, &namespace).await,
         Command::Keys(KeysCommand::New { out }) => keys::new_key(g, &out),
         Command::Decrypt { key } => keys::decrypt(&key),
     }
@@ -69,20 +79,28 @@ pub(crate) fn data_dir(g: &Global) -> PathBuf {
 }
 
 /// Opens the node or the local store; only ingest may create a missing data directory.
-fn open(g: &Global, create: bool) -> Result<Memory> {
+/// With a wallet, requests to the node are signed with its hotkey.
+fn open(g: &Global, create: bool, sign: &SignArgs) -> Result<Memory> {
     let dir = data_dir(g);
-    if g.node.is_none() && !create && !dir.is_dir() {
+    let node = g.node.clone().filter(|n| !n.is_empty());
+    if node.is_none() && !create && !dir.is_dir() {
         bail!(
             "no Engram data directory at {} (run ./setup.sh, ingest something first, or pass --data-dir)",
             dir.display()
         );
     }
-    let node = g.node.clone().filter(|n| !n.is_empty());
+    if sign.wallet.is_some() && node.is_none() {
+        return Err(UsageError(
+            "--wallet signs requests to a node: pass --node URL (the local store has no owners to prove anything to)".into(),
+        )
+        .into());
+    }
+    let client = Some(client_options(g, sign.wallet.as_deref())?);
     Memory::open(MemoryConfig {
         node,
         data_dir: dir,
         model_dir: g.model_dir.clone(),
-        client: None,
+        client,
     })
     .map_err(|e| match e {
         engram_client::ClientError::InvalidUrl(_) => UsageError(e.to_string()).into(),
@@ -99,7 +117,7 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
     let ns = args.namespace.as_deref();
     if let Some(path) = &args.vector {
         let item = parse_vector_record(&read_source(path)?, ns)?;
-        let memory = open(g, true)?;
+        let memory = open(g, true, &args.sign)?;
         let out = memory
             .ingest_vector(item.embedding, item.metadata, Some(item.model_version), ns)
             .await?;
@@ -113,7 +131,7 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
             .into());
         }
         let items = parse_ingest_file(&read_source(path)?, args.format, ns)?;
-        let memory = open(g, true)?;
+        let memory = open(g, true, &args.sign)?;
         if let Memory::Embedded(engine) = &memory {
             engine.embedder()?; // a missing model fails before any work
         }
@@ -166,13 +184,13 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
         };
         let sealed = keys::encrypted_metadata(key_file, &text, &plain_meta)?;
         let vector = embed_locally(g, &text)?;
-        let memory = open(g, true)?;
+        let memory = open(g, true, &args.sign)?;
         let out = memory
             .ingest_vector(vector, Value::Object(sealed), None, ns)
             .await?;
         return report_one(g, &out);
     }
-    let memory = open(g, true)?;
+    let memory = open(g, true, &args.sign)?;
     let out = memory
         .ingest_texts(vec![NewText {
             text,
@@ -198,7 +216,7 @@ fn report_one(g: &Global, out: &engram_client::Stored) -> Result<()> {
 
 async fn query(g: &Global, args: QueryArgs) -> Result<()> {
     let filter: Map<String, Value> = parse_filters(&args.filter)?.into_iter().collect();
-    let memory = open(g, false)?;
+    let memory = open(g, false, &args.sign)?;
     let started = std::time::Instant::now();
     let (text, vector) = match &args.decrypt {
         Some(_) => {
@@ -210,6 +228,9 @@ async fn query(g: &Global, args: QueryArgs) -> Result<()> {
     let mut hits = memory
         .query(text, vector, args.top_k, args.namespace.as_deref(), filter)
         .await?;
+    if let Some(min) = args.min_tier {
+        hits.retain(|h| h.trust_tier >= min);
+    }
     if let Some(key_file) = &args.decrypt {
         keys::decrypt_hits(key_file, &mut hits)?;
     }
@@ -225,18 +246,12 @@ async fn query(g: &Global, args: QueryArgs) -> Result<()> {
 
 async fn get(g: &Global, args: CidArgs) -> Result<()> {
     let cid = parse_cid(&args.cid)?;
-    if args.namespace.is_some() && g.node.is_some() {
-        bail!(
-            "--namespace with --node needs signed requests, which this version does not send yet"
-        );
-    }
-    let memory = open(g, false)?;
-    let record = match (&memory, args.namespace.as_deref()) {
-        (Memory::Embedded(engine), Some(ns)) => {
-            engine.get(&cid, Some(ns))?.map(|r| record_json(&r))
-        }
-        _ => memory
-            .get(&cid.to_string())
+    let memory = open(g, false, &args.sign)?;
+    let ns = args.namespace.as_deref();
+    let record = match &memory {
+        Memory::Embedded(engine) => engine.get(&cid, ns)?.map(|r| record_json(&r)),
+        Memory::Remote(_) => memory
+            .get(&cid.to_string(), ns)
             .await?
             .map(|r| serde_json::to_value(r).expect("record serializes")),
     };
@@ -269,23 +284,75 @@ async fn get(g: &Global, args: CidArgs) -> Result<()> {
     Ok(())
 }
 
-fn delete(g: &Global, args: CidArgs) -> Result<()> {
+async fn delete(g: &Global, args: CidArgs) -> Result<()> {
     let cid = parse_cid(&args.cid)?;
-    if g.node.is_some() {
+    let memory = open(g, false, &args.sign)?;
+    if !memory
+        .delete(&cid.to_string(), args.namespace.as_deref())
+        .await?
+    {
         bail!(
-            "deleting from a node needs a signed request, which this version does not send yet; delete on the node's own data directory"
+            "no memory {cid} in {}",
+            g.node.as_deref().unwrap_or("this store")
         );
-    }
-    let Memory::Embedded(engine) = open(g, false)? else {
-        unreachable!("no --node")
-    };
-    if !engine.delete(&cid, args.namespace.as_deref())? {
-        bail!("no memory {cid} in this store");
     }
     if g.json {
         print_json(&json!({"cid": cid, "deleted": true}));
     } else {
         println!("{cid}  deleted");
+    }
+    Ok(())
+}
+
+/// A client of `--node`, signing with `wallet` when given.
+fn node_client(g: &Global, wallet: Option<&str>) -> Result<engram_client::Client> {
+    let Some(url) = g.node.as_deref().filter(|n| !n.is_empty()) else {
+        return Err(UsageError("this command talks to a node: pass --node URL".into()).into());
+    };
+    engram_client::Client::with_options(url, client_options(g, wallet)?)
+        .map_err(|e| UsageError(e.to_string()).into())
+}
+
+/// Client options signing with `wallet`'s hotkey, when given.
+fn client_options(g: &Global, wallet: Option<&str>) -> Result<engram_client::ClientOptions> {
+    let signer = match wallet {
+        Some(name) => Some(std::sync::Arc::new(
+            engram_chain::Wallet::load(&network::wallet_dir(g), name)?.key,
+        )),
+        None => None,
+    };
+    Ok(engram_client::ClientOptions {
+        signer,
+        ..Default::default()
+    })
+}
+
+async fn attest(g: &Global, namespace: &str, wallet: &str) -> Result<()> {
+    let a = node_client(g, Some(wallet))?.attest(namespace).await?;
+    if g.json {
+        print_json(&serde_json::to_value(&a)?);
+    } else {
+        println!(
+            "{namespace}  attested: {} (stake {})",
+            a.trust_tier, a.stake_tao
+        );
+    }
+    Ok(())
+}
+
+async fn attestation(g: &Global, namespace: &str) -> Result<()> {
+    let a = node_client(g, None)?.attestation(namespace).await?;
+    if g.json {
+        print_json(&serde_json::to_value(&a)?);
+    } else if a.attested {
+        println!(
+            "{namespace}  {} — owner {}, stake {}",
+            a.trust_tier,
+            a.owner_hotkey.unwrap_or_default(),
+            a.stake_tao.unwrap_or_default()
+        );
+    } else {
+        println!("{namespace}  anonymous — not attested");
     }
     Ok(())
 }
@@ -334,7 +401,7 @@ fn cid() -> Result<()> {
 }
 
 async fn status(g: &Global) -> Result<()> {
-    let memory = open(g, false)?;
+    let memory = open(g, false, &SignArgs { wallet: None })?;
     let Memory::Embedded(engine) = &memory else {
         let s = memory.status().await?;
         if g.json {

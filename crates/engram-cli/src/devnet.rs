@@ -432,3 +432,28 @@ pub(crate) async fn down(g: &Global, dir: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// `engram devnet stake`: the devnet's faucet.
+pub(crate) fn stake(g: &Global, dir: &Path, wallet: &str, amount: f64) -> Result<()> {
+    if !(amount.is_finite() && amount > 0.0) {
+        return Err(UsageError(format!("--amount must be a positive number, got {amount}")).into());
+    }
+    // The wallet must exist under DIR (or --wallet-dir): a mistyped DIR finds none, rather
+    // than starting a registry somewhere else. The registry is created on first use.
+    let wallets = g.wallet_dir.clone().unwrap_or_else(|| dir.join("wallets"));
+    let key = Wallet::load(&wallets, wallet)?.key;
+    let chain = Devnet::open(dir);
+    let uid = chain.register(&key)?;
+    chain.add_stake(&key.ss58(), amount)?;
+    let total = chain.stake_of(&key.ss58())?;
+    let tier = engram_core::tier::TrustTier::from_stake(total);
+    if g.json {
+        print_json(&json!({"hotkey": key.ss58(), "uid": uid, "stake": total, "trust_tier": tier}));
+    } else {
+        println!(
+            "{wallet} ({}) uid {uid}: stake {total} — {tier}",
+            key.ss58()
+        );
+    }
+    Ok(())
+}

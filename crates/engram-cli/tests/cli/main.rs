@@ -5,11 +5,13 @@ mod bad_input;
 mod devnet;
 mod flows;
 mod keys;
+mod private;
 mod serve_crash;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -75,4 +77,43 @@ pub fn fingerprint(dir: &Path) -> (u64, String) {
         s["count"].as_u64().unwrap(),
         s["commitment"]["root_v1"].as_str().unwrap().to_string(),
     )
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `engram --data-dir DIR serve --listen 127.0.0.1:PORT --ingest-rate-per-minute 0 EXTRA…`
+/// as a real process, with `envs` set for it.
+pub fn serve(dir: &Path, port: u16, extra: &[&str], envs: &[(&str, &str)]) -> Child {
+    engram_command()
+        .envs(envs.iter().copied())
+        .args([
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--ingest-rate-per-minute",
+            "0",
+        ])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits up to a minute for a node to answer `/health`.
+pub async fn wait_healthy(client: &engram_client::Client) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while client.health().await.is_err() {
+        assert!(Instant::now() < deadline, "node did not become healthy");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

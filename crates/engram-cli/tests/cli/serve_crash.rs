@@ -1,47 +1,13 @@
 //! `kill -9` of a real `engram serve` under load: after a restart every acknowledged CID is
 //! retrievable with the same vector.
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use engram_client::Client;
 use engram_client::api::IngestRequest;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn serve(dir: &Path, port: u16) -> Child {
-    super::engram_command()
-        .args([
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--ingest-rate-per-minute",
-            "0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_healthy(client: &Client) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while client.health().await.is_err() {
-        assert!(Instant::now() < deadline, "node did not become healthy");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use super::{free_port, serve, wait_healthy};
 
 fn vector(seed: u64) -> Vec<f32> {
     engram_core::testing::unit_vector(seed)
@@ -51,7 +17,7 @@ fn vector(seed: u64) -> Vec<f32> {
 async fn kill_9_under_load_loses_no_acknowledged_ingest() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = serve(dir.path(), port);
+    let mut child = serve(dir.path(), port, &[], &[]);
     let url = format!("http://127.0.0.1:{port}");
     let client = Client::with_options(
         &url,
@@ -91,7 +57,7 @@ async fn kill_9_under_load_loses_no_acknowledged_ingest() {
     while writers.join_next().await.is_some() {}
 
     let acked = acked.lock().unwrap().clone();
-    let mut child = serve(dir.path(), port);
+    let mut child = serve(dir.path(), port, &[], &[]);
     wait_healthy(&client).await;
     for (cid, seed) in &acked {
         let r = client
