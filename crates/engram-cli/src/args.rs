@@ -265,6 +265,24 @@ pub(crate) struct IngestArgs {
     /// the ciphertext (metadata `engram_encrypted`).
     #[arg(long, value_name = "KEY_FILE", requires = "text", conflicts_with_all = ["file", "vector"])]
     pub(crate) encrypt: Option<PathBuf>,
+    /// Noise on vectors sent from here into a private namespace (--encrypt, --vector):
+    /// σ = 1/(ε·√384) per dimension, then re-normalized; `none` sends them exact.
+    #[arg(long, value_name = "EPS|none", default_value = "3", value_parser = parse_epsilon)]
+    pub(crate) dp_epsilon: Epsilon,
+}
+
+/// ε of the noise on vectors for private namespaces; `None` for none.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Epsilon(pub(crate) Option<f64>);
+
+fn parse_epsilon(s: &str) -> Result<Epsilon, String> {
+    match s {
+        "none" | "off" => Ok(Epsilon(None)),
+        _ => match s.parse::<f64>() {
+            Ok(e) if e.is_finite() && e > 0.0 => Ok(Epsilon(Some(e))),
+            _ => Err(format!("expected a positive number or `none`, got {s:?}")),
+        },
+    }
 }
 
 /// Format of an ingest file.

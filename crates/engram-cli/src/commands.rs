@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 
 use crate::UsageError;
 use crate::args::{
-    CidArgs, Cli, Command, DevnetCommand, Global, IngestArgs, KeysCommand, QueryArgs, ServeArgs,
-    SignArgs,
+    CidArgs, Cli, Command, DevnetCommand, Epsilon, Global, IngestArgs, KeysCommand, QueryArgs,
+    ServeArgs, SignArgs,
 };
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
@@ -118,8 +118,9 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
     if let Some(path) = &args.vector {
         let item = parse_vector_record(&read_source(path)?, ns)?;
         let memory = open(g, true, &args.sign)?;
+        let vector = private_vector(&memory, item.embedding, ns, args.dp_epsilon)?;
         let out = memory
-            .ingest_vector(item.embedding, item.metadata, Some(item.model_version), ns)
+            .ingest_vector(vector, item.metadata, Some(item.model_version), ns)
             .await?;
         return report_one(g, &out);
     }
@@ -183,8 +184,8 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
             bail!("--metadata must be a JSON object");
         };
         let sealed = keys::encrypted_metadata(key_file, &text, &plain_meta)?;
-        let vector = embed_locally(g, &text)?;
         let memory = open(g, true, &args.sign)?;
+        let vector = private_vector(&memory, embed_locally(g, &text)?, ns, args.dp_epsilon)?;
         let out = memory
             .ingest_vector(vector, Value::Object(sealed), None, ns)
             .await?;
@@ -199,6 +200,21 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
         }])
         .await?;
     report_one(g, &out[0])
+}
+
+/// A vector made here, as it should leave for `ns`: noised for a node's private namespace
+/// (the node never sees the exact vector); exact for the public namespace and for the
+/// local store, which is the user's own.
+fn private_vector(
+    memory: &Memory,
+    vector: Vec<f32>,
+    ns: Option<&str>,
+    epsilon: Epsilon,
+) -> Result<Vec<f32>> {
+    match memory {
+        Memory::Embedded(_) => Ok(vector),
+        Memory::Remote(_) => Ok(engram_client::sealed::for_namespace(vector, ns, epsilon.0)?),
+    }
 }
 
 fn report_one(g: &Global, out: &engram_client::Stored) -> Result<()> {

@@ -1,9 +1,13 @@
-//! Encrypted memories, client side: the text and metadata are sealed to an X25519 public
-//! key before anything leaves the machine, and opened again in results.
+//! Private memories, client side: the text and metadata are sealed to an X25519 public
+//! key before anything leaves the machine, and opened again in results; a vector bound for
+//! a private namespace is noised first ([`noised`], [`for_namespace`]).
 //!
 //! A sealed memory is stored as its vector (embedded locally by the caller) plus metadata
 //! holding only the ciphertext under [`ENCRYPTED_FIELD`], in the original SDK's hybrid
-//! format (`engram_core::crypto`).
+//! format (`engram_core::crypto`). Since the vector itself leaks meaning (embedding
+//! inversion recovers much of a text from its vector), vectors going into a private
+//! namespace carry Gaussian noise by default (DESIGN §4): a node never sees the exact
+//! vector, and the CID covers the noised one.
 
 use engram_core::crypto::{decrypt_memory, encrypt_memory, public_key};
 use serde_json::{Map, Value};
@@ -34,6 +38,36 @@ pub fn seal(
     Ok(out)
 }
 
+/// `vector` with inversion-resisting noise at `epsilon` (σ = 1/(ε·√d) per dimension, then
+/// re-normalized), seeded from the OS.
+///
+/// # Errors
+/// [`ClientError::Network`] if the OS has no randomness.
+pub fn noised(vector: &[f32], epsilon: f64) -> Result<Vec<f32>, ClientError> {
+    let mut seed = [0u8; 8];
+    getrandom::getrandom(&mut seed)
+        .map_err(|e| ClientError::Network(format!("no randomness: {e}")))?;
+    let rng = engram_core::noise::splitmix(u64::from_le_bytes(seed));
+    Ok(engram_core::noise::add_noise(vector, epsilon, rng))
+}
+
+/// The vector to send into `namespace`: [`noised`] at `epsilon` when the namespace is
+/// private and `epsilon` is set (the default is `engram_core::noise::DEFAULT_EPSILON`),
+/// unchanged for the public namespace, where exact vectors are the point.
+///
+/// # Errors
+/// As [`noised`].
+pub fn for_namespace(
+    vector: Vec<f32>,
+    namespace: Option<&str>,
+    epsilon: Option<f64>,
+) -> Result<Vec<f32>, ClientError> {
+    match (namespace, epsilon) {
+        (Some(ns), Some(eps)) if !ns.is_empty() && ns != "public" => noised(&vector, eps),
+        _ => Ok(vector),
+    }
+}
+
 /// The public key that [`seal`] encrypts to for a private key.
 pub fn recipient(private: &[u8; 32]) -> [u8; 32] {
     public_key(private)
@@ -55,6 +89,24 @@ pub fn open_hits(private: &[u8; 32], hits: &mut [QueryResult]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_namespaces_get_noised_unit_vectors_and_public_ones_exact() {
+        let v = engram_core::testing::unit_vector(7);
+        assert_eq!(for_namespace(v.clone(), None, Some(3.0)).unwrap(), v);
+        assert_eq!(
+            for_namespace(v.clone(), Some("public"), Some(3.0)).unwrap(),
+            v
+        );
+        assert_eq!(for_namespace(v.clone(), Some("diary"), None).unwrap(), v);
+        let a = for_namespace(v.clone(), Some("diary"), Some(3.0)).unwrap();
+        let b = for_namespace(v.clone(), Some("diary"), Some(3.0)).unwrap();
+        assert_ne!(a, b, "fresh noise each time");
+        let norm: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "re-normalized: {norm}");
+        let cos = engram_core::cosine(&a, &v);
+        assert!((0.85..0.99).contains(&cos), "close but not equal: {cos}");
+    }
 
     #[test]
     fn sealed_hits_open_only_with_their_key() {

@@ -107,11 +107,8 @@ pub(crate) async fn ingest(
             // Inversion resistance for private memories, before the CID is computed.
             // Raw embeddings arrive as their sender made them (noised client-side).
             if let (Some(_), Some(eps)) = (&ns, state.config.dp_epsilon) {
-                let mut seed = [0u8; 8];
-                getrandom::getrandom(&mut seed)
-                    .map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
-                let rng = engram_core::noise::splitmix(u64::from_le_bytes(seed));
-                v = engram_core::noise::add_noise(&v, eps, rng);
+                v = engram_client::sealed::noised(&v, eps)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
             }
             (v, Some(text))
         }

@@ -149,6 +149,42 @@ async fn a_private_namespace_from_the_cli_signed_attested_and_tiered() {
     assert_eq!(shown["attested"], true);
     assert_eq!(shown["stake_tao"], 1050.0);
 
+    // Vectors made here for a private namespace leave noised unless told otherwise.
+    let record = serde_json::json!({"embedding": engram_core::testing::unit_vector(5)}).to_string();
+    let exact = String::from_utf8(engram(me.path(), &["cid"], Some(&record)).stdout).unwrap();
+    let send = |extra: &[&str]| -> String {
+        let mut args = at(&[
+            "--json",
+            "ingest",
+            "--vector",
+            "-",
+            "--namespace",
+            "diary",
+            "--wallet",
+            "alice",
+        ]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let out = engram(
+            me.path(),
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            Some(&record),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["cid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(send(&[]), exact.trim(), "noised by default");
+    assert_eq!(send(&["--dp-epsilon", "none"]), exact.trim());
+    let bad = engram(me.path(), &["ingest", "x", "--dp-epsilon", "0"], None);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("positive number or `none`"));
+
     // Get and delete: the owner only; public memories are permanent.
     let rec = run(&["get", &cid, "--namespace", "diary", "--wallet", "alice"]);
     assert_eq!(rec["text"], text);
