@@ -32,17 +32,22 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             Command::Ingest(args) => return network::ingest(g, dir, args).await,
             Command::Query(args) => return network::query(g, dir, args).await,
             Command::Get(args) => return network::get(g, dir, args).await,
+            Command::Attest { namespace, wallet } => {
+                return network::attest(g, dir, &namespace, &wallet).await;
+            }
+            Command::Attestation { namespace } => {
+                return network::attestation(g, dir, &namespace).await;
+            }
             Command::Serve(_)
             | Command::Validate(_)
             | Command::Wallet(_)
             | Command::Devnet(_)
             | Command::Keys(_)
-            | Command::Attest { .. }
-            | Command::Attestation { .. }
             | Command::Decrypt { .. } => {}
             _ => {
                 return Err(UsageError(
-                    "--network applies to ingest, query, get, serve and validate".into(),
+                    "--network applies to ingest, query, get, attest, attestation, serve and validate"
+                        .into(),
                 )
                 .into());
             }
@@ -331,15 +336,22 @@ fn node_client(g: &Global, wallet: Option<&str>) -> Result<engram_client::Client
 
 /// Client options signing with `wallet`'s hotkey, when given.
 fn client_options(g: &Global, wallet: Option<&str>) -> Result<engram_client::ClientOptions> {
-    let signer = match wallet {
+    Ok(engram_client::ClientOptions {
+        signer: signer(g, wallet)?,
+        ..Default::default()
+    })
+}
+
+/// `wallet`'s hotkey (from the wallet directory), when given.
+pub(crate) fn signer(
+    g: &Global,
+    wallet: Option<&str>,
+) -> Result<Option<std::sync::Arc<engram_core::keys::Keypair>>> {
+    Ok(match wallet {
         Some(name) => Some(std::sync::Arc::new(
             engram_chain::Wallet::load(&network::wallet_dir(g), name)?.key,
         )),
         None => None,
-    };
-    Ok(engram_client::ClientOptions {
-        signer,
-        ..Default::default()
     })
 }
 

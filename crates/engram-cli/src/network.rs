@@ -12,7 +12,9 @@ use engram_core::Cid;
 use serde_json::{Map, Value, json};
 
 use crate::UsageError;
-use crate::args::{CidArgs, Global, IngestArgs, QueryArgs, ServeArgs, ValidateArgs, WalletCommand};
+use crate::args::{
+    CidArgs, Global, IngestArgs, QueryArgs, ServeArgs, SignArgs, ValidateArgs, WalletCommand,
+};
 use crate::commands::{data_dir, load_embedder};
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
@@ -38,24 +40,19 @@ fn chain(dir: &Path) -> Result<Arc<dyn Chain>> {
     Ok(Arc::new(Devnet::open(dir)))
 }
 
-fn refuse_namespace(ns: Option<&str>) -> Result<()> {
-    if ns.is_some() {
-        return Err(UsageError(
-            "--namespace on a network needs signed requests, which this version does not send yet"
-                .into(),
-        )
-        .into());
-    }
-    Ok(())
+/// The network client, signing with `--wallet` when given.
+fn network(g: &Global, dir: &Path, sign: &SignArgs) -> Result<Network> {
+    Ok(Network::new(chain(dir)?).with_signer(crate::commands::signer(g, sign.wallet.as_deref())?))
 }
 
 pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<()> {
-    refuse_namespace(args.namespace.as_deref())?;
+    let ns = args.namespace.as_deref();
+    let private = |v: Vec<f32>| engram_client::sealed::for_namespace(v, ns, args.dp_epsilon.0);
     let mut requests = Vec::new();
     if let Some(path) = &args.vector {
         let item = parse_vector_record(&read_source(path)?, None)?;
         requests.push(IngestRequest {
-            raw_embedding: Some(item.embedding),
+            raw_embedding: Some(private(item.embedding)?),
             metadata: item.metadata,
             model_version: item.model_version,
             ..IngestRequest::default()
@@ -90,17 +87,19 @@ pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<(
                 (None, m) => (m.clone(), Some(item.text.clone())),
             };
             requests.push(IngestRequest {
-                raw_embedding: Some(vector),
+                raw_embedding: Some(private(vector)?),
                 metadata,
                 source_text,
                 ..IngestRequest::default()
             });
         }
     }
-    let network = Network::new(chain(dir)?);
+    let network = network(g, dir, &args.sign)?;
     let mut placed = Vec::new();
-    for req in &requests {
-        let p = network.ingest(req).await?;
+    for mut req in requests {
+        // Signed just before it leaves: a namespace signature is good for 60 s.
+        req.auth = network.namespace_auth(ns);
+        let p = network.ingest(&req).await?;
         if !g.json {
             println!(
                 "{}  on {} nodes: {}",
@@ -121,7 +120,6 @@ pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<(
 }
 
 pub(crate) async fn query(g: &Global, dir: &Path, args: QueryArgs) -> Result<()> {
-    refuse_namespace(args.namespace.as_deref())?;
     let filter: Map<String, Value> = parse_filters(&args.filter)?.into_iter().collect();
     if !(1..=100).contains(&args.top_k) {
         return Err(UsageError(format!(
@@ -132,12 +130,14 @@ pub(crate) async fn query(g: &Global, dir: &Path, args: QueryArgs) -> Result<()>
     }
     engram_core::validate_text(&args.text)?;
     let vector = load_embedder(g)?.embed(&args.text)?;
-    let network = Network::new(chain(dir)?);
+    let network = network(g, dir, &args.sign)?;
     let out = network
         .query(&QueryRequest {
             query_vector: Some(vector),
             top_k: Some(args.top_k as i64),
             filter: (!filter.is_empty()).then_some(filter),
+            min_trust_tier: args.min_tier,
+            auth: network.namespace_auth(args.namespace.as_deref()),
             ..QueryRequest::default()
         })
         .await?;
@@ -155,13 +155,13 @@ pub(crate) async fn query(g: &Global, dir: &Path, args: QueryArgs) -> Result<()>
 }
 
 pub(crate) async fn get(g: &Global, dir: &Path, args: CidArgs) -> Result<()> {
-    refuse_namespace(args.namespace.as_deref())?;
     let cid: Cid = args
         .cid
         .parse()
         .map_err(|e: engram_core::CoreError| UsageError(e.to_string()))?;
-    let network = Network::new(chain(dir)?);
-    let Some((record, served_by)) = network.get(&cid).await? else {
+    let network = network(g, dir, &args.sign)?;
+    let auth = network.namespace_auth(args.namespace.as_deref());
+    let Some((record, served_by)) = network.get_in(&cid, &auth).await? else {
         bail!("no live node holds {cid} (or none returned bytes that hash to it)");
     };
     if g.json {
@@ -174,6 +174,71 @@ pub(crate) async fn get(g: &Global, dir: &Path, args: CidArgs) -> Result<()> {
         println!("metadata:     {}", Value::Object(record.metadata.clone()));
         if let Some(t) = &record.text {
             println!("text:         {t}");
+        }
+    }
+    Ok(())
+}
+
+/// `engram attest NS --wallet W` on a network: every live node.
+pub(crate) async fn attest(g: &Global, dir: &Path, namespace: &str, wallet: &str) -> Result<()> {
+    let net = network(
+        g,
+        dir,
+        &SignArgs {
+            wallet: Some(wallet.to_string()),
+        },
+    )?;
+    let answers = net.attest(namespace).await?;
+    let ok = answers.iter().filter(|(_, r)| r.is_ok()).count();
+    if g.json {
+        let nodes: Vec<Value> = answers
+            .iter()
+            .map(|(hotkey, r)| match r {
+                Ok(a) => {
+                    json!({"node": hotkey, "trust_tier": a.trust_tier, "stake_tao": a.stake_tao})
+                }
+                Err(e) => json!({"node": hotkey, "error": e.to_string()}),
+            })
+            .collect();
+        print_json(&json!({"namespace": namespace, "attested_on": ok, "nodes": nodes}));
+    } else {
+        for (hotkey, r) in &answers {
+            match r {
+                Ok(a) => println!("{hotkey}  {} (stake {})", a.trust_tier, a.stake_tao),
+                Err(e) => println!("{hotkey}  refused: {e}"),
+            }
+        }
+    }
+    if ok == 0 {
+        bail!("no live node accepted the attestation of {namespace}");
+    }
+    Ok(())
+}
+
+/// `engram attestation NS` on a network: every live node's view.
+pub(crate) async fn attestation(g: &Global, dir: &Path, namespace: &str) -> Result<()> {
+    let answers = Network::new(chain(dir)?).attestation(namespace).await?;
+    let views: Vec<Value> = answers
+        .iter()
+        .map(|(hotkey, r)| match r {
+            Ok(a) => json!({"node": hotkey, "attestation": a}),
+            Err(e) => json!({"node": hotkey, "error": e.to_string()}),
+        })
+        .collect();
+    if g.json {
+        print_json(&json!({"namespace": namespace, "nodes": views}));
+    } else {
+        for (hotkey, r) in &answers {
+            match r {
+                Ok(a) if a.attested => println!(
+                    "{hotkey}  {} — owner {}, stake {}",
+                    a.trust_tier,
+                    a.owner_hotkey.as_deref().unwrap_or_default(),
+                    a.stake_tao.unwrap_or_default()
+                ),
+                Ok(_) => println!("{hotkey}  anonymous — not attested"),
+                Err(e) => println!("{hotkey}  error: {e}"),
+            }
         }
     }
     Ok(())

@@ -33,6 +33,25 @@ pub struct NamespaceAuth {
 }
 
 impl NamespaceAuth {
+    /// Credentials for `namespace` as a client with `signer` sends them: none for the
+    /// public namespace; for a private one, a signature made now (or just the name without
+    /// a signer, which a node refuses with 401).
+    pub fn for_namespace(
+        namespace: Option<&str>,
+        signer: Option<&engram_core::keys::Keypair>,
+        timestamp_ms: u64,
+    ) -> Self {
+        match (namespace, signer) {
+            (Some(ns), Some(key)) if !ns.is_empty() && ns != "public" => {
+                Self::signed(ns, key, timestamp_ms)
+            }
+            _ => Self {
+                namespace: namespace.map(str::to_string),
+                ..Self::default()
+            },
+        }
+    }
+
     /// Credentials for private namespace `namespace`, signed now by its owner `key`
     /// (`engram-ns:{namespace}:{timestamp_ms}`; nodes accept it for ±60 s).
     pub fn signed(namespace: &str, key: &engram_core::keys::Keypair, timestamp_ms: u64) -> Self {

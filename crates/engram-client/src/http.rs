@@ -53,9 +53,6 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     options: ClientOptions,
-    /// Last nonce used when signing: nonces strictly increase, so two requests in one
-    /// millisecond never look like a replay.
-    last_nonce: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Client {
@@ -89,7 +86,6 @@ impl Client {
             http,
             base,
             options,
-            last_nonce: std::sync::Arc::default(),
         })
     }
 
@@ -177,23 +173,7 @@ impl Client {
     }
 
     fn next_nonce(&self) -> u64 {
-        use std::sync::atomic::Ordering;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        let mut last = self.last_nonce.load(Ordering::Relaxed);
-        loop {
-            let next = now.max(last + 1);
-            match self.last_nonce.compare_exchange_weak(
-                last,
-                next,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return next,
-                Err(seen) => last = seen,
-            }
-        }
+        next_nonce()
     }
 
     async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, ClientError> {
@@ -346,15 +326,7 @@ impl Client {
     /// `engram-ns` signature by this client's signer (or just the name when it has none,
     /// which a node refuses with 401).
     pub fn namespace_auth(&self, namespace: Option<&str>) -> NamespaceAuth {
-        match (namespace, &self.options.signer) {
-            (Some(ns), Some(key)) if ns != "public" && !ns.is_empty() => {
-                NamespaceAuth::signed(ns, key, self.next_nonce())
-            }
-            _ => NamespaceAuth {
-                namespace: namespace.map(str::to_string),
-                ..Default::default()
-            },
-        }
+        NamespaceAuth::for_namespace(namespace, self.options.signer.as_deref(), next_nonce())
     }
 
     /// `POST /AttestNamespace`: binds `namespace` publicly to this client's signer.
@@ -460,4 +432,27 @@ fn path_segment(s: &str) -> String {
         }
     }
     out
+}
+
+/// The last nonce this process signed with. Nonces strictly increase across every client
+/// of the process, so two requests in one millisecond, or from two clients of the same
+/// hotkey, never look like a replay to a node.
+static LAST_NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A fresh nonce: the current unix time in ms, or one more than the last, whichever is
+/// larger.
+fn next_nonce() -> u64 {
+    use std::sync::atomic::Ordering;
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut last = LAST_NONCE.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last + 1);
+        match LAST_NONCE.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
+    }
 }

@@ -15,7 +15,10 @@ use engram_core::dht::{REPLICATION, by_distance};
 use engram_core::{Cid, Metadata, cid_v1};
 use futures_util::future::join_all;
 
-use crate::api::{IngestRequest, QueryRequest, QueryResult, RetrieveResponse};
+use crate::api::{
+    AttestResponse, AttestationResponse, IngestRequest, NamespaceAuth, QueryRequest, QueryResult,
+    RetrieveResponse,
+};
 use crate::{Client, ClientError, ClientOptions};
 
 /// A serving node as the registry lists it.
@@ -99,6 +102,24 @@ impl Network {
             options,
             live: Arc::default(),
         }
+    }
+
+    /// This client, signing every request and private namespace with `signer`.
+    #[must_use]
+    pub fn with_signer(mut self, signer: Option<Arc<engram_core::keys::Keypair>>) -> Self {
+        self.options.signer = signer;
+        *self.live.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self
+    }
+
+    /// Credentials for `namespace`, signed now by this network client's signer
+    /// (`ClientOptions::signer`); the same signature is good on every node for 60 s.
+    pub fn namespace_auth(&self, namespace: Option<&str>) -> NamespaceAuth {
+        NamespaceAuth::for_namespace(
+            namespace,
+            self.options.signer.as_deref(),
+            engram_chain::now_ms(),
+        )
     }
 
     /// The registry behind this network.
@@ -271,16 +292,55 @@ impl Network {
         })
     }
 
+    /// Attests `namespace` on every live node with this client's signer (each node keeps
+    /// its own attestations and reads the stake itself); the answer of each, by hotkey.
+    ///
+    /// # Errors
+    /// As [`Network::nodes`].
+    pub async fn attest(
+        &self,
+        namespace: &str,
+    ) -> Result<Vec<(String, Result<AttestResponse, ClientError>)>, ClientError> {
+        let nodes = self.live_nodes().await?;
+        let answers = join_all(nodes.iter().map(|n| n.client.attest(namespace))).await;
+        Ok(nodes.into_iter().map(|n| n.hotkey).zip(answers).collect())
+    }
+
+    /// Every live node's view of `namespace`'s attestation, by hotkey.
+    ///
+    /// # Errors
+    /// As [`Network::nodes`].
+    pub async fn attestation(
+        &self,
+        namespace: &str,
+    ) -> Result<Vec<(String, Result<AttestationResponse, ClientError>)>, ClientError> {
+        let nodes = self.live_nodes().await?;
+        let answers = join_all(nodes.iter().map(|n| n.client.attestation(namespace))).await;
+        Ok(nodes.into_iter().map(|n| n.hotkey).zip(answers).collect())
+    }
+
     /// The record under `cid` from the nearest live node that holds it and whose answer
     /// recomputes to `cid`; with the hotkey of the node that served it.
     ///
     /// # Errors
     /// As [`Network::nodes`].
     pub async fn get(&self, cid: &Cid) -> Result<Option<(RetrieveResponse, String)>, ClientError> {
+        self.get_in(cid, &NamespaceAuth::default()).await
+    }
+
+    /// As [`Network::get`], in the namespace `auth` names, with its credentials.
+    ///
+    /// # Errors
+    /// As [`Network::nodes`].
+    pub async fn get_in(
+        &self,
+        cid: &Cid,
+        auth: &NamespaceAuth,
+    ) -> Result<Option<(RetrieveResponse, String)>, ClientError> {
         let nodes = self.live_nodes().await?;
         let hotkeys: Vec<&str> = nodes.iter().map(|n| n.hotkey.as_str()).collect();
         for i in by_distance(&cid.to_string(), &hotkeys) {
-            if let Ok(Some(record)) = nodes[i].client.retrieve(&cid.to_string()).await
+            if let Ok(Some(record)) = nodes[i].client.retrieve_in(&cid.to_string(), auth).await
                 && recompute_cid(&record).as_ref() == Some(cid)
             {
                 return Ok(Some((record, nodes[i].hotkey.clone())));

@@ -187,6 +187,71 @@ fn honest_network_replicates_repairs_and_resumes() {
         .collect();
     assert_eq!(holders.len(), 3, "{placed}");
 
+    // A private namespace across the network: signed on every node, found only by its owner.
+    json(&net.dir, &["--network", net.d(), "wallet", "new", "owner"]);
+    let secret = "The owner's vault opens with the blue key.";
+    let out = net.network(&[
+        "--json",
+        "ingest",
+        secret,
+        "--namespace",
+        "vault",
+        "--wallet",
+        "owner",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let placed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let private_cid = placed["ingested"][0]["cid"].as_str().unwrap().to_string();
+    assert_eq!(
+        placed["ingested"][0]["holders"].as_array().unwrap().len(),
+        3,
+        "{placed}"
+    );
+    let ask = |extra: &[&str]| -> Value {
+        let mut args = vec!["--json", "query", "which key opens the vault", "-k", "1"];
+        args.extend_from_slice(extra);
+        let q = net.network(&args);
+        assert!(q.status.success(), "{}", String::from_utf8_lossy(&q.stderr));
+        serde_json::from_slice(&q.stdout).unwrap()
+    };
+    assert_eq!(
+        ask(&["--namespace", "vault", "--wallet", "owner"])["results"][0]["cid"],
+        private_cid.as_str()
+    );
+    assert_ne!(
+        ask(&[])["results"][0]["cid"],
+        private_cid.as_str(),
+        "not in public results"
+    );
+    assert!(
+        !net.network(&["query", "vault", "--namespace", "vault"])
+            .status
+            .success(),
+        "unsigned"
+    );
+    let got = net.network(&[
+        "--json",
+        "get",
+        &private_cid,
+        "--namespace",
+        "vault",
+        "--wallet",
+        "owner",
+    ]);
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&got.stdout).unwrap()["text"],
+        secret
+    );
+
     // Two of the three replicas die (kill -9); the memory stays readable.
     let miners: Vec<Value> = net
         .manifest()
