@@ -301,9 +301,8 @@ impl Network {
         &self,
         namespace: &str,
     ) -> Result<Vec<(String, Result<AttestResponse, ClientError>)>, ClientError> {
-        let nodes = self.live_nodes().await?;
-        let answers = join_all(nodes.iter().map(|n| n.client.attest(namespace))).await;
-        Ok(nodes.into_iter().map(|n| n.hotkey).zip(answers).collect())
+        self.every_live_node(|c| async move { c.attest(namespace).await })
+            .await
     }
 
     /// Every live node's view of `namespace`'s attestation, by hotkey.
@@ -314,8 +313,21 @@ impl Network {
         &self,
         namespace: &str,
     ) -> Result<Vec<(String, Result<AttestationResponse, ClientError>)>, ClientError> {
+        self.every_live_node(|c| async move { c.attestation(namespace).await })
+            .await
+    }
+
+    /// `ask` of every live node at once; each answer by the node's hotkey.
+    async fn every_live_node<T, F, Fut>(
+        &self,
+        ask: F,
+    ) -> Result<Vec<(String, Result<T, ClientError>)>, ClientError>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ClientError>>,
+    {
         let nodes = self.live_nodes().await?;
-        let answers = join_all(nodes.iter().map(|n| n.client.attestation(namespace))).await;
+        let answers = join_all(nodes.iter().map(|n| ask(n.client.clone()))).await;
         Ok(nodes.into_iter().map(|n| n.hotkey).zip(answers).collect())
     }
 
