@@ -450,8 +450,9 @@ pub(crate) async fn attest(
 pub(crate) async fn attestation(
     State(state): Shared,
     Path(namespace): Path<String>,
-) -> axum::Json<AttestationResponse> {
-    axum::Json(state.attestations.describe(&namespace))
+) -> Result<axum::Json<AttestationResponse>, ApiError> {
+    crate::namespaces::private_name(Some(&namespace))?;
+    Ok(axum::Json(state.attestations.describe(&namespace)))
 }
 
 pub(crate) async fn not_found() -> ApiError {

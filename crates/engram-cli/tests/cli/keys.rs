@@ -61,9 +61,33 @@ fn key_files_and_decrypting_the_originals_blobs() {
         );
         assert!(err.contains("decryption error"), "{err}");
     }
-    std::fs::write(&key, "not hex").unwrap();
-    let err = fails(dir.path(), &["decrypt", "--key", k], Some("x"), 1);
-    assert!(err.contains("engram keys new"), "{err}");
+    // Hostile blobs: bad base64, too short to hold a key and nonce, a flipped byte.
+    let good = doc["cases"][0]["blob"].as_str().unwrap();
+    let mut flipped = good.as_bytes().to_vec();
+    let mid = flipped.len() / 2;
+    flipped[mid] = if flipped[mid] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    for blob in [
+        "!!!not base64!!!",
+        "",
+        "AAAA",
+        &good[..40],
+        flipped.as_str(),
+        "é€😀",
+    ] {
+        let err = fails(dir.path(), &["decrypt", "--key", k], Some(blob), 1);
+        assert!(err.contains("decryption error"), "{blob:?}: {err}");
+    }
+    for bad_key in [
+        "not hex",
+        "zz".repeat(32).as_str(),
+        "ab".repeat(31).as_str(),
+        "",
+    ] {
+        std::fs::write(&key, bad_key).unwrap();
+        let err = fails(dir.path(), &["decrypt", "--key", k], Some(good), 1);
+        assert!(err.contains("engram keys new"), "{bad_key:?}: {err}");
+    }
 }
 
 #[test]

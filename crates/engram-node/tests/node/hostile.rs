@@ -227,6 +227,7 @@ async fn hostile_requests_get_4xx_and_change_nothing() {
         ("8193 astral characters", "POST", "/IngestSynapse", bytes(json!({"text": "𝕏".repeat(8193)})), 400),
         ("fullwidth digits in a CID", "POST", "/prove-memory", bytes(json!({"cid": fullwidth_cid})), 400),
         ("RTL override in a CID", "GET", "/retrieve/v1::%E2%80%AEabc", vec![], 400),
+        ("NUL in an attestation lookup", "GET", "/attestation/va%00ult", vec![], 400),
         // 10 MB bodies.
         ("10 MB of whitespace", "POST", "/IngestSynapse", ten_mb.clone(), 413),
         ("10 MB text", "POST", "/IngestSynapse", big_body("text"), 413),
