@@ -2,6 +2,9 @@
 //! 127.0.0.1 at concurrency 1, 8 and 64, on a node holding 100k vectors (HNSW-indexed).
 //! Baseline in the same run: the same work done in-process (embedder batch throughput for
 //! text, direct store search for vectors), so the ratio shows what the HTTP layer costs.
+//! The vector cells at concurrency 8 run a second time with every request signed (sr25519
+//! over the Python-exact body hash, checked by the node with its replay cache), right
+//! after their unsigned twin: what signed requests cost.
 //!
 //! `cargo bench -p engram-bench --bench node` (needs the model from ./setup.sh).
 //! `ENGRAM_BENCH_N` (stored vectors, default 100000), `ENGRAM_BENCH_SECS` (per cell, 5).
@@ -158,6 +161,16 @@ fn main() {
         config.index_interval_s = 3600; // measure serving, not background index builds
         let node = engram_node::Node::bind(config).await.unwrap();
         let client = Client::new(&format!("http://{}", node.local_addr())).unwrap();
+        let signed = Client::with_options(
+            &format!("http://{}", node.local_addr()),
+            engram_client::ClientOptions {
+                signer: Some(Arc::new(
+                    engram_core::keys::Keypair::from_uri("//BenchSigner").unwrap(),
+                )),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let texts = Arc::new(texts);
         let base = Arc::new(base);
         println!(
@@ -184,6 +197,16 @@ fn main() {
                     format!("{op:?}"),
                     rate / baseline
                 );
+                // Right after its unsigned twin, on the same corpus: the cost of signing.
+                if concurrency == 8 && matches!(op, Op::QueryVector | Op::IngestVector) {
+                    let (srate, sp50, sp99) =
+                        cell(&signed, op, 8, secs, texts.clone(), base.clone()).await;
+                    println!(
+                        "{:<14} {concurrency:>5} {srate:>10.1} {sp50:>9.2} {sp99:>9.2} {:>8.2}x (vs unsigned)",
+                        format!("{op:?}+signed"),
+                        srate / rate
+                    );
+                }
             }
         }
         node.shutdown().await.unwrap();
