@@ -326,7 +326,7 @@ impl Client {
     /// `engram-ns` signature by this client's signer (or just the name when it has none,
     /// which a node refuses with 401).
     pub fn namespace_auth(&self, namespace: Option<&str>) -> NamespaceAuth {
-        NamespaceAuth::for_namespace(namespace, self.options.signer.as_deref(), next_nonce())
+        NamespaceAuth::for_namespace(namespace, self.options.signer.as_deref(), unix_ms())
     }
 
     /// `POST /AttestNamespace`: binds `namespace` publicly to this client's signer.
@@ -335,7 +335,7 @@ impl Client {
     /// [`ClientError::NoSigner`] without a signer; otherwise as [`Client::ingest`].
     pub async fn attest(&self, namespace: &str) -> Result<AttestResponse, ClientError> {
         let key = self.options.signer.as_ref().ok_or(ClientError::NoSigner)?;
-        let req = AttestRequest::signed(namespace, key, self.next_nonce());
+        let req = AttestRequest::signed(namespace, key, unix_ms());
         // The attestation is its own signature; the body is not signed again.
         Self::decode(
             self.send_unsigned(reqwest::Method::POST, "/AttestNamespace", &req)
@@ -434,6 +434,13 @@ fn path_segment(s: &str) -> String {
     out
 }
 
+/// The clock, in unix milliseconds: what namespace and attestation signatures carry.
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 /// The last nonce this process signed with. Nonces strictly increase across every client
 /// of the process, so two requests in one millisecond, or from two clients of the same
 /// hotkey, never look like a replay to a node.
@@ -444,9 +451,7 @@ static LAST_NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 fn next_nonce() -> u64 {
     use std::sync::atomic::Ordering;
 
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let now = unix_ms();
     let mut last = LAST_NONCE.load(Ordering::Relaxed);
     loop {
         let next = now.max(last + 1);

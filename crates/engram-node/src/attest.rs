@@ -159,6 +159,9 @@ impl Attestations {
                 .map(|(ns, a)| (ns.clone(), a.owner_hotkey.clone()))
                 .collect()
         };
+        if owners.is_empty() {
+            return Ok(0);
+        }
         // Stake is read without the lock: the chain may be slow.
         let stakes: Vec<(String, f64)> = owners
             .into_iter()
