@@ -41,10 +41,8 @@ impl NamespaceAuth {
         signer: Option<&engram_core::keys::Keypair>,
         timestamp_ms: u64,
     ) -> Self {
-        match (namespace, signer) {
-            (Some(ns), Some(key)) if !ns.is_empty() && ns != "public" => {
-                Self::signed(ns, key, timestamp_ms)
-            }
+        match (engram_core::auth::private_namespace(namespace), signer) {
+            (Some(ns), Some(key)) => Self::signed(ns, key, timestamp_ms),
             _ => Self {
                 namespace: namespace.map(str::to_string),
                 ..Self::default()

@@ -127,12 +127,8 @@ impl Client {
             if let Some(b) = body {
                 req = match (signer, serde_json::to_value(b)) {
                     (Some(key), Ok(serde_json::Value::Object(mut map))) => {
-                        let nonce = self.next_nonce();
-                        let endpoint = if method == reqwest::Method::DELETE {
-                            "DeleteSynapse"
-                        } else {
-                            path.trim_start_matches('/')
-                        };
+                        let nonce = next_nonce();
+                        let endpoint = engram_core::auth::endpoint_name(method.as_str(), path);
                         engram_core::auth::sign_request(&mut map, endpoint, key, nonce);
                         req.json(&map)
                     }
@@ -170,10 +166,6 @@ impl Client {
             tokio::time::sleep(wait.unwrap_or(backoff).min(self.options.max_backoff)).await;
             attempt += 1;
         }
-    }
-
-    fn next_nonce(&self) -> u64 {
-        next_nonce()
     }
 
     async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, ClientError> {

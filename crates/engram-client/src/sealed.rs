@@ -62,8 +62,8 @@ pub fn for_namespace(
     namespace: Option<&str>,
     epsilon: Option<f64>,
 ) -> Result<Vec<f32>, ClientError> {
-    match (namespace, epsilon) {
-        (Some(ns), Some(eps)) if !ns.is_empty() && ns != "public" => noised(&vector, eps),
+    match (engram_core::auth::private_namespace(namespace), epsilon) {
+        (Some(_), Some(eps)) => noised(&vector, eps),
         _ => Ok(vector),
     }
 }

@@ -25,6 +25,24 @@ pub const NAMESPACE_WINDOW_MS: u64 = 60_000;
 pub const REQUEST_WINDOW_MS: u64 = 30_000;
 /// Keys of a signed request body that are not part of its hash.
 pub const AUTH_FIELDS: [&str; 3] = ["hotkey", "nonce", "signature"];
+/// The namespace everyone reads; every other namespace is private to its owner.
+pub const PUBLIC_NAMESPACE: &str = "public";
+
+/// The private namespace a request names, `None` for the public one (absent, empty or
+/// `public`).
+pub fn private_namespace(namespace: Option<&str>) -> Option<&str> {
+    namespace.filter(|ns| !ns.is_empty() && *ns != PUBLIC_NAMESPACE)
+}
+
+/// The endpoint name a signed request signs for `method` and `path`: the path without its
+/// leading slash, except `DELETE /retrieve/{cid}`, which the protocol calls `DeleteSynapse`.
+pub fn endpoint_name<'a>(method: &str, path: &'a str) -> &'a str {
+    if method.eq_ignore_ascii_case("DELETE") && path.starts_with("/retrieve/") {
+        "DeleteSynapse"
+    } else {
+        path.trim_start_matches('/')
+    }
+}
 
 /// `engram-ns:{namespace}:{timestamp_ms}`.
 pub fn namespace_message(namespace: &str, timestamp_ms: u64) -> String {
@@ -146,6 +164,17 @@ pub fn within(timestamp_ms: u64, now_ms: u64, window_ms: u64) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn endpoint_names_and_private_namespaces() {
+        assert_eq!(endpoint_name("POST", "/IngestSynapse"), "IngestSynapse");
+        assert_eq!(endpoint_name("DELETE", "/retrieve/v1::ab"), "DeleteSynapse");
+        assert_eq!(endpoint_name("GET", "/retrieve/v1::ab"), "retrieve/v1::ab");
+        for public in [None, Some(""), Some("public")] {
+            assert_eq!(private_namespace(public), None);
+        }
+        assert_eq!(private_namespace(Some("diary")), Some("diary"));
+    }
 
     #[test]
     fn our_signed_requests_verify_and_tampering_fails() {

@@ -21,7 +21,8 @@ impl<T: DeserializeOwned> FromRequest<std::sync::Arc<AppState>> for Json<T> {
         req: Request,
         state: &std::sync::Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let endpoint = endpoint_name(req.method(), req.uri().path());
+        let endpoint =
+            engram_core::auth::endpoint_name(req.method().as_str(), req.uri().path()).to_string();
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::TooLarge {
@@ -73,16 +74,6 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
         serde_urlencoded::from_str(raw)
             .map(Query)
             .map_err(|e| ApiError::BadRequest(format!("invalid query string: {e}")))
-    }
-}
-
-/// The name a signed request signs for this route: the path without its slash, except
-/// `DELETE /retrieve/{cid}`, which the protocol calls `DeleteSynapse`.
-fn endpoint_name(method: &axum::http::Method, path: &str) -> String {
-    if method == axum::http::Method::DELETE && path.starts_with("/retrieve/") {
-        "DeleteSynapse".to_string()
-    } else {
-        path.trim_start_matches('/').to_string()
     }
 }
 

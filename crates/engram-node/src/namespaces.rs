@@ -122,8 +122,8 @@ impl Namespaces {
 /// # Errors
 /// 400 for a name that is too long or holds control characters.
 pub(crate) fn private_name(ns: Option<&str>) -> Result<Option<&str>, ApiError> {
-    match ns {
-        None | Some("") | Some(engram_store::PUBLIC_NAMESPACE) => Ok(None),
+    match engram_core::auth::private_namespace(ns) {
+        None => Ok(None),
         Some(ns) if ns.len() > MAX_NAMESPACE_BYTES || ns.chars().any(char::is_control) => {
             Err(ApiError::BadRequest(format!(
                 "namespace must be at most {MAX_NAMESPACE_BYTES} bytes with no control characters"

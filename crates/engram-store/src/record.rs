@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::error::StoreError;
 
 /// The namespace records go to when none is named.
-pub const PUBLIC_NAMESPACE: &str = "public";
+pub use engram_core::auth::PUBLIC_NAMESPACE;
 
 pub(crate) const F_CID: &str = "cid";
 pub(crate) const F_NS: &str = "ns";
