@@ -20,7 +20,7 @@ venv="${ENGRAM_ST_VENV:-$work/venv}"
 trap 'rm -rf "$work"' EXIT
 
 ./scripts/fetch-model.sh >/dev/null
-MODEL_DIR="${ENGRAM_MODEL_DIR:-${ENGRAM_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/engram}/model}"
+MODEL_DIR="${ENGRAM_MODEL_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/engram/model}"
 
 if [ ! -x "$venv/bin/python" ]; then
   echo "reference: creating a virtual environment at $venv"

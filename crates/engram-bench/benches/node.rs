@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use engram_bench::{Rng, embedder, percentile_ms, sentences, time};
 use engram_client::Client;
 use engram_client::api::{IngestRequest, QueryRequest};
-use engram_embed::model_dir::{default_data_dir, resolve_model_dir};
+use engram_embed::resolve_model_dir;
 use engram_store::{PUBLIC_NAMESPACE, Record, SearchQuery, Store};
 
 #[derive(Clone, Copy, Debug)]
@@ -156,7 +156,7 @@ fn main() {
         let mut config = engram_node::NodeConfig::load(None).unwrap();
         config.listen = "127.0.0.1:0".parse().unwrap();
         config.data_dir = dir.path().to_path_buf();
-        config.model_dir = Some(resolve_model_dir(None, &default_data_dir()));
+        config.model_dir = Some(resolve_model_dir(None));
         config.ingest_rate_per_minute = 0;
         config.index_interval_s = 3600; // measure serving, not background index builds
         let node = engram_node::Node::bind(config).await.unwrap();

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use engram_embed::Embedder;
-use engram_embed::model_dir::{default_data_dir, resolve_model_dir};
+use engram_embed::resolve_model_dir;
 
 /// The benchmark corpus: real English sentences (CPython docstrings, see
 /// `scripts/make-corpus.py`).
@@ -24,7 +24,7 @@ pub fn sentences() -> Vec<String> {
 
 /// The canonical embedder from the usual model location.
 pub fn embedder() -> Embedder {
-    let dir = resolve_model_dir(None, &default_data_dir());
+    let dir = resolve_model_dir(None);
     Embedder::load(&dir).unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -23,7 +23,8 @@ pub(crate) struct Global {
     /// Data directory [default: $ENGRAM_DATA_DIR, else ~/.local/share/engram].
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) data_dir: Option<PathBuf>,
-    /// Model directory [default: $ENGRAM_MODEL_DIR, else <data dir>/model].
+    /// Model directory [default: $ENGRAM_MODEL_DIR, else the user's model location that setup
+    /// filled, ~/.local/share/engram/model; never per data directory].
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) model_dir: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.

@@ -385,9 +385,9 @@ async fn attestation(g: &Global, namespace: &str) -> Result<()> {
     Ok(())
 }
 
-/// The model directory: `--model-dir`, `ENGRAM_MODEL_DIR`, else `<data dir>/model`.
+/// The model directory: `--model-dir`, `ENGRAM_MODEL_DIR`, else the user's model location.
 pub(crate) fn model_dir(g: &Global) -> PathBuf {
-    engram_embed::resolve_model_dir(g.model_dir.as_deref(), &data_dir(g))
+    engram_embed::resolve_model_dir(g.model_dir.as_deref())
 }
 
 /// The embedder, loaded and verified on this machine.

@@ -1,9 +1,12 @@
 //! Finding and verifying the model directory.
 //!
-//! The weights are fetched once by setup (DESIGN §2) and never at run time. Resolution order:
-//! an explicit path (`--model-dir`), `ENGRAM_MODEL_DIR`, then `<data dir>/model`. The
-//! weights' SHA-256 is checked on every load: a CID depends on the exact model, so a
-//! silently different model would mint different CIDs for the same text.
+//! The weights are fetched once by setup (DESIGN §2) and never at run time. The model
+//! belongs to the user and the machine, not to a store: every data directory uses the same
+//! one. Resolution order: an explicit path (`--model-dir`), `ENGRAM_MODEL_DIR`, then the
+//! user's model location that setup filled (`$XDG_DATA_HOME/engram/model`, i.e.
+//! `~/.local/share/engram/model` on Linux). The weights' SHA-256 is checked on every load:
+//! a CID depends on the exact model, so a silently different model would mint different
+//! CIDs for the same text.
 
 use std::path::{Path, PathBuf};
 
@@ -33,8 +36,19 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".engram"))
 }
 
-/// Picks the model directory: `explicit`, else `$ENGRAM_MODEL_DIR`, else `<data_dir>/model`.
-pub fn resolve_model_dir(explicit: Option<&Path>, data_dir: &Path) -> PathBuf {
+/// The user's model location, where setup puts the model: the platform's data directory
+/// (`$XDG_DATA_HOME`, else `~/.local/share` on Linux) + `engram/model`, else
+/// `./.engram/model`. Independent of any data directory and of `ENGRAM_DATA_DIR`.
+pub fn user_model_dir() -> PathBuf {
+    dirs::data_dir()
+        .map(|d| d.join("engram"))
+        .unwrap_or_else(|| PathBuf::from(".engram"))
+        .join("model")
+}
+
+/// Picks the model directory: `explicit`, else `$ENGRAM_MODEL_DIR`, else
+/// [`user_model_dir`]. Never derived from a data directory.
+pub fn resolve_model_dir(explicit: Option<&Path>) -> PathBuf {
     explicit
         .map(Path::to_path_buf)
         .or_else(|| {
@@ -42,7 +56,7 @@ pub fn resolve_model_dir(explicit: Option<&Path>, data_dir: &Path) -> PathBuf {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
         })
-        .unwrap_or_else(|| data_dir.join("model"))
+        .unwrap_or_else(user_model_dir)
 }
 
 /// Reads the weights of `dir`, checking that the needed files exist and the SHA-256 matches.

@@ -136,7 +136,7 @@ impl Engine {
     /// # Errors
     /// [`EngineError::Store`] when the store cannot be opened.
     pub fn open(config: EngineConfig) -> Result<Self, EngineError> {
-        let model_dir = resolve_model_dir(config.model_dir.as_deref(), &config.data_dir);
+        let model_dir = resolve_model_dir(config.model_dir.as_deref());
         let store = Store::open(&config.data_dir)?;
         Ok(Self {
             data_dir: config.data_dir,

@@ -18,7 +18,8 @@ pub struct NodeConfig {
     pub listen: SocketAddr,
     /// Data directory (`ENGRAM_DATA_DIR`).
     pub data_dir: PathBuf,
-    /// Model directory (`ENGRAM_MODEL_DIR`); `<data_dir>/model` when unset.
+    /// Model directory (`ENGRAM_MODEL_DIR`); the user's model location
+    /// (`~/.local/share/engram/model`) when unset, whatever the data directory.
     pub model_dir: Option<PathBuf>,
     /// Largest request body in bytes; larger ones get 413 (`ENGRAM_MAX_BODY_BYTES`).
     pub max_body_bytes: usize,

@@ -128,3 +128,48 @@ fn raw_vector_keeps_exact_bytes_and_embed_matches_ingest() {
     let out = engram(d, &["cid"], Some(&record.to_string()));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), cid);
 }
+
+/// The model belongs to the user, not to a store: any fresh data directory, named by
+/// `ENGRAM_DATA_DIR` or by `--data-dir`, works with no model flags right after setup.
+#[test]
+fn a_fresh_data_directory_finds_the_users_model() {
+    let by_env = tempfile::tempdir().unwrap();
+    let out = super::engram_command()
+        .env_remove("ENGRAM_MODEL_DIR")
+        .env("ENGRAM_DATA_DIR", by_env.path())
+        .args(["--json", "ingest", "hello"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!by_env.path().join("model").exists(), "no model copied into the store");
+
+    let by_flag = tempfile::tempdir().unwrap();
+    for args in [
+        &["embed", "hi"][..],
+        &["ingest", "hello"],
+        &["query", "greeting", "--top-k", "1"],
+        &["status"],
+    ] {
+        let out = super::engram_command()
+            .env_remove("ENGRAM_MODEL_DIR")
+            .env_remove("ENGRAM_DATA_DIR")
+            .arg("--data-dir")
+            .arg(by_flag.path())
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "engram {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let status = json(by_flag.path(), &["status"]);
+    assert_eq!(status["count"], 1);
+    assert_eq!(
+        status["model_dir"].as_str().map(std::path::PathBuf::from),
+        Some(engram_embed::resolve_model_dir(None)),
+        "{status}"
+    );
+}

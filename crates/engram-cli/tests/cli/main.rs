@@ -15,13 +15,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// The `engram` binary with the model found where setup put it (tests use throwaway data
-/// directories, which hold no model).
+/// The `engram` binary as a user runs it: no model flags, so it finds the model where setup
+/// put it although every test uses a throwaway data directory.
 pub fn engram_command() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_engram"));
-    let model = engram_embed::resolve_model_dir(None, &engram_embed::model_dir::default_data_dir());
-    cmd.env("ENGRAM_MODEL_DIR", model);
-    cmd
+    Command::new(env!("CARGO_BIN_EXE_engram"))
 }
 
 /// Runs `engram --data-dir DIR ARGS…` with `stdin`, returning the whole output.

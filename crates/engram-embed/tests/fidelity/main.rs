@@ -7,14 +7,14 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use engram_core::cosine;
-use engram_embed::model_dir::{default_data_dir, resolve_model_dir};
+use engram_embed::resolve_model_dir;
 use engram_embed::{EmbedError, Embedder};
 use serde_json::Value;
 
 fn embedder() -> &'static Embedder {
     static E: OnceLock<Embedder> = OnceLock::new();
     E.get_or_init(|| {
-        let dir = resolve_model_dir(None, &default_data_dir());
+        let dir = resolve_model_dir(None);
         Embedder::load(&dir).unwrap_or_else(|e| panic!("{e}"))
     })
 }

@@ -11,7 +11,6 @@ mod signed;
 
 use engram_client::Client;
 use engram_client::api::CommitmentResponse;
-use engram_embed::model_dir::{default_data_dir, resolve_model_dir};
 use engram_node::{Node, NodeConfig};
 
 /// A node on 127.0.0.1:0 over a fresh data directory, and a client of it.
@@ -25,13 +24,12 @@ pub struct TestNode {
     _dir: tempfile::TempDir,
 }
 
-/// A node config over `dir` on 127.0.0.1:0, with the model where setup put it and no rate
+/// A node config over `dir` on 127.0.0.1:0, with the model where setup put it (no model flags: the user's model location) and no rate
 /// limit.
 pub fn test_config(dir: &std::path::Path) -> NodeConfig {
     let mut config = NodeConfig::load(None).unwrap();
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.data_dir = dir.to_path_buf();
-    config.model_dir = Some(resolve_model_dir(None, &default_data_dir()));
     config.ingest_rate_per_minute = 0;
     config
 }
