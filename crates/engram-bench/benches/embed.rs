@@ -54,7 +54,7 @@ fn main() {
         "engram: {n} real sentences ({:.1} tokens on average), {} threads, {} kernels",
         tokens as f64 / n as f64,
         threads(),
-        engram_embed::kernel_name()
+        e.kernels()
     );
     println!(
         "model load (incl. SHA-256 check) {:.0} ms; resident embedder {resident:.0} MB (process peak {:.0} MB)",

@@ -450,9 +450,10 @@ async fn status(g: &Global) -> Result<()> {
     println!("data dir:    {}", s.data_dir.display());
     match &s.model_error {
         None => println!(
-            "model:       {} ({}, verified)",
+            "model:       {} ({}, verified; {} kernels)",
             s.model_dir.display(),
-            engram_embed::MODEL_NAME
+            engram_embed::MODEL_NAME,
+            s.kernels.as_deref().unwrap_or("?")
         ),
         Some(e) => println!("model:       {} (unusable: {e})", s.model_dir.display()),
     }

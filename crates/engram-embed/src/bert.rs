@@ -2,14 +2,17 @@
 //!
 //! Sequences are never padded: the dense layers run on every token of the batch stacked
 //! into one matrix, and attention runs per sequence at its own length. That gives the same
-//! result as padding with an attention mask, without computing the padding.
+//! result as padding with an attention mask, without computing the padding, and makes a
+//! text's vector independent of the batch it came in: every output row depends on its own
+//! sequence only, in an order fixed by the kernel rule (crate `kernels`), so a text embedded
+//! alone or among 127 others has the same bytes.
 
 use rayon::prelude::*;
 use safetensors::{Dtype, SafeTensors};
 
 use crate::dense::PackedLinear;
 use crate::error::EmbedError;
-use crate::matmul::{View, matmul};
+use crate::kernels::Kernels;
 use crate::ops;
 
 /// Width of the hidden state and of the output embedding.
@@ -27,8 +30,8 @@ struct LayerNorm {
 }
 
 impl LayerNorm {
-    fn apply(&self, x: &mut [f32]) {
-        ops::layer_norm(x, &self.gamma, &self.beta, LN_EPS);
+    fn apply(&self, kernels: Kernels, x: &mut [f32]) {
+        ops::layer_norm(kernels, x, &self.gamma, &self.beta, LN_EPS);
     }
 }
 
@@ -44,6 +47,7 @@ struct Layer {
 
 /// The encoder's weights.
 pub(crate) struct Bert {
+    kernels: Kernels,
     word: Vec<f32>,
     position: Vec<f32>,
     token_type0: Vec<f32>,
@@ -84,13 +88,14 @@ fn linear_parts(
 }
 
 fn linear(
+    kernels: Kernels,
     st: &SafeTensors<'_>,
     prefix: &str,
     outputs: usize,
     inputs: usize,
 ) -> Result<PackedLinear, EmbedError> {
     let (weight, bias) = linear_parts(st, prefix, outputs, inputs)?;
-    Ok(PackedLinear::pack(weight, bias, inputs, outputs))
+    Ok(PackedLinear::pack(kernels, weight, bias, inputs, outputs))
 }
 
 fn layer_norm(st: &SafeTensors<'_>, prefix: &str) -> Result<LayerNorm, EmbedError> {
@@ -101,7 +106,11 @@ fn layer_norm(st: &SafeTensors<'_>, prefix: &str) -> Result<LayerNorm, EmbedErro
 }
 
 /// Query, key and value as one `3·384 × 384` layer: one pass over the hidden state.
-fn fused_qkv(st: &SafeTensors<'_>, prefix: &str) -> Result<PackedLinear, EmbedError> {
+fn fused_qkv(
+    kernels: Kernels,
+    st: &SafeTensors<'_>,
+    prefix: &str,
+) -> Result<PackedLinear, EmbedError> {
     let mut weight = Vec::with_capacity(3 * HIDDEN * HIDDEN);
     let mut bias = Vec::with_capacity(3 * HIDDEN);
     for part in ["query", "key", "value"] {
@@ -114,11 +123,19 @@ fn fused_qkv(st: &SafeTensors<'_>, prefix: &str) -> Result<PackedLinear, EmbedEr
         weight.extend(w);
         bias.extend(b);
     }
-    Ok(PackedLinear::pack(weight, bias, HIDDEN, 3 * HIDDEN))
+    Ok(PackedLinear::pack(
+        kernels,
+        weight,
+        bias,
+        HIDDEN,
+        3 * HIDDEN,
+    ))
 }
 
 impl Bert {
-    pub(crate) fn from_safetensors(bytes: &[u8]) -> Result<Self, EmbedError> {
+    /// Loads the weights, packed for `kernels` (a path this CPU supports).
+    pub(crate) fn from_safetensors(bytes: &[u8], kernels: Kernels) -> Result<Self, EmbedError> {
+        let kernels = kernels.supported()?;
         let st = SafeTensors::deserialize(bytes).map_err(|e| EmbedError::ModelMalformed {
             reason: e.to_string(),
         })?;
@@ -127,20 +144,34 @@ impl Bert {
         for i in 0..LAYERS {
             let p = format!("encoder.layer.{i}");
             layers.push(Layer {
-                qkv: fused_qkv(&st, &p)?,
-                attn_out: linear(&st, &format!("{p}.attention.output.dense"), HIDDEN, HIDDEN)?,
+                qkv: fused_qkv(kernels, &st, &p)?,
+                attn_out: linear(
+                    kernels,
+                    &st,
+                    &format!("{p}.attention.output.dense"),
+                    HIDDEN,
+                    HIDDEN,
+                )?,
                 attn_norm: layer_norm(&st, &format!("{p}.attention.output.LayerNorm"))?,
                 intermediate: linear(
+                    kernels,
                     &st,
                     &format!("{p}.intermediate.dense"),
                     INTERMEDIATE,
                     HIDDEN,
                 )?,
-                output: linear(&st, &format!("{p}.output.dense"), HIDDEN, INTERMEDIATE)?,
+                output: linear(
+                    kernels,
+                    &st,
+                    &format!("{p}.output.dense"),
+                    HIDDEN,
+                    INTERMEDIATE,
+                )?,
                 out_norm: layer_norm(&st, &format!("{p}.output.LayerNorm"))?,
             });
         }
         Ok(Self {
+            kernels,
             word: tensor(&st, "embeddings.word_embeddings.weight", &[30522, HIDDEN])?,
             position: tensor(
                 &st,
@@ -182,7 +213,8 @@ impl Bert {
                 );
             }
         }
-        self.embed_norm.apply(&mut hidden);
+        let k = self.kernels;
+        self.embed_norm.apply(k, &mut hidden);
 
         let mut qkv = Vec::new();
         let mut ctx = vec![0f32; total * HIDDEN];
@@ -192,15 +224,15 @@ impl Bert {
         let mut out = Vec::new();
         for layer in &self.layers {
             layer.qkv.forward(&hidden, total, &mut qkv);
-            attention(&qkv, &offsets, &lens, &mut ctx);
+            attention(k, &qkv, &offsets, &lens, &mut ctx);
             layer.attn_out.forward(&ctx, total, &mut attn);
-            ops::add_assign(&mut attn, &hidden);
-            layer.attn_norm.apply(&mut attn);
+            ops::add_assign(k, &mut attn, &hidden);
+            layer.attn_norm.apply(k, &mut attn);
             layer.intermediate.forward(&attn, total, &mut inter);
-            ops::gelu(&mut inter);
+            ops::gelu(k, &mut inter);
             layer.output.forward(&inter, total, &mut out);
-            ops::add_assign(&mut out, &attn);
-            layer.out_norm.apply(&mut out);
+            ops::add_assign(k, &mut out, &attn);
+            layer.out_norm.apply(k, &mut out);
             std::mem::swap(&mut hidden, &mut out);
         }
 
@@ -215,7 +247,7 @@ impl Bert {
 }
 
 /// Scaled dot-product attention of every sequence and head; writes `ctx[total × 384]`.
-fn attention(qkv: &[f32], offsets: &[usize], lens: &[usize], ctx: &mut [f32]) {
+fn attention(kernels: Kernels, qkv: &[f32], offsets: &[usize], lens: &[usize], ctx: &mut [f32]) {
     let scale = 1.0 / (HEAD_DIM as f32).sqrt();
     let stride = 3 * HIDDEN;
     let jobs: Vec<(usize, usize)> = (0..offsets.len())
@@ -227,11 +259,7 @@ fn attention(qkv: &[f32], offsets: &[usize], lens: &[usize], ctx: &mut [f32]) {
             let (start, len) = (offsets[s], lens[s]);
             let rows = &qkv[start * stride..(start + len) * stride];
             let mut head = vec![0f32; len * HEAD_DIM];
-            if len <= SHORT_SEQ {
-                ops::attend(rows, len, h, scale, &mut head, scratch);
-            } else {
-                long_attention(rows, len, h, scale, &mut head);
-            }
+            ops::attend(kernels, rows, len, h, scale, &mut head, scratch);
             head
         })
         .collect();
@@ -244,41 +272,8 @@ fn attention(qkv: &[f32], offsets: &[usize], lens: &[usize], ctx: &mut [f32]) {
     }
 }
 
-/// Sequences up to this length use [`ops::attend`]; longer ones have products big enough
-/// for the blocked GEMM to pay for its packing.
-const SHORT_SEQ: usize = 64;
-
-/// One head of a long sequence: `softmax(scale · Q Kᵀ) V` with the blocked GEMM.
-fn long_attention(rows: &[f32], len: usize, h: usize, scale: f32, head: &mut [f32]) {
-    let stride = 3 * HIDDEN;
-    let view = |part: usize| View {
-        data: &rows[part * HIDDEN + h * HEAD_DIM..],
-        rows: len,
-        cols: HEAD_DIM,
-        row_stride: stride,
-        col_stride: 1,
-    };
-    let (q, k, v) = (view(0), view(1), view(2));
-    let kt = View {
-        rows: HEAD_DIM,
-        cols: len,
-        row_stride: 1,
-        col_stride: stride,
-        ..k
-    };
-    let mut scores = vec![0f32; len * len];
-    matmul(q, kt, &mut scores, len, scale, false);
-    ops::softmax_rows(&mut scores, len);
-    matmul(
-        View::row_major(&scores, len, len),
-        v,
-        head,
-        HEAD_DIM,
-        1.0,
-        false,
-    );
-}
-
+/// Mean over the sequence's rows (token order), then division by the L2 norm (squares
+/// summed in dimension order).
 fn mean_pool_normalize(rows: &[f32], len: usize) -> Vec<f32> {
     let mut pooled = vec![0f32; HIDDEN];
     for row in rows.chunks_exact(HIDDEN) {

@@ -3,77 +3,86 @@
 //! A general-purpose GEMM packs its right-hand side on every call. For the encoder that is
 //! the weight matrix, the same on every call, and with the few rows a short batch has the
 //! packing costs as much as the arithmetic. Here each weight matrix is stored as strips of
-//! [`STRIP`] output columns, `K × STRIP` contiguous floats per strip, so the kernel streams
-//! it straight from memory. Strips are independent, so the two cores split them.
+//! a few output columns (the path's strip width), `K × strip` contiguous floats per strip,
+//! so a kernel streams it straight from memory. Strips are independent, so the two cores
+//! split them.
 //!
-//! The kernel holds an `MR × 32` block of outputs in 16 AVX-512 registers and walks the
-//! inner dimension once (bias as the starting value). CPUs without AVX-512 keep PyTorch's
-//! row-major layout and run the `gemm` crate (AVX2/FMA, NEON or scalar, chosen at run time),
-//! which was the whole embedder before this kernel: 90 texts/s at batch 1 where this one
-//! does 415 (docs/benchmarks.md). Features are detected once; the binary stays portable.
+//! Every path computes each output the same way (crate `kernels` has the rule): start at the
+//! bias and take one fused multiply-add per input, in input order. A SIMD kernel holds an
+//! `R × strip` block of outputs in registers, one output per lane, and walks the inputs
+//! once; lanes never split a sum, so widening the registers cannot change a bit. The scalar
+//! path is that loop written with `f32::mul_add`: the definition the others are tested
+//! against. Features are detected at run time; the binary stays portable.
 
 #![allow(unsafe_code)]
 
 use rayon::prelude::*;
 
-use crate::matmul::{View, matmul};
+use crate::kernels::Kernels;
 
-/// Output columns per packed strip (two 16-lane registers).
-pub(crate) const STRIP: usize = 32;
-/// Rows per kernel call: 8 rows × 2 registers = 16 accumulators.
-const MR: usize = 8;
 /// Multiply-adds below which a product runs on the calling thread only.
 const PARALLEL_WORK: usize = 1 << 19;
 
-/// A linear layer with its weights laid out for the kernel this CPU runs.
+/// Output columns per packed strip, and rows per kernel call, for each path.
+fn shape(kernels: Kernels) -> (usize, usize) {
+    match kernels {
+        // 8 rows × 2 registers of 16: 16 of the 32 zmm registers accumulate.
+        Kernels::Avx512 => (32, 8),
+        // 6 rows × 2 registers of 8: 12 of the 16 ymm registers accumulate.
+        Kernels::Avx2 => (16, 6),
+        // 6 rows × 4 registers of 4: 24 of the 32 q registers accumulate.
+        Kernels::Neon => (16, 6),
+        Kernels::Scalar => (SCALAR_STRIP, 1),
+    }
+}
+
+/// Strip width of the scalar definition (the compiler may vectorize across it).
+const SCALAR_STRIP: usize = 32;
+
+/// A linear layer with its weights laid out for one kernel path.
 pub(crate) struct PackedLinear {
-    /// For [`Target::Avx512`], strip `s` holds, for each input `k`, the weights of outputs
-    /// `s·32 .. s·32+32`; for [`Target::Portable`], PyTorch's `outputs × inputs` row-major.
+    /// Strip `s` holds, for each input `k`, the weights of outputs `s·strip .. (s+1)·strip`.
     packed: Vec<f32>,
-    target: Target,
+    kernels: Kernels,
+    strip: usize,
+    rows_per_call: usize,
     bias: Vec<f32>,
     inputs: usize,
     outputs: usize,
 }
 
 impl PackedLinear {
-    /// Packs a PyTorch-layout (`outputs × inputs`, row-major) weight matrix.
+    /// Packs a PyTorch-layout (`outputs × inputs`, row-major) weight matrix for `kernels`.
     ///
     /// # Panics
-    /// If `outputs` is not a multiple of [`STRIP`] or the slices have the wrong length
-    /// (every layer of the model satisfies both; loading checks shapes first).
-    pub(crate) fn pack(weight: Vec<f32>, bias: Vec<f32>, inputs: usize, outputs: usize) -> Self {
-        Self::pack_for(Target::detect(), weight, bias, inputs, outputs)
-    }
-
-    fn pack_for(
-        target: Target,
+    /// If `outputs` is not a multiple of 32 or the slices have the wrong length (every
+    /// layer of the model satisfies both; loading checks shapes first), or if this CPU
+    /// cannot run `kernels` (callers pass a supported path).
+    pub(crate) fn pack(
+        kernels: Kernels,
         weight: Vec<f32>,
         bias: Vec<f32>,
         inputs: usize,
         outputs: usize,
     ) -> Self {
-        assert_eq!(outputs % STRIP, 0, "outputs must be a multiple of {STRIP}");
+        assert!(kernels.is_supported(), "{kernels} kernels on this CPU");
+        assert_eq!(outputs % 32, 0, "outputs must be a multiple of 32");
         assert_eq!(weight.len(), inputs * outputs, "weight shape");
         assert_eq!(bias.len(), outputs, "bias shape");
-        let packed = match target {
-            #[cfg(target_arch = "x86_64")]
-            Target::Avx512 => {
-                let mut packed = Vec::with_capacity(weight.len());
-                for strip in 0..outputs / STRIP {
-                    for k in 0..inputs {
-                        for j in 0..STRIP {
-                            packed.push(weight[(strip * STRIP + j) * inputs + k]);
-                        }
-                    }
+        let (strip, rows_per_call) = shape(kernels);
+        let mut packed = Vec::with_capacity(weight.len());
+        for s in 0..outputs / strip {
+            for k in 0..inputs {
+                for j in 0..strip {
+                    packed.push(weight[(s * strip + j) * inputs + k]);
                 }
-                packed
             }
-            Target::Portable => weight,
-        };
+        }
         Self {
             packed,
-            target,
+            kernels,
+            strip,
+            rows_per_call,
             bias,
             inputs,
             outputs,
@@ -89,23 +98,19 @@ impl PackedLinear {
     pub(crate) fn forward(&self, x: &[f32], rows: usize, out: &mut Vec<f32>) {
         assert_eq!(x.len(), rows * self.inputs, "input shape");
         out.clear();
-        if self.target == Target::Portable {
-            self.forward_gemm(x, rows, out);
-            return;
-        }
         out.resize(rows * self.outputs, 0.0);
         if rows == 0 {
             return;
         }
-        let strips = self.outputs / STRIP;
-        let work_per_strip = rows * STRIP * self.inputs;
+        let strips = self.outputs / self.strip;
+        let work_per_strip = rows * self.strip * self.inputs;
         let dst = OutPtr(out.as_mut_ptr());
         let run = |strip: usize| {
             let dst = &dst;
-            // SAFETY: strip `strip` writes only columns strip·32 .. strip·32+32 of each of
-            // the `rows` rows of `out`, which has rows × outputs elements; strips are
-            // disjoint, so concurrent strips never touch the same element, and `out` stays
-            // mutably borrowed (not read) for the whole call.
+            // SAFETY: strip `strip` writes only its own columns of each of the `rows` rows
+            // of `out`, which has rows × outputs elements; strips are disjoint, so
+            // concurrent strips never touch the same element, and `out` stays mutably
+            // borrowed (not read) for the whole call.
             unsafe { self.strip(x, rows, strip, dst.0) }
         };
         if work_per_strip * strips < PARALLEL_WORK {
@@ -119,55 +124,324 @@ impl PackedLinear {
         }
     }
 
-    /// The portable path: bias rows, then the blocked GEMM on the row-major weights.
-    fn forward_gemm(&self, x: &[f32], rows: usize, out: &mut Vec<f32>) {
-        out.reserve(rows * self.outputs);
-        for _ in 0..rows {
-            out.extend_from_slice(&self.bias);
-        }
-        let w = View {
-            data: &self.packed,
-            rows: self.inputs,
-            cols: self.outputs,
-            row_stride: 1,
-            col_stride: self.inputs,
-        };
-        matmul(
-            View::row_major(x, rows, self.inputs),
-            w,
-            out,
-            self.outputs,
-            1.0,
-            true,
-        );
-    }
-
-    /// Computes one strip of the output for all rows (AVX-512 layout only).
+    /// Computes one strip of the output for all rows.
     ///
     /// # Safety
     /// `out` must point to `rows × outputs` writable floats that no other thread accesses
-    /// in columns `strip·32 .. strip·32+32`.
+    /// in this strip's columns.
     unsafe fn strip(&self, x: &[f32], rows: usize, strip: usize, out: *mut f32) {
-        let k = self.inputs;
-        let w = &self.packed[strip * k * STRIP..(strip + 1) * k * STRIP];
-        let bias: &[f32; STRIP] = self.bias[strip * STRIP..(strip + 1) * STRIP]
-            .try_into()
-            .expect("one strip of bias");
+        let (k, width) = (self.inputs, self.strip);
+        let w = &self.packed[strip * k * width..(strip + 1) * k * width];
+        let bias = &self.bias[strip * width..(strip + 1) * width];
         let mut row = 0;
         while row < rows {
-            let mr = MR.min(rows - row);
+            let mr = self.rows_per_call.min(rows - row);
             let xs = &x[row * k..(row + mr) * k];
             // SAFETY: rows row..row+mr exist in `out` (see the caller's contract), and the
-            // strip's columns are in bounds because outputs = strips × 32.
-            let o = unsafe { out.add(row * self.outputs + strip * STRIP) };
-            match self.target {
-                #[cfg(target_arch = "x86_64")]
-                // SAFETY: `Target::Avx512` is only chosen when the CPU has AVX-512F.
-                Target::Avx512 => unsafe { avx512::block(xs, mr, k, w, bias, o, self.outputs) },
-                Target::Portable => unreachable!("the portable layout runs forward_gemm"),
-            }
+            // strip's columns are in bounds because outputs = strips × width.
+            let o = unsafe { out.add(row * self.outputs + strip * width) };
+            let block = Block {
+                x: xs,
+                rows: mr,
+                k,
+                w,
+                bias,
+                out: o,
+                out_stride: self.outputs,
+            };
+            // SAFETY: `pack` checked that the CPU runs `self.kernels`; `block` is in bounds
+            // (asserted inside) and its writes are this strip's (the caller's contract).
+            unsafe { run_block(self.kernels, &block) };
             row += mr;
         }
+    }
+}
+
+/// One call's worth of work: `rows × width` outputs of one strip.
+struct Block<'a> {
+    /// `rows × k` inputs, row-major.
+    x: &'a [f32],
+    rows: usize,
+    k: usize,
+    /// The strip: `k × width` weights.
+    w: &'a [f32],
+    /// The strip's `width` biases.
+    bias: &'a [f32],
+    /// Row 0, column 0 of the block in the output.
+    out: *mut f32,
+    out_stride: usize,
+}
+
+/// Runs `block` on `kernels`.
+///
+/// # Safety
+/// The CPU must run `kernels`; `block.out` must be valid for writes of `rows` rows of the
+/// strip's width at `out_stride`.
+unsafe fn run_block(kernels: Kernels, block: &Block<'_>) {
+    let width = block.bias.len();
+    assert!(block.x.len() >= block.rows * block.k && block.w.len() >= block.k * width);
+    // SAFETY: the assert bounds every read, the caller bounds the writes and the CPU.
+    unsafe {
+        match kernels {
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx512 => x86::avx512(block),
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Avx2 => x86::avx2(block),
+            #[cfg(target_arch = "aarch64")]
+            Kernels::Neon => arm::neon(block),
+            Kernels::Scalar => scalar(block),
+            #[allow(unreachable_patterns)]
+            other => unreachable!("{other} kernels are not built for this architecture"),
+        }
+    }
+}
+
+/// The definition: each output starts at its bias and takes one `f32::mul_add` per input,
+/// in input order. Compiled once for the baseline CPU and once, on x86-64, with FMA (where
+/// `mul_add` is one instruction and the compiler may vectorize across the strip's
+/// independent outputs); both copies compute the same bytes.
+///
+/// # Safety
+/// As [`run_block`].
+unsafe fn scalar(block: &Block<'_>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has FMA; the caller's contract covers the rest.
+        return unsafe { scalar_fma(block) };
+    }
+    // SAFETY: the caller's contract.
+    unsafe { scalar_definition(block) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn scalar_fma(block: &Block<'_>) {
+    // SAFETY: the caller's contract.
+    unsafe { scalar_definition(block) }
+}
+
+#[inline(always)]
+unsafe fn scalar_definition(block: &Block<'_>) {
+    let Block {
+        x,
+        rows,
+        k,
+        w,
+        bias,
+        out,
+        out_stride,
+    } = *block;
+    let bias: &[f32; SCALAR_STRIP] = bias.try_into().expect("one scalar strip of bias");
+    for r in 0..rows {
+        let mut acc = *bias;
+        for (p, &a) in x[r * k..(r + 1) * k].iter().enumerate() {
+            let wp = &w[p * SCALAR_STRIP..(p + 1) * SCALAR_STRIP];
+            for (y, &wv) in acc.iter_mut().zip(wp) {
+                *y = a.mul_add(wv, *y);
+            }
+        }
+        // SAFETY: the caller guarantees row r of the block is writable for the strip width.
+        let dst = unsafe { std::slice::from_raw_parts_mut(out.add(r * out_stride), SCALAR_STRIP) };
+        dst.copy_from_slice(&acc);
+    }
+}
+
+/// Registers of `N` lanes with a fused multiply-add: what a SIMD path needs.
+trait Lanes {
+    const N: usize;
+    type V: Copy;
+    /// # Safety
+    /// `p` readable for `N` floats; the CPU has the instruction set.
+    unsafe fn load(p: *const f32) -> Self::V;
+    /// # Safety
+    /// The CPU has the instruction set.
+    unsafe fn splat(v: f32) -> Self::V;
+    /// `a · b + acc` with one rounding, per lane.
+    ///
+    /// # Safety
+    /// The CPU has the instruction set.
+    unsafe fn fma(a: Self::V, b: Self::V, acc: Self::V) -> Self::V;
+    /// # Safety
+    /// `p` writable for `N` floats; the CPU has the instruction set.
+    unsafe fn store(p: *mut f32, v: Self::V);
+}
+
+/// The SIMD form of [`scalar_definition`] for `R` rows and a strip of `C` registers:
+/// lane `j` of register `c` is output `c·N + j`, and the loop over inputs is the same.
+/// Inlined into a function compiled for `L`'s instruction set.
+///
+/// # Safety
+/// The CPU has `L`'s instruction set; `block` has `R` rows and a strip of `C · N` columns,
+/// bounds as in [`run_block`].
+#[inline(always)]
+unsafe fn kernel<L: Lanes, const R: usize, const C: usize>(block: &Block<'_>) {
+    debug_assert_eq!(block.rows, R);
+    debug_assert_eq!(block.bias.len(), C * L::N);
+    let k = block.k;
+    // SAFETY: bounds from `run_block`'s assert and the caller's contract.
+    unsafe {
+        let mut bias = [L::splat(0.0); C];
+        for (c, b) in bias.iter_mut().enumerate() {
+            *b = L::load(block.bias.as_ptr().add(c * L::N));
+        }
+        let mut acc = [bias; R];
+        let xp = block.x.as_ptr();
+        let mut wp = block.w.as_ptr();
+        for p in 0..k {
+            let mut wv = bias;
+            for (c, v) in wv.iter_mut().enumerate() {
+                *v = L::load(wp.add(c * L::N));
+            }
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let a = L::splat(*xp.add(r * k + p));
+                for (y, &wc) in acc.iter_mut().zip(&wv) {
+                    *y = L::fma(a, wc, *y);
+                }
+            }
+            wp = wp.add(C * L::N);
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            let o = block.out.add(r * block.out_stride);
+            for (c, &y) in acc.iter().enumerate() {
+                L::store(o.add(c * L::N), y);
+            }
+        }
+    }
+}
+
+/// Dispatches a block of 1..=`$max` rows to the kernel with that row count fixed at compile
+/// time, so the accumulators live in registers.
+macro_rules! by_rows {
+    ($lanes:ty, $c:literal, $block:expr, [$($r:literal),*]) => {
+        match $block.rows {
+            $($r => kernel::<$lanes, $r, $c>($block),)*
+            rows => unreachable!("block of {rows} rows"),
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::{
+        __m256, __m512, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_storeu_ps,
+        _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_storeu_ps,
+    };
+
+    use super::{Block, Lanes, kernel};
+
+    pub(super) struct Avx512;
+
+    impl Lanes for Avx512 {
+        const N: usize = 16;
+        type V = __m512;
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> __m512 {
+            // SAFETY: the trait's contract.
+            unsafe { _mm512_loadu_ps(p) }
+        }
+        #[inline(always)]
+        unsafe fn splat(v: f32) -> __m512 {
+            // SAFETY: the trait's contract.
+            unsafe { _mm512_set1_ps(v) }
+        }
+        #[inline(always)]
+        unsafe fn fma(a: __m512, b: __m512, acc: __m512) -> __m512 {
+            // SAFETY: the trait's contract.
+            unsafe { _mm512_fmadd_ps(a, b, acc) }
+        }
+        #[inline(always)]
+        unsafe fn store(p: *mut f32, v: __m512) {
+            // SAFETY: the trait's contract.
+            unsafe { _mm512_storeu_ps(p, v) }
+        }
+    }
+
+    pub(super) struct Avx2;
+
+    impl Lanes for Avx2 {
+        const N: usize = 8;
+        type V = __m256;
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> __m256 {
+            // SAFETY: the trait's contract.
+            unsafe { _mm256_loadu_ps(p) }
+        }
+        #[inline(always)]
+        unsafe fn splat(v: f32) -> __m256 {
+            // SAFETY: the trait's contract.
+            unsafe { _mm256_set1_ps(v) }
+        }
+        #[inline(always)]
+        unsafe fn fma(a: __m256, b: __m256, acc: __m256) -> __m256 {
+            // SAFETY: the trait's contract.
+            unsafe { _mm256_fmadd_ps(a, b, acc) }
+        }
+        #[inline(always)]
+        unsafe fn store(p: *mut f32, v: __m256) {
+            // SAFETY: the trait's contract.
+            unsafe { _mm256_storeu_ps(p, v) }
+        }
+    }
+
+    /// # Safety
+    /// AVX-512F; [`super::run_block`]'s contract with a strip of 32.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn avx512(block: &Block<'_>) {
+        // SAFETY: the caller's contract.
+        unsafe { by_rows!(Avx512, 2, block, [1, 2, 3, 4, 5, 6, 7, 8]) }
+    }
+
+    /// # Safety
+    /// AVX2 and FMA; [`super::run_block`]'s contract with a strip of 16.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn avx2(block: &Block<'_>) {
+        // SAFETY: the caller's contract.
+        unsafe { by_rows!(Avx2, 2, block, [1, 2, 3, 4, 5, 6]) }
+    }
+}
+
+/// NEON: the same kernel with 4-lane registers and `vfmaq_f32` (fused, one rounding per
+/// lane). Not built on this project's x86-64 machines; correct by construction.
+#[cfg(target_arch = "aarch64")]
+mod arm {
+    use std::arch::aarch64::{float32x4_t, vdupq_n_f32, vfmaq_f32, vld1q_f32, vst1q_f32};
+
+    use super::{Block, Lanes, kernel};
+
+    pub(super) struct Neon;
+
+    impl Lanes for Neon {
+        const N: usize = 4;
+        type V = float32x4_t;
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> float32x4_t {
+            // SAFETY: the trait's contract.
+            unsafe { vld1q_f32(p) }
+        }
+        #[inline(always)]
+        unsafe fn splat(v: f32) -> float32x4_t {
+            // SAFETY: the trait's contract.
+            unsafe { vdupq_n_f32(v) }
+        }
+        #[inline(always)]
+        unsafe fn fma(a: float32x4_t, b: float32x4_t, acc: float32x4_t) -> float32x4_t {
+            // vfmaq_f32(acc, a, b) = acc + a · b, fused.
+            // SAFETY: the trait's contract.
+            unsafe { vfmaq_f32(acc, a, b) }
+        }
+        #[inline(always)]
+        unsafe fn store(p: *mut f32, v: float32x4_t) {
+            // SAFETY: the trait's contract.
+            unsafe { vst1q_f32(p, v) }
+        }
+    }
+
+    /// # Safety
+    /// [`super::run_block`]'s contract with a strip of 16.
+    #[target_feature(enable = "neon")]
+    pub(super) unsafe fn neon(block: &Block<'_>) {
+        // SAFETY: the caller's contract.
+        unsafe { by_rows!(Neon, 4, block, [1, 2, 3, 4, 5, 6]) }
     }
 }
 
@@ -175,110 +449,6 @@ impl PackedLinear {
 struct OutPtr(*mut f32);
 // SAFETY: strips write disjoint elements (see `PackedLinear::forward`).
 unsafe impl Sync for OutPtr {}
-
-/// Which kernel this CPU runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Target {
-    /// AVX-512F, 16 lanes.
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-    /// The `gemm` crate's kernels and plain Rust the compiler vectorizes.
-    Portable,
-}
-
-impl Target {
-    /// The best kernel for this CPU (`ENGRAM_PORTABLE_KERNELS=1` forces the portable one).
-    pub(crate) fn detect() -> Self {
-        static TARGET: std::sync::OnceLock<Target> = std::sync::OnceLock::new();
-        *TARGET.get_or_init(|| {
-            if std::env::var_os("ENGRAM_PORTABLE_KERNELS").is_some_and(|v| v == "1") {
-                return Target::Portable;
-            }
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Target::Avx512;
-            }
-            Target::Portable
-        })
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod avx512 {
-    use std::arch::x86_64::{
-        __m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_storeu_ps,
-    };
-
-    use super::{MR, STRIP};
-
-    /// One `mr × 32` output block; dispatches to a kernel with the row count fixed at
-    /// compile time so the accumulators live in registers.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F; `out` must be valid for writes of `mr` rows of 32
-    /// floats at row stride `out_stride`; `x` holds `mr × k` floats and `w` `k × 32`.
-    pub(super) unsafe fn block(
-        x: &[f32],
-        mr: usize,
-        k: usize,
-        w: &[f32],
-        bias: &[f32; STRIP],
-        out: *mut f32,
-        out_stride: usize,
-    ) {
-        assert!(x.len() >= mr * k && w.len() >= k * STRIP && mr <= MR);
-        // SAFETY: the asserts above bound every read; the caller bounds the writes and
-        // guarantees AVX-512F.
-        unsafe {
-            match mr {
-                8 => kernel::<8>(x, k, w, bias, out, out_stride),
-                7 => kernel::<7>(x, k, w, bias, out, out_stride),
-                6 => kernel::<6>(x, k, w, bias, out, out_stride),
-                5 => kernel::<5>(x, k, w, bias, out, out_stride),
-                4 => kernel::<4>(x, k, w, bias, out, out_stride),
-                3 => kernel::<3>(x, k, w, bias, out, out_stride),
-                2 => kernel::<2>(x, k, w, bias, out, out_stride),
-                1 => kernel::<1>(x, k, w, bias, out, out_stride),
-                _ => unreachable!("block of {mr} rows"),
-            }
-        }
-    }
-
-    #[target_feature(enable = "avx512f")]
-    unsafe fn kernel<const R: usize>(
-        x: &[f32],
-        k: usize,
-        w: &[f32],
-        bias: &[f32; STRIP],
-        out: *mut f32,
-        out_stride: usize,
-    ) {
-        // SAFETY: `block` checked that x has R × k and w has k × 32 floats; the caller
-        // guarantees R writable output rows of 32 floats.
-        unsafe {
-            let b0 = _mm512_loadu_ps(bias.as_ptr());
-            let b1 = _mm512_loadu_ps(bias.as_ptr().add(16));
-            let mut acc: [[__m512; 2]; R] = [[b0, b1]; R];
-            let xp = x.as_ptr();
-            let mut wp = w.as_ptr();
-            for p in 0..k {
-                let w0 = _mm512_loadu_ps(wp);
-                let w1 = _mm512_loadu_ps(wp.add(16));
-                for (r, acc) in acc.iter_mut().enumerate() {
-                    let a = _mm512_set1_ps(*xp.add(r * k + p));
-                    acc[0] = _mm512_fmadd_ps(a, w0, acc[0]);
-                    acc[1] = _mm512_fmadd_ps(a, w1, acc[1]);
-                }
-                wp = wp.add(STRIP);
-            }
-            for (r, acc) in acc.iter().enumerate() {
-                let o = out.add(r * out_stride);
-                _mm512_storeu_ps(o, acc[0]);
-                _mm512_storeu_ps(o.add(16), acc[1]);
-            }
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -289,53 +459,89 @@ mod tests {
         let mut out = vec![0f32; rows * outputs];
         for r in 0..rows {
             for o in 0..outputs {
-                let dot: f64 = (0..inputs)
-                    .map(|k| f64::from(x[r * inputs + k]) * f64::from(w[o * inputs + k]))
-                    .sum();
-                out[r * outputs + o] = (dot + f64::from(b[o])) as f32;
+                let mut y = b[o];
+                for k in 0..inputs {
+                    y = x[r * inputs + k].mul_add(w[o * inputs + k], y);
+                }
+                out[r * outputs + o] = y;
             }
         }
         out
     }
 
-    fn check(target: Target, rows: usize, inputs: usize, outputs: usize) {
+    fn inputs(rows: usize, inputs: usize, outputs: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         let w: Vec<f32> = (0..inputs * outputs)
-            .map(|i| ((i * 7919) % 201) as f32 / 100.0 - 1.0)
+            .map(|i| ((i * 7919) % 201) as f32 / 137.0 - 0.77)
             .collect();
-        let b: Vec<f32> = (0..outputs).map(|i| i as f32 * 0.01).collect();
+        let b: Vec<f32> = (0..outputs).map(|i| i as f32 * 0.013 - 0.3).collect();
         let x: Vec<f32> = (0..rows * inputs)
-            .map(|i| ((i * 104_729) % 97) as f32 / 48.0 - 1.0)
+            .map(|i| ((i * 104_729) % 97) as f32 / 41.0 - 1.1)
             .collect();
-        let want = naive(&x, rows, &w, &b, inputs);
-        let layer = PackedLinear::pack_for(target, w, b, inputs, outputs);
-        let mut out = Vec::new();
-        layer.forward(&x, rows, &mut out);
-        assert_eq!(out.len(), want.len());
-        for (i, (g, e)) in out.iter().zip(&want).enumerate() {
-            assert!(
-                (g - e).abs() < 1e-3,
-                "{target:?} {rows}x{inputs}x{outputs} [{i}]: {g} vs {e}"
-            );
+        (x, w, b)
+    }
+
+    /// Every path equals the one-`mul_add`-per-input definition, bit for bit, at every row
+    /// remainder of every path's block, and on the pool.
+    #[test]
+    fn every_path_equals_the_definition_bit_for_bit() {
+        let shapes = [(48, 64), (384, 1152)];
+        for kernels in Kernels::available() {
+            for (k, n) in shapes {
+                for rows in [0, 1, 2, 3, 5, 6, 7, 8, 9, 13, 16, 23, 40] {
+                    let (x, w, b) = inputs(rows, k, n);
+                    let want = naive(&x, rows, &w, &b, k);
+                    let layer = PackedLinear::pack(kernels, w, b, k, n);
+                    let mut out = Vec::new();
+                    layer.forward(&x, rows, &mut out);
+                    let same = out
+                        .iter()
+                        .zip(&want)
+                        .all(|(g, e)| g.to_bits() == e.to_bits());
+                    assert!(same && out.len() == want.len(), "{kernels} {rows}x{k}x{n}");
+                }
+            }
         }
     }
 
+    /// The baseline copy of the definition (no FMA instruction: `mul_add` is the C
+    /// library's correctly rounded `fmaf`) gives the same bytes as the copy the scalar
+    /// path runs on FMA CPUs.
     #[test]
-    fn every_kernel_matches_a_naive_product_at_every_row_remainder() {
-        let mut targets = vec![Target::Portable];
-        if Target::detect() != Target::Portable {
-            targets.push(Target::detect());
-        }
-        for target in targets {
-            for rows in [0, 1, 2, 3, 5, 7, 8, 9, 16, 23, 64] {
-                check(target, rows, 48, 64);
+    fn the_definition_compiled_without_fma_gives_the_same_bytes() {
+        let (k, rows) = (96, 3);
+        let (x, w, b) = inputs(rows, k, SCALAR_STRIP);
+        let layer = PackedLinear::pack(Kernels::Scalar, w, b, k, SCALAR_STRIP);
+        let mut fast = vec![0f32; rows * SCALAR_STRIP];
+        let mut base = vec![0f32; rows * SCALAR_STRIP];
+        for (out, baseline) in [(&mut fast, false), (&mut base, true)] {
+            let block = Block {
+                x: &x,
+                rows,
+                k,
+                w: &layer.packed,
+                bias: &layer.bias,
+                out: out.as_mut_ptr(),
+                out_stride: SCALAR_STRIP,
+            };
+            // SAFETY: `out` holds rows × strip floats; the scalar path runs everywhere.
+            unsafe {
+                if baseline {
+                    scalar_definition(&block);
+                } else {
+                    scalar(&block);
+                }
             }
-            check(target, 40, 384, 1152); // large enough to run on the pool
         }
+        assert!(
+            fast.iter()
+                .zip(&base)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
     }
 
     #[test]
     #[should_panic(expected = "multiple of 32")]
     fn odd_output_widths_are_refused() {
-        PackedLinear::pack(vec![0.0; 10], vec![0.0; 10], 1, 10);
+        PackedLinear::pack(Kernels::Scalar, vec![0.0; 10], vec![0.0; 10], 1, 10);
     }
 }

@@ -40,6 +40,22 @@ pub enum EmbedError {
         /// The tokenizer library's message.
         reason: String,
     },
+    /// `ENGRAM_KERNELS` names no kernel path.
+    #[error("unknown kernel path {value:?} in ENGRAM_KERNELS: expected one of {known}")]
+    UnknownKernels {
+        /// The value given.
+        value: String,
+        /// The names that exist.
+        known: String,
+    },
+    /// A kernel path this CPU cannot run.
+    #[error("kernel path {kernels} is not supported by this CPU (it runs: {available})")]
+    KernelsUnsupported {
+        /// The path asked for.
+        kernels: crate::Kernels,
+        /// The paths this CPU runs.
+        available: String,
+    },
     /// Reading a model file failed.
     #[error("cannot read {}: {source}", path.display())]
     Io {

@@ -1,17 +1,20 @@
-//! The canonical embedder: all-MiniLM-L6-v2 in Rust, faithful to sentence-transformers.
+//! The canonical embedder: all-MiniLM-L6-v2 in Rust, faithful to sentence-transformers and
+//! deterministic to the bit.
 //!
-//! A text's CID is derived from its vector, so every node that embeds must produce the
-//! reference vectors (cosine ≥ 0.9999 with sentence-transformers on every case in
-//! `vectors/embeddings.json`). The model is read from a verified directory that setup
+//! A text's CID is derived from its vector's exact bytes, so every node that embeds must
+//! produce the same bytes: the same on every CPU and kernel path ([`Kernels`]: one defined
+//! order for every reduction, the same fused multiply-adds and polynomials everywhere), in
+//! any batch, and within cosine 0.9999 of sentence-transformers on every case in
+//! `vectors/embeddings.json`. The model is read from a verified directory that setup
 //! filled; nothing is downloaded here.
 //!
 //! # Layout
 //! - [`model_dir`]: where the model lives and how it is verified.
 //! - `tokenize`: WordPiece with canonical truncation (256) and no padding.
 //! - `bert`: the encoder, mean pooling and L2 normalization.
-//! - `dense`: the linear layers, weights packed at load, AVX-512 kernel with a portable path.
-//! - `ops`: GELU, softmax, layer norm and short-sequence attention, compiled per CPU.
-//! - `matmul`: the bounds-checked wrapper over the `gemm` kernels (long-sequence attention).
+//! - [`kernels`]: the kernel paths, how one is chosen, and the rule that makes them agree.
+//! - `dense`: the linear layers, weights packed at load, one kernel per path.
+//! - `ops`: GELU, softmax, layer norm and attention, compiled per path.
 //!
 //! # Example
 //! ```no_run
@@ -24,7 +27,7 @@
 mod bert;
 mod dense;
 mod error;
-mod matmul;
+pub mod kernels;
 pub mod model_dir;
 mod ops;
 mod tokenize;
@@ -33,6 +36,7 @@ use std::path::{Path, PathBuf};
 
 pub use bert::HIDDEN as DIM;
 pub use error::{EmbedError, SETUP_HINT};
+pub use kernels::{KERNELS_ENV, Kernels};
 pub use model_dir::{MODEL_DIR_ENV, MODEL_SHA256, resolve_model_dir};
 pub use tokenize::MAX_TOKENS;
 
@@ -47,38 +51,46 @@ pub const MODEL_NAME: &str = "all-MiniLM-L6-v2";
 /// Texts per forward pass when a caller hands over a large batch.
 const CHUNK: usize = 32;
 
-/// Which compute kernels this CPU runs: `"avx512"` or `"portable"` (detected at run time;
-/// `ENGRAM_PORTABLE_KERNELS=1` forces the portable ones).
-pub fn kernel_name() -> &'static str {
-    match dense::Target::detect() {
-        #[cfg(target_arch = "x86_64")]
-        dense::Target::Avx512 => "avx512",
-        dense::Target::Portable => "portable",
-    }
-}
-
 /// A loaded, verified embedding model.
 pub struct Embedder {
     dir: PathBuf,
+    kernels: Kernels,
     tokenizer: WordPiece,
     bert: Bert,
 }
 
 impl Embedder {
-    /// Loads and verifies the model in `dir`.
+    /// Loads and verifies the model in `dir`, for the kernel path `ENGRAM_KERNELS` names
+    /// or else the best this CPU has.
     ///
     /// # Errors
     /// [`EmbedError::ModelMissing`] or [`EmbedError::ModelChecksum`] naming the setup
-    /// command, or [`EmbedError::ModelMalformed`].
+    /// command, [`EmbedError::ModelMalformed`], or a kernel path that is unknown or that
+    /// this CPU lacks ([`Kernels::from_env`]).
     pub fn load(dir: &Path) -> Result<Self, EmbedError> {
+        Self::load_with(dir, Kernels::from_env()?)
+    }
+
+    /// Loads and verifies the model in `dir` for the given kernel path.
+    ///
+    /// # Errors
+    /// As [`Embedder::load`].
+    pub fn load_with(dir: &Path, kernels: Kernels) -> Result<Self, EmbedError> {
+        let kernels = kernels.supported()?;
         let weights = model_dir::read_verified_weights(dir)?;
         let tokenizer = WordPiece::load(&dir.join(model_dir::TOKENIZER_FILE))?;
-        let bert = Bert::from_safetensors(&weights)?;
+        let bert = Bert::from_safetensors(&weights, kernels)?;
         Ok(Self {
             dir: dir.to_path_buf(),
+            kernels,
             tokenizer,
             bert,
         })
+    }
+
+    /// The kernel path this embedder runs.
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
     }
 
     /// The directory the model was loaded from.

@@ -1,40 +1,52 @@
-//! The encoder's non-matrix work: GELU, softmax, layer norm, residual adds and attention
-//! over short sequences.
+//! The encoder's non-matrix work: GELU, softmax, layer norm, residual adds and attention.
 //!
 //! Each operation is written once, as plain branch-free loops over `f32` with no library
-//! calls, so the compiler vectorizes it, and compiled twice: for the baseline target and
-//! for AVX-512, picked at run time ([`multiversion!`]). `exp` and `erf` are polynomial
-//! approximations accurate to a few units in the last place (tests compare them with
-//! `libm`), which is what lets them vectorize; scalar `libm::erff` was 15 % of the time of a
-//! single-text embedding.
+//! calls, and compiled three times: for the baseline target and, on x86-64, with AVX2+FMA
+//! and with AVX-512 enabled, picked by the embedder's kernel path ([`multiversion!`]). Rust
+//! neither reassociates nor contracts floating-point operations, so every copy computes the
+//! same bytes (crate `kernels` has the rule); the reductions keep [`LANES`] partial sums so
+//! that they still vectorize. `exp` and `erf` are polynomial approximations accurate to a
+//! few units in the last place (tests compare them with `libm`): the same polynomial on
+//! every CPU, where a platform `expf` may differ in the last bit.
 
 #![allow(unsafe_code)]
 
 use crate::bert::{HEAD_DIM, HIDDEN};
-use crate::dense::Target;
+use crate::kernels::Kernels;
 
-/// Defines a safe function whose body is compiled for the baseline target and, on x86-64,
-/// again with AVX-512 enabled; the AVX-512 copy runs when the CPU has it.
+/// Defines a safe function, taking the kernel path first, whose body is compiled for the
+/// baseline target and, on x86-64, again for AVX2+FMA and for AVX-512; the copy for the
+/// path runs. The path must be one this CPU supports (the embedder checks it at load).
 macro_rules! multiversion {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($kernels:ident: Kernels, $($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
-        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+        $vis fn $name($kernels: Kernels, $($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
             fn generic($($arg: $ty),*) $(-> $ret)? $body
 
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-            fn wide($($arg: $ty),*) $(-> $ret)? {
+            fn wide512($($arg: $ty),*) $(-> $ret)? {
                 generic($($arg),*)
             }
 
             #[cfg(target_arch = "x86_64")]
-            if Target::detect() == Target::Avx512 {
-                // SAFETY: `Target::Avx512` is only detected on CPUs with AVX-512F (and so
-                // AVX2 and FMA).
-                return unsafe { wide($($arg),*) };
+            #[target_feature(enable = "avx2,fma")]
+            fn wide256($($arg: $ty),*) $(-> $ret)? {
+                generic($($arg),*)
             }
-            generic($($arg),*)
+
+            debug_assert!($kernels.is_supported());
+            match $kernels {
+                // SAFETY: the embedder only runs paths this CPU supports: AVX-512F (with
+                // AVX2 and FMA) here.
+                #[cfg(target_arch = "x86_64")]
+                Kernels::Avx512 => unsafe { wide512($($arg),*) },
+                // SAFETY: as above, AVX2 and FMA.
+                #[cfg(target_arch = "x86_64")]
+                Kernels::Avx2 => unsafe { wide256($($arg),*) },
+                _ => generic($($arg),*),
+            }
         }
     };
 }
@@ -78,7 +90,7 @@ fn erf(x: f32) -> f32 {
 
 multiversion! {
     /// The exact (erf) GELU that BERT uses, in place.
-    pub(crate) fn gelu(x: &mut [f32]) {
+    pub(crate) fn gelu(kernels: Kernels, x: &mut [f32]) {
         for v in x {
             *v = 0.5 * *v * (1.0 + erf(*v * std::f32::consts::FRAC_1_SQRT_2));
         }
@@ -87,13 +99,15 @@ multiversion! {
 
 multiversion! {
     /// `a += b`, element-wise.
-    pub(crate) fn add_assign(a: &mut [f32], b: &[f32]) {
+    pub(crate) fn add_assign(kernels: Kernels, a: &mut [f32], b: &[f32]) {
         for (a, b) in a.iter_mut().zip(b) {
             *a += b;
         }
     }
 }
 
+/// The sum of `x` in the defined order: [`LANES`] partial sums (element `i` into sum
+/// `i mod LANES`, in order), added left to right, then the tail left to right.
 #[inline(always)]
 fn sum(x: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
@@ -108,7 +122,7 @@ fn sum(x: &[f32]) -> f32 {
 
 multiversion! {
     /// Layer norm over each row of [`HIDDEN`] values, in place.
-    pub(crate) fn layer_norm(x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+    pub(crate) fn layer_norm(kernels: Kernels, x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
         let (gamma, beta) = (&gamma[..HIDDEN], &beta[..HIDDEN]);
         let mut centered = [0f32; HIDDEN];
         for row in x.chunks_exact_mut(HIDDEN) {
@@ -137,20 +151,11 @@ fn softmax(row: &mut [f32]) {
 }
 
 multiversion! {
-    /// Softmax of each `len`-long row of `scores`, in place.
-    pub(crate) fn softmax_rows(scores: &mut [f32], len: usize) {
-        for row in scores.chunks_exact_mut(len) {
-            softmax(row);
-        }
-    }
-}
-
-multiversion! {
-    /// Attention of one head over one sequence of `len` tokens, for short sequences.
+    /// Attention of one head over one sequence of `len` tokens.
     ///
     /// `rows` holds the sequence's fused `q | k | v` projections (`len × 3·HIDDEN`);
     /// writes the head's context (`len × HEAD_DIM`) to `head`. `scratch` is reused.
-    pub(crate) fn attend(rows: &[f32], len: usize, h: usize, scale: f32, head: &mut [f32], scratch: &mut Vec<f32>) {
+    pub(crate) fn attend(kernels: Kernels, rows: &[f32], len: usize, h: usize, scale: f32, head: &mut [f32], scratch: &mut Vec<f32>) {
         let stride = 3 * HIDDEN;
         scratch.clear();
         scratch.resize(HEAD_DIM * len + len * len, 0.0);
@@ -219,7 +224,7 @@ mod tests {
             .iter()
             .map(|v| 0.5 * v * (1.0 + libm::erff(v * std::f32::consts::FRAC_1_SQRT_2)))
             .collect();
-        gelu(&mut x);
+        gelu(Kernels::best(), &mut x);
         for (g, w) in x.iter().zip(&want) {
             assert!((g - w).abs() < 4e-6, "{g} vs {w}");
         }
@@ -230,7 +235,13 @@ mod tests {
         let mut x: Vec<f32> = (0..2 * HIDDEN)
             .map(|i| (i % 37) as f32 * 0.3 + 5.0)
             .collect();
-        layer_norm(&mut x, &[1.0; HIDDEN], &[0.0; HIDDEN], 1e-12);
+        layer_norm(
+            Kernels::best(),
+            &mut x,
+            &[1.0; HIDDEN],
+            &[0.0; HIDDEN],
+            1e-12,
+        );
         for row in x.chunks_exact(HIDDEN) {
             let mean: f32 = row.iter().sum::<f32>() / HIDDEN as f32;
             let var: f32 = row.iter().map(|v| v * v).sum::<f32>() / HIDDEN as f32;
@@ -249,7 +260,15 @@ mod tests {
             .collect();
         let (h, scale) = (3, 0.25);
         let mut head = vec![0f32; len * HEAD_DIM];
-        attend(&rows, len, h, scale, &mut head, &mut Vec::new());
+        attend(
+            Kernels::best(),
+            &rows,
+            len,
+            h,
+            scale,
+            &mut head,
+            &mut Vec::new(),
+        );
         let at = |t: usize, part: usize, d: usize| {
             rows[t * 3 * HIDDEN + part * HIDDEN + h * HEAD_DIM + d]
         };
@@ -271,6 +290,41 @@ mod tests {
                     .sum();
                 assert!((f64::from(head[i * HEAD_DIM + d]) - want).abs() < 1e-5);
             }
+        }
+    }
+
+    /// Every copy computes the same bytes: what the compiler vectorizes for AVX2 or
+    /// AVX-512 equals the baseline build, at lengths around every lane boundary.
+    #[test]
+    fn every_path_computes_the_same_bytes() {
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let run = |kernels: Kernels| {
+            let mut out = Vec::new();
+            let mut x: Vec<f32> = (0..3 * HIDDEN)
+                .map(|i| ((i * 7919) % 1013) as f32 / 97.0 - 5.0)
+                .collect();
+            let gamma: Vec<f32> = (0..HIDDEN).map(|i| 1.0 + i as f32 / 1000.0).collect();
+            let beta: Vec<f32> = (0..HIDDEN).map(|i| i as f32 / 3000.0 - 0.1).collect();
+            layer_norm(kernels, &mut x, &gamma, &beta, 1e-12);
+            out.extend(bits(&x));
+            gelu(kernels, &mut x);
+            out.extend(bits(&x));
+            let y = x.clone();
+            add_assign(kernels, &mut x, &y);
+            out.extend(bits(&x));
+            for len in [1, 2, 7, 15, 16, 17, 31, 33, 64, 65, 130, 256] {
+                let rows: Vec<f32> = (0..len * 3 * HIDDEN)
+                    .map(|i| ((i * 31) % 1009) as f32 / 500.0 - 1.0)
+                    .collect();
+                let mut head = vec![0f32; len * HEAD_DIM];
+                attend(kernels, &rows, len, 5, 0.125, &mut head, &mut Vec::new());
+                out.extend(bits(&head));
+            }
+            out
+        };
+        let scalar = run(Kernels::Scalar);
+        for kernels in Kernels::available() {
+            assert!(run(kernels) == scalar, "{kernels} differs from scalar");
         }
     }
 }

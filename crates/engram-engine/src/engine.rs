@@ -14,14 +14,15 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::EngineError;
+use crate::query_cache::QueryCache;
 
 /// Where an engine keeps its data and finds its model.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// The data directory (store, and the model unless `model_dir` says otherwise).
+    /// The data directory: one store (the model lives in the user's model location).
     pub data_dir: PathBuf,
-    /// An explicit model directory (`--model-dir`); else `ENGRAM_MODEL_DIR`, else
-    /// `<data_dir>/model`.
+    /// An explicit model directory (`--model-dir`); else `ENGRAM_MODEL_DIR`, else the
+    /// user's model location ([`engram_embed::resolve_model_dir`]).
     pub model_dir: Option<PathBuf>,
 }
 
@@ -100,6 +101,9 @@ pub struct Status {
     pub model_ok: bool,
     /// The model problem, when there is one.
     pub model_error: Option<String>,
+    /// The embedder's kernel path (`avx512`, `avx2`, `neon`, `scalar`; all give the same
+    /// bytes), when the model loads.
+    pub kernels: Option<String>,
     /// Records in all namespaces.
     pub count: u64,
     /// The corpus commitment.
@@ -128,6 +132,7 @@ pub struct Engine {
     model_dir: PathBuf,
     store: Store,
     embedder: OnceLock<Arc<Embedder>>,
+    query_cache: QueryCache,
 }
 
 impl Engine {
@@ -143,6 +148,7 @@ impl Engine {
             model_dir,
             store,
             embedder: OnceLock::new(),
+            query_cache: QueryCache::default(),
         })
     }
 
@@ -166,6 +172,11 @@ impl Engine {
         }
         let loaded = Arc::new(Embedder::load(&self.model_dir)?);
         Ok(self.embedder.get_or_init(|| loaded))
+    }
+
+    /// The cache of public query embeddings (a node fills it from its batching thread).
+    pub fn query_cache(&self) -> &QueryCache {
+        &self.query_cache
     }
 
     /// Embeds texts with the canonical model (no limits applied beyond tokenization).
@@ -271,7 +282,22 @@ impl Engine {
     ) -> Result<Vec<Hit>, EngineError> {
         Self::check_top_k(top_k)?;
         validate_text(text)?;
-        let vector = self.embedder()?.embed(text)?;
+        let public = engram_core::auth::private_namespace(scope.namespace.as_deref()).is_none();
+        let cached = if public {
+            self.query_cache.get(text)
+        } else {
+            None
+        };
+        let vector = match cached {
+            Some(v) => v,
+            None => {
+                let v: Arc<[f32]> = self.embedder()?.embed(text)?.into();
+                if public {
+                    self.query_cache.insert(text, v.clone());
+                }
+                v
+            }
+        };
         self.query_vector(&vector, top_k, scope)
     }
 
@@ -340,8 +366,11 @@ impl Engine {
     /// # Errors
     /// Store failures.
     pub fn status(&self) -> Result<Status, EngineError> {
-        let model_error = self.embedder().err().map(|e| e.to_string());
+        let embedder = self.embedder();
+        let kernels = embedder.as_ref().ok().map(|e| e.kernels().to_string());
+        let model_error = embedder.err().map(|e| e.to_string());
         Ok(Status {
+            kernels,
             data_dir: self.data_dir.clone(),
             model_dir: self.model_dir.clone(),
             model_ok: model_error.is_none(),

@@ -8,6 +8,7 @@
 //!
 //! # Layout
 //! - [`Engine`]: opening a data directory; ingest, query, get, delete, status.
+//! - `query_cache`: [`QueryCache`], embeddings of repeated public query texts.
 //! - `error`: [`EngineError`].
 //!
 //! # Example
@@ -23,6 +24,8 @@
 
 mod engine;
 mod error;
+mod query_cache;
 
 pub use engine::{Engine, EngineConfig, Ingested, Status, TextItem, VectorItem, Where, now_ms};
 pub use error::EngineError;
+pub use query_cache::{QUERY_CACHE_ENTRIES, QueryCache, QueryCacheStats};

@@ -37,6 +37,20 @@ pub(crate) const INGEST: &str = "/IngestSynapse";
 pub(crate) const QUERY: &str = "/QuerySynapse";
 pub(crate) const CHALLENGE: &str = "/ChallengeSynapse";
 
+/// A value the node reads from elsewhere (store, embedder, cache) at scrape time.
+pub(crate) struct Sample<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) help: &'a str,
+    pub(crate) kind: Kind,
+    pub(crate) value: f64,
+}
+
+/// Prometheus metric types the node exports.
+pub(crate) enum Kind {
+    Gauge,
+    Counter,
+}
+
 impl Metrics {
     pub(crate) fn new() -> Self {
         Self {
@@ -101,12 +115,22 @@ impl Metrics {
     }
 
     /// The Prometheus exposition, with the gauges the caller supplies.
-    pub(crate) fn prometheus(&self, gauges: &[(&str, &str, f64)]) -> String {
+    pub(crate) fn prometheus(&self, samples: &[Sample<'_>]) -> String {
         let mut out = String::new();
-        for (name, help, value) in gauges {
+        for Sample {
+            name,
+            help,
+            kind,
+            value,
+        } in samples
+        {
+            let kind = match kind {
+                Kind::Gauge => "gauge",
+                Kind::Counter => "counter",
+            };
             let _ = writeln!(
                 out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         }
         let _ = writeln!(

@@ -25,7 +25,7 @@ use engram_store::PUBLIC_NAMESPACE;
 use crate::error::ApiError;
 use crate::fault::Fault;
 use crate::json::{Json, Query};
-use crate::metrics::{CHALLENGE, INGEST, QUERY};
+use crate::metrics::{CHALLENGE, INGEST, Kind, QUERY, Sample};
 use crate::server::AppState;
 
 type Shared = State<Arc<AppState>>;
@@ -140,6 +140,25 @@ pub(crate) async fn ingest(
     }))
 }
 
+/// A query text's vector: from the engine's cache for public queries (repeats skip the
+/// model), else from the batching thread.
+async fn embed_query(
+    state: &AppState,
+    text: String,
+    namespace: Option<&str>,
+) -> Result<Vec<f32>, ApiError> {
+    if engram_core::auth::private_namespace(namespace).is_some() {
+        return state.embedder.embed(text).await;
+    }
+    let cache = state.engine.query_cache();
+    if let Some(v) = cache.get(&text) {
+        return Ok(v.to_vec());
+    }
+    let v = state.embedder.embed(text.clone()).await?;
+    cache.insert(&text, v.as_slice().into());
+    Ok(v)
+}
+
 pub(crate) async fn query(
     State(state): Shared,
     Json(req, _caller): Json<QueryRequest>,
@@ -172,7 +191,7 @@ pub(crate) async fn query(
         }
         (Some(text), None) => {
             validate_text(&text)?;
-            state.embedder.embed(text).await?
+            embed_query(&state, text, scope.namespace.as_deref()).await?
         }
     };
     let engine = state.engine.clone();
@@ -279,22 +298,59 @@ pub(crate) async fn stats(State(state): Shared) -> Result<axum::Json<StatsRespon
     }))
 }
 
-pub(crate) async fn metrics(State(state): Shared) -> impl IntoResponse {
-    let count = state.engine.store().commitment().count as f64;
+pub(crate) async fn metrics(State(state): Shared) -> Result<impl IntoResponse, ApiError> {
+    let engine = state.engine.clone();
+    let (count, unindexed) = blocking(move || {
+        let store = engine.store();
+        Ok((store.commitment().count, store.unindexed()))
+    })
+    .await?;
+    let cache = state.engine.query_cache().stats();
+    let sample = |name, help, kind, value| Sample {
+        name,
+        help,
+        kind,
+        value,
+    };
     let body = state.metrics.prometheus(&[
-        ("engram_memories", "Distinct memories committed to.", count),
-        (
+        sample(
+            "engram_memories",
+            "Distinct memories committed to.",
+            Kind::Gauge,
+            count as f64,
+        ),
+        sample(
             "engram_embed_queue_depth",
             "Texts waiting for or in the embedder.",
+            Kind::Gauge,
             state.embedder.depth() as f64,
         ),
-        (
+        sample(
             "engram_unindexed_vectors",
             "Vectors not yet in an HNSW index.",
-            state.engine.store().unindexed() as f64,
+            Kind::Gauge,
+            unindexed as f64,
+        ),
+        sample(
+            "engram_query_cache_hits_total",
+            "Public query texts answered from the query-embedding cache.",
+            Kind::Counter,
+            cache.hits as f64,
+        ),
+        sample(
+            "engram_query_cache_misses_total",
+            "Public query texts that had to be embedded.",
+            Kind::Counter,
+            cache.misses as f64,
+        ),
+        sample(
+            "engram_query_cache_entries",
+            "Query embeddings cached now (bounded).",
+            Kind::Gauge,
+            cache.entries as f64,
         ),
     ]);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body))
 }
 
 /// `GET /retrieve/{cid}`: public records, or, with namespace credentials in the query

@@ -140,8 +140,15 @@ fn a_fresh_data_directory_finds_the_users_model() {
         .args(["--json", "ingest", "hello"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(!by_env.path().join("model").exists(), "no model copied into the store");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !by_env.path().join("model").exists(),
+        "no model copied into the store"
+    );
 
     let by_flag = tempfile::tempdir().unwrap();
     for args in [
@@ -171,5 +178,46 @@ fn a_fresh_data_directory_finds_the_users_model() {
         status["model_dir"].as_str().map(std::path::PathBuf::from),
         Some(engram_embed::resolve_model_dir(None)),
         "{status}"
+    );
+}
+
+/// `ENGRAM_KERNELS` picks the kernel path, `status` names it, every path prints the same
+/// vector, and a name that is not a path is one clear error.
+#[test]
+fn kernel_paths_are_selectable_and_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |kernels: &str, args: &[&str]| {
+        super::engram_command()
+            .env("ENGRAM_KERNELS", kernels)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let mut printed = Vec::new();
+    for kernels in engram_embed::Kernels::available() {
+        let out = run(kernels.name(), &["embed", "one text, one vector"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        printed.push(out.stdout);
+        let status = run(kernels.name(), &["--json", "status"]);
+        let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        assert_eq!(status["kernels"], kernels.name());
+    }
+    assert!(
+        printed.windows(2).all(|w| w[0] == w[1]),
+        "same bytes on every path"
+    );
+
+    let out = run("sse9", &["embed", "hi"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("engram: error: ") && err.contains("sse9") && err.contains("scalar"),
+        "{err}"
     );
 }

@@ -1,4 +1,6 @@
-//! Fidelity: the embedder reproduces sentence-transformers on every reference case.
+//! Fidelity and determinism: the embedder reproduces sentence-transformers on every
+//! reference case, and every kernel path this CPU runs gives the same bytes as the scalar
+//! definition, in any batch.
 //!
 //! Needs the model that setup fetches (`./setup.sh`); a missing model fails with the
 //! setup hint rather than skipping, because an unchecked embedder mints wrong CIDs.
@@ -8,15 +10,79 @@ use std::sync::OnceLock;
 
 use engram_core::cosine;
 use engram_embed::resolve_model_dir;
-use engram_embed::{EmbedError, Embedder};
+use engram_embed::{EmbedError, Embedder, Kernels};
 use serde_json::Value;
 
+/// The embedder on the best path this CPU has.
 fn embedder() -> &'static Embedder {
     static E: OnceLock<Embedder> = OnceLock::new();
-    E.get_or_init(|| {
-        let dir = resolve_model_dir(None);
-        Embedder::load(&dir).unwrap_or_else(|e| panic!("{e}"))
-    })
+    E.get_or_init(|| on(Kernels::best()))
+}
+
+fn on(kernels: Kernels) -> Embedder {
+    Embedder::load_with(&resolve_model_dir(None), kernels).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// 2,000 real English sentences (CPython docstrings, `scripts/make-corpus.py`).
+fn sentences() -> Vec<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../engram-bench/data/sentences.txt");
+    let text = std::fs::read_to_string(&path).expect("sentences.txt present");
+    let all: Vec<String> = text.lines().map(str::to_string).collect();
+    assert!(all.len() >= 2000, "corpus is complete");
+    all.into_iter().take(2000).collect()
+}
+
+fn bits(v: &[Vec<f32>]) -> Vec<Vec<u32>> {
+    v.iter()
+        .map(|v| v.iter().map(|x| x.to_bits()).collect())
+        .collect()
+}
+
+/// One text, one vector on every CPU: each path this machine runs equals the scalar
+/// definition byte for byte, on every reference case and 2,000 real sentences.
+#[test]
+fn every_kernel_path_gives_the_scalar_bytes() {
+    let mut texts: Vec<String> = reference().into_iter().map(|(t, _)| t).collect();
+    texts.extend(sentences());
+    texts.push("memory ".repeat(400)); // truncated at 256 tokens: the longest attention
+    let scalar = bits(&on(Kernels::Scalar).embed_batch(&texts).unwrap());
+    let paths = Kernels::available();
+    for kernels in &paths {
+        if *kernels == Kernels::Scalar {
+            continue;
+        }
+        let got = bits(&on(*kernels).embed_batch(&texts).unwrap());
+        let differ: Vec<&str> = texts
+            .iter()
+            .zip(got.iter().zip(&scalar))
+            .filter(|(_, (a, b))| a != b)
+            .map(|(t, _)| t.as_str())
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "{kernels}: {} of {} texts differ from scalar, first {:?}",
+            differ.len(),
+            texts.len(),
+            differ.first()
+        );
+    }
+    eprintln!("{} texts, identical bytes on {paths:?}", texts.len());
+}
+
+/// A text's bytes do not depend on the batch it came in.
+#[test]
+fn a_text_has_the_same_bytes_alone_and_in_any_batch() {
+    let texts = sentences();
+    let texts = &texts[..96];
+    let batched = bits(&embedder().embed_batch(texts).unwrap());
+    let reversed: Vec<&String> = texts.iter().rev().collect();
+    let mut back = bits(&embedder().embed_batch(&reversed).unwrap());
+    back.reverse();
+    assert_eq!(batched, back, "order within the batch");
+    for (text, want) in texts.iter().zip(&batched).step_by(7) {
+        let alone = embedder().embed(text).unwrap();
+        assert_eq!(&bits(&[alone])[0], want, "{text:?} alone");
+    }
 }
 
 fn reference() -> Vec<(String, Vec<f32>)> {
