@@ -32,12 +32,14 @@ fn shape(kernels: Kernels) -> (usize, usize) {
         Kernels::Avx2 => (16, 6),
         // 6 rows × 4 registers of 4: 24 of the 32 q registers accumulate.
         Kernels::Neon => (16, 6),
-        Kernels::Scalar => (SCALAR_STRIP, 1),
+        Kernels::Scalar => (SCALAR_STRIP, SCALAR_ROWS),
     }
 }
 
-/// Strip width of the scalar definition (the compiler may vectorize across it).
-const SCALAR_STRIP: usize = 32;
+/// Strip width of the scalar definition: two [`Portable`] arrays of 8.
+const SCALAR_STRIP: usize = 16;
+/// Rows the scalar definition walks side by side (each weight load serves four rows).
+const SCALAR_ROWS: usize = 4;
 
 /// A linear layer with its weights laid out for one kernel path.
 pub(crate) struct PackedLinear {
@@ -196,10 +198,22 @@ unsafe fn run_block(kernels: Kernels, block: &Block<'_>) {
     }
 }
 
+/// Dispatches a block to the kernel with its row count (one of the listed) fixed at compile
+/// time, so the accumulators live in registers.
+macro_rules! by_rows {
+    ($lanes:ty, $c:literal, $block:expr, [$($r:literal),*]) => {
+        match $block.rows {
+            $($r => kernel::<$lanes, $r, $c>($block),)*
+            rows => unreachable!("block of {rows} rows"),
+        }
+    };
+}
+
 /// The definition: each output starts at its bias and takes one `f32::mul_add` per input,
-/// in input order. Compiled once for the baseline CPU and once, on x86-64, with FMA (where
-/// `mul_add` is one instruction and the compiler may vectorize across the strip's
-/// independent outputs); both copies compute the same bytes.
+/// in input order — the generic [`kernel`] over [`Portable`] lanes, plain arrays of `f32`.
+/// Compiled once for the baseline CPU and once, on x86-64, with FMA (where `mul_add` is
+/// one instruction and the compiler keeps the arrays in vector registers); both copies
+/// compute the same bytes.
 ///
 /// # Safety
 /// As [`run_block`].
@@ -222,27 +236,34 @@ unsafe fn scalar_fma(block: &Block<'_>) {
 
 #[inline(always)]
 unsafe fn scalar_definition(block: &Block<'_>) {
-    let Block {
-        x,
-        rows,
-        k,
-        w,
-        bias,
-        out,
-        out_stride,
-    } = *block;
-    let bias: &[f32; SCALAR_STRIP] = bias.try_into().expect("one scalar strip of bias");
-    for r in 0..rows {
-        let mut acc = *bias;
-        for (p, &a) in x[r * k..(r + 1) * k].iter().enumerate() {
-            let wp = &w[p * SCALAR_STRIP..(p + 1) * SCALAR_STRIP];
-            for (y, &wv) in acc.iter_mut().zip(wp) {
-                *y = a.mul_add(wv, *y);
-            }
-        }
-        // SAFETY: the caller guarantees row r of the block is writable for the strip width.
-        let dst = unsafe { std::slice::from_raw_parts_mut(out.add(r * out_stride), SCALAR_STRIP) };
-        dst.copy_from_slice(&acc);
+    // SAFETY: the caller's contract; `Portable` needs no instruction set.
+    unsafe { by_rows!(Portable, 2, block, [1, 2, 3, 4]) }
+}
+
+/// Eight lanes as a plain array: each lane's `f32::mul_add` is the definition itself, and
+/// the compiler may keep the array in a vector register.
+struct Portable;
+
+impl Lanes for Portable {
+    const N: usize = 8;
+    type V = [f32; 8];
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> [f32; 8] {
+        // SAFETY: the trait's contract.
+        unsafe { p.cast::<[f32; 8]>().read_unaligned() }
+    }
+    #[inline(always)]
+    unsafe fn splat(v: f32) -> [f32; 8] {
+        [v; 8]
+    }
+    #[inline(always)]
+    unsafe fn fma(a: [f32; 8], b: [f32; 8], acc: [f32; 8]) -> [f32; 8] {
+        std::array::from_fn(|i| a[i].mul_add(b[i], acc[i]))
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: [f32; 8]) {
+        // SAFETY: the trait's contract.
+        unsafe { p.cast::<[f32; 8]>().write_unaligned(v) }
     }
 }
 
@@ -307,17 +328,6 @@ unsafe fn kernel<L: Lanes, const R: usize, const C: usize>(block: &Block<'_>) {
             }
         }
     }
-}
-
-/// Dispatches a block of 1..=`$max` rows to the kernel with that row count fixed at compile
-/// time, so the accumulators live in registers.
-macro_rules! by_rows {
-    ($lanes:ty, $c:literal, $block:expr, [$($r:literal),*]) => {
-        match $block.rows {
-            $($r => kernel::<$lanes, $r, $c>($block),)*
-            rows => unreachable!("block of {rows} rows"),
-        }
-    };
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -508,22 +518,22 @@ mod tests {
     /// path runs on FMA CPUs.
     #[test]
     fn the_definition_compiled_without_fma_gives_the_same_bytes() {
-        let (k, rows) = (96, 3);
-        let (x, w, b) = inputs(rows, k, SCALAR_STRIP);
-        let layer = PackedLinear::pack(Kernels::Scalar, w, b, k, SCALAR_STRIP);
-        let mut fast = vec![0f32; rows * SCALAR_STRIP];
-        let mut base = vec![0f32; rows * SCALAR_STRIP];
+        let (k, rows, outputs) = (96, 3, 32);
+        let (x, w, b) = inputs(rows, k, outputs);
+        let layer = PackedLinear::pack(Kernels::Scalar, w, b, k, outputs);
+        let mut fast = vec![0f32; rows * outputs];
+        let mut base = vec![0f32; rows * outputs];
         for (out, baseline) in [(&mut fast, false), (&mut base, true)] {
             let block = Block {
                 x: &x,
                 rows,
                 k,
-                w: &layer.packed,
-                bias: &layer.bias,
+                w: &layer.packed[..k * SCALAR_STRIP],
+                bias: &layer.bias[..SCALAR_STRIP],
                 out: out.as_mut_ptr(),
-                out_stride: SCALAR_STRIP,
+                out_stride: outputs,
             };
-            // SAFETY: `out` holds rows × strip floats; the scalar path runs everywhere.
+            // SAFETY: `out` holds rows × outputs floats; the scalar path runs everywhere.
             unsafe {
                 if baseline {
                     scalar_definition(&block);
@@ -532,6 +542,7 @@ mod tests {
                 }
             }
         }
+        assert!(fast[..SCALAR_STRIP].iter().any(|v| *v != 0.0));
         assert!(
             fast.iter()
                 .zip(&base)

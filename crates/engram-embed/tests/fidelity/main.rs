@@ -45,13 +45,20 @@ fn every_kernel_path_gives_the_scalar_bytes() {
     let mut texts: Vec<String> = reference().into_iter().map(|(t, _)| t).collect();
     texts.extend(sentences());
     texts.push("memory ".repeat(400)); // truncated at 256 tokens: the longest attention
-    let scalar = bits(&on(Kernels::Scalar).embed_batch(&texts).unwrap());
+    let timed = |kernels: Kernels| {
+        let e = on(kernels);
+        let started = std::time::Instant::now();
+        let v = bits(&e.embed_batch(&texts).unwrap());
+        eprintln!("{kernels}: {:.1} s", started.elapsed().as_secs_f64());
+        v
+    };
+    let scalar = timed(Kernels::Scalar);
     let paths = Kernels::available();
     for kernels in &paths {
         if *kernels == Kernels::Scalar {
             continue;
         }
-        let got = bits(&on(*kernels).embed_batch(&texts).unwrap());
+        let got = timed(*kernels);
         let differ: Vec<&str> = texts
             .iter()
             .zip(got.iter().zip(&scalar))
