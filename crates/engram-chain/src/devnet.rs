@@ -5,12 +5,13 @@
 //! file and two writers never lose each other's changes. Reads take a shared lock.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use engram_core::keys::Keypair;
 
-use crate::{Chain, ChainError, Metagraph, Neuron, Uid, WeightSet, now_ms};
+use engram_os::now_ms;
+
+use crate::{Chain, ChainError, Metagraph, Neuron, Uid, WeightSet};
 
 const FILE: &str = "registry.json";
 const LOCK: &str = "registry.lock";
@@ -68,12 +69,8 @@ impl Devnet {
     }
 
     fn write(&self, graph: &Metagraph) -> Result<(), ChainError> {
-        let tmp = self.dir.join(format!("{FILE}.tmp"));
         let bytes = serde_json::to_vec_pretty(graph).expect("metagraph serializes");
-        let mut f = File::create(&tmp).map_err(self.io(FILE))?;
-        f.write_all(&bytes).map_err(self.io(FILE))?;
-        f.sync_all().map_err(self.io(FILE))?;
-        std::fs::rename(&tmp, self.dir.join(FILE)).map_err(self.io(FILE))
+        engram_os::write_atomic(&self.dir.join(FILE), &bytes).map_err(self.io(FILE))
     }
 
     /// Runs `change` on the registry under the exclusive lock and saves the result.

@@ -109,10 +109,3 @@ pub trait Chain: Send + Sync {
     /// [`ChainError`] if the chain cannot be read.
     fn stake_of(&self, hotkey: &str) -> Result<f64, ChainError>;
 }
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}

@@ -77,11 +77,8 @@ impl Wallet {
             public_key_hex: hex::encode(key.public()),
             mnemonic,
         };
-        let tmp = dir.join(format!(".{name}.json.tmp"));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&file).expect("serializes"))
-            .map_err(io(&tmp))?;
-        restrict(&tmp, 0o600)?;
-        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        let bytes = serde_json::to_vec_pretty(&file).expect("serializes");
+        engram_os::write_atomic_private(&path, &bytes).map_err(io(&path))?;
         Ok(Self {
             name: name.to_string(),
             key,

@@ -180,7 +180,7 @@ pub(crate) async fn up(g: &Global, args: DevnetUpArgs) -> Result<()> {
         ))
         .into());
     }
-    std::fs::write(manifest_path(dir), serde_json::to_vec_pretty(&manifest)?)?;
+    engram_os::write_atomic(&manifest_path(dir), &serde_json::to_vec_pretty(&manifest)?)?;
 
     // Every node up before validators start measuring.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -248,7 +248,7 @@ pub(crate) async fn up(g: &Global, args: DevnetUpArgs) -> Result<()> {
             fault: None,
         });
     }
-    std::fs::write(manifest_path(dir), serde_json::to_vec_pretty(&manifest)?)?;
+    engram_os::write_atomic(&manifest_path(dir), &serde_json::to_vec_pretty(&manifest)?)?;
     if g.json {
         print_json(&json!({"dir": dir, "processes": manifest.processes}));
     } else {

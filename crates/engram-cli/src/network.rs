@@ -338,24 +338,7 @@ pub(crate) async fn validate(g: &Global, args: ValidateArgs) -> Result<()> {
     );
     tokio::select! {
         r = validator.run() => r?,
-        _ = shutdown_signal() => eprintln!("validator stopped"),
+        _ = engram_os::shutdown_signal() => eprintln!("validator stopped"),
     }
     Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -118,7 +118,7 @@ impl Network {
         NamespaceAuth::for_namespace(
             namespace,
             self.options.signer.as_deref(),
-            engram_chain::now_ms(),
+            engram_os::now_ms(),
         )
     }
 

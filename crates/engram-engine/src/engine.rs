@@ -2,13 +2,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use engram_core::{
     Cid, DEFAULT_MODEL_VERSION, MAX_TOP_K, MIN_TOP_K, cid_v1, validate_embedding,
     validate_metadata, validate_text,
 };
 use engram_embed::{Embedder, resolve_model_dir};
+use engram_os::now_ms;
 use engram_store::{Commitment, Hit, PUBLIC_NAMESPACE, Record, SearchQuery, Store, Upserted};
 use serde::Serialize;
 use serde_json::Value;
@@ -112,14 +112,6 @@ pub struct Status {
     pub unindexed: usize,
     /// Bytes on disk.
     pub disk_bytes: u64,
-}
-
-/// Unix time in milliseconds.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 fn namespace(ns: &Option<String>) -> String {

@@ -54,7 +54,7 @@ impl<T: DeserializeOwned> FromRequest<std::sync::Arc<AppState>> for Json<T> {
             &endpoint,
             state.config.require_hotkey_sig,
             &state.replay,
-            engram_engine::now_ms(),
+            engram_os::now_ms(),
         )?;
         Ok(Json(typed, caller))
     }

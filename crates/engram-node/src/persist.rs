@@ -22,14 +22,12 @@ pub(crate) fn load<T: DeserializeOwned + Default>(path: &Path) -> Result<T, Node
     }
 }
 
-/// Writes `value` to `path` through a temporary file and a rename.
+/// Replaces `path` with `value` atomically and durably.
 ///
 /// # Errors
 /// [`ApiError::Internal`] when the file cannot be written.
 pub(crate) fn save<T: Serialize>(path: &Path, value: &T) -> Result<(), ApiError> {
-    let tmp = path.with_extension("json.tmp");
     let bytes = serde_json::to_vec_pretty(value).expect("registry serializes");
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
+    engram_os::write_atomic(path, &bytes)
         .map_err(|e| ApiError::Internal(format!("cannot save {}: {e}", path.display())))
 }

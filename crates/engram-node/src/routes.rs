@@ -19,7 +19,8 @@ use engram_core::{
     Cid, DEFAULT_MODEL_VERSION, DEFAULT_TOP_K, MAX_TOP_K, MIN_TOP_K, embedding_hash_hex,
     validate_metadata, validate_text,
 };
-use engram_engine::{VectorItem, Where, now_ms};
+use engram_engine::{VectorItem, Where};
+use engram_os::now_ms;
 use engram_store::PUBLIC_NAMESPACE;
 
 use crate::error::ApiError;

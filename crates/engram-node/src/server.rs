@@ -260,19 +260,7 @@ impl Node {
     /// # Errors
     /// As [`Node::shutdown`].
     pub async fn run_until_signal(self) -> Result<(), NodeError> {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .map_err(NodeError::Serve)?;
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = ctrl_c.await;
+        engram_os::shutdown_signal().await;
         tracing::info!("shutting down");
         self.shutdown().await
     }
@@ -286,7 +274,7 @@ fn spawn_tier_refresh(state: Arc<AppState>, every: Duration) -> JoinHandle<()> {
             tick.tick().await;
             let state = state.clone();
             let refreshed = tokio::task::spawn_blocking(move || {
-                state.attestations.refresh(engram_engine::now_ms())
+                state.attestations.refresh(engram_os::now_ms())
             })
             .await;
             if let Ok(Err(e)) = refreshed {

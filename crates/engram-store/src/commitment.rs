@@ -9,7 +9,6 @@
 //! same memory in two namespaces is still one leaf of the tree.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use engram_core::Cid;
@@ -118,12 +117,7 @@ impl Leaves {
         }
         let digest = Sha256::digest(&buf);
         buf.extend_from_slice(&digest);
-        let tmp = path.with_extension("tmp");
-        let mut f = std::fs::File::create(&tmp).map_err(io("writing commitment snapshot", &tmp))?;
-        f.write_all(&buf)
-            .and_then(|()| f.sync_all())
-            .map_err(io("writing commitment snapshot", &tmp))?;
-        std::fs::rename(&tmp, path).map_err(io("replacing commitment snapshot", path))
+        engram_os::write_atomic(path, &buf).map_err(io("writing commitment snapshot", path))
     }
 
     /// Reads a snapshot; `None` when it is absent or does not check out (then the caller

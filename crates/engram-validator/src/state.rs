@@ -144,10 +144,8 @@ impl StateDir {
     pub fn save(&self, state: &State) -> Result<(), ValidatorError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| Self::err(&self.dir, e))?;
         let path = self.dir.join("state.json");
-        let tmp = self.dir.join("state.json.tmp");
         let bytes = serde_json::to_vec_pretty(state).expect("state serializes");
-        std::fs::write(&tmp, bytes).map_err(|e| Self::err(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| Self::err(&path, e))
+        engram_os::write_atomic(&path, &bytes).map_err(|e| Self::err(&path, e))
     }
 
     /// Appends one round's record to `rounds.jsonl`.

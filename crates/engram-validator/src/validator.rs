@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use engram_chain::{Chain, Uid, now_ms};
+use engram_chain::{Chain, Uid};
 use engram_client::api::{
     ChallengeRequest, IngestRequest, ProveMemoryRequest, QueryRequest, RetrieveResponse,
 };
@@ -25,6 +25,7 @@ use engram_core::keys::Keypair;
 use engram_core::merkle::v1::InclusionProof;
 use engram_core::proof::{proof_v1, proof_v2};
 use engram_core::{Cid, embedding_hash_hex};
+use engram_os::now_ms;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

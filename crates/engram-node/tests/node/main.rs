@@ -71,9 +71,7 @@ pub fn now_s() -> f64 {
 }
 
 /// Unix time in milliseconds, as signatures carry it.
-pub fn now_ms() -> u64 {
-    (now_s() * 1000.0) as u64
-}
+pub use engram_os::now_ms;
 
 /// Sends raw bytes (any method, any body) and returns the status, the JSON body (null when
 /// it is not JSON) and any `Retry-After`.
