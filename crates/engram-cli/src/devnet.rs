@@ -104,6 +104,12 @@ pub(crate) async fn up(g: &Global, args: DevnetUpArgs) -> Result<()> {
     if args.miners == 0 {
         return Err(UsageError("a devnet needs at least one miner".into()).into());
     }
+    if !args.fault.is_empty() && !engram_node::FAULT_INJECTION {
+        return Err(UsageError(
+            "--fault needs a build with the test-only `fault-injection` feature (cargo build -p engram-cli --features fault-injection)".into(),
+        )
+        .into());
+    }
     let mut faults = std::collections::HashMap::new();
     for f in &args.fault {
         let (name, fault) = f

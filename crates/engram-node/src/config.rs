@@ -45,9 +45,23 @@ pub struct NodeConfig {
     /// ε of the noise added to embeddings the node makes for private namespaces; `None`
     /// disables it (`DP_EPSILON`, `none` to disable; default 3).
     pub dp_epsilon: Option<f64>,
-    /// Test-only misbehaviour (`ENGRAM_FAULT`); never read from the file.
+    /// Test-only misbehaviour (`ENGRAM_FAULT`); never read from the file, and absent from
+    /// builds without the `fault-injection` feature.
+    #[cfg(feature = "fault-injection")]
     #[serde(skip)]
     pub fault: Fault,
+}
+
+impl NodeConfig {
+    /// The misbehaviour this node is configured for: always [`Fault::None`] in builds
+    /// without the `fault-injection` feature, so the handlers' fault branches compile away.
+    #[inline]
+    pub fn fault(&self) -> Fault {
+        #[cfg(feature = "fault-injection")]
+        return self.fault;
+        #[cfg(not(feature = "fault-injection"))]
+        Fault::None
+    }
 }
 
 impl Default for NodeConfig {
@@ -66,6 +80,7 @@ impl Default for NodeConfig {
             require_hotkey_sig: false,
             challenge_allowlist: Vec::new(),
             dp_epsilon: Some(engram_core::noise::DEFAULT_EPSILON),
+            #[cfg(feature = "fault-injection")]
             fault: Fault::None,
         }
     }
@@ -148,11 +163,13 @@ impl NodeConfig {
             engram_core::keys::ss58_decode(hotkey)
                 .map_err(|e| NodeError::Config(format!("challenge_allowlist: {e}")))?;
         }
-        if let Ok(raw) = std::env::var("ENGRAM_FAULT") {
-            config.fault = raw
-                .parse()
-                .map_err(|e| NodeError::Config(format!("ENGRAM_FAULT: {e}")))?;
+        let fault = Fault::from_env().map_err(NodeError::Config)?;
+        #[cfg(feature = "fault-injection")]
+        {
+            config.fault = fault;
         }
+        #[cfg(not(feature = "fault-injection"))]
+        let _ = fault; // `from_env` refuses every fault in this build
         if config.max_batch == 0 || config.embed_queue == 0 {
             return Err(NodeError::Config(
                 "max_batch and embed_queue must be at least 1".into(),

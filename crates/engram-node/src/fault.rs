@@ -1,5 +1,7 @@
 //! Deliberate misbehaviour, for testing that validators catch it.
 //!
+//! Compiled in only with the `fault-injection` feature, which the workspace's tests enable
+//! (a release build refuses `ENGRAM_FAULT`: production handlers carry no fault branches).
 //! Set only through `ENGRAM_FAULT` (never the config file), and logged loudly at start:
 //! `drop-half` acknowledges every ingest but silently keeps only the CIDs whose key is
 //! even; `hash-only` behaves as a node that kept embedding hashes and threw the vectors
@@ -44,7 +46,25 @@ impl FromStr for Fault {
     }
 }
 
+/// Whether this build can misbehave on purpose (the `fault-injection` feature).
+pub const FAULT_INJECTION: bool = cfg!(feature = "fault-injection");
+
 impl Fault {
+    /// The fault `ENGRAM_FAULT` names ([`Fault::None`] when unset or empty).
+    ///
+    /// # Errors
+    /// An unknown fault, or any fault in a build without fault injection.
+    pub fn from_env() -> Result<Fault, String> {
+        let raw = std::env::var("ENGRAM_FAULT").unwrap_or_default();
+        let fault: Fault = raw.parse().map_err(|e| format!("ENGRAM_FAULT: {e}"))?;
+        if fault != Fault::None && !FAULT_INJECTION {
+            return Err(format!(
+                "ENGRAM_FAULT={raw} needs a build with the test-only `fault-injection` feature"
+            ));
+        }
+        Ok(fault)
+    }
+
     /// Whether this node silently discards `cid` instead of storing it.
     pub(crate) fn discards(self, cid: &Cid) -> bool {
         self == Self::DropHalf && cid_key(&cid.to_string())[31] & 1 == 1

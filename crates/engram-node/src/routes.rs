@@ -115,9 +115,9 @@ pub(crate) async fn ingest(
         }
         Err(raw) => (raw, req.source_text),
     };
-    if state.config.fault != Fault::None {
+    if state.config.fault() != Fault::None {
         let cid = engram_core::cid_v1(&embedding, &metadata, &req.model_version);
-        if state.config.fault.discards(&cid) {
+        if state.config.fault().discards(&cid) {
             return Ok(axum::Json(IngestResponse {
                 cid: Some(cid.to_string()),
                 stored: true,
@@ -201,7 +201,7 @@ pub(crate) async fn query(
         Ok((hits, scope))
     })
     .await?;
-    match state.config.fault {
+    match state.config.fault() {
         Fault::DelayMs(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
         Fault::HashOnly => hits.clear(),
         _ => {}
@@ -251,7 +251,7 @@ pub(crate) async fn challenge(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("{cid} is not stored on this node")))?;
     let ehash = embedding_hash_hex(&record.vector);
-    let proof = match (version, state.config.fault) {
+    let proof = match (version, state.config.fault()) {
         (1, _) => proof_v1(&ehash, &nonce, hotkey.as_ref()),
         // Without the vector bytes the best a hash-only node can do is guess.
         (_, Fault::HashOnly) => proof_v2(&record.cid, &[0.0; 384], &nonce, hotkey.as_ref()),
@@ -366,7 +366,7 @@ pub(crate) async fn retrieve(
     let engine = state.engine.clone();
     let r = blocking(move || Ok(engine.get(&cid, ns.as_deref())?))
         .await?
-        .filter(|_| state.config.fault != Fault::HashOnly)
+        .filter(|_| state.config.fault() != Fault::HashOnly)
         .ok_or_else(|| ApiError::NotFound(format!("{cid} is not stored on this node")))?;
     Ok(axum::Json(RetrieveResponse::from(r)))
 }

@@ -175,8 +175,8 @@ impl Node {
                 .await
         });
         tracing::info!(%addr, "engram node listening");
-        if state.config.fault != crate::Fault::None {
-            tracing::warn!(fault = ?state.config.fault, "ENGRAM_FAULT is set: this node misbehaves on purpose");
+        if state.config.fault() != crate::Fault::None {
+            tracing::warn!(fault = ?state.config.fault(), "ENGRAM_FAULT is set: this node misbehaves on purpose");
         }
         Ok(Self {
             addr,
