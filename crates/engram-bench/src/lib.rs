@@ -75,3 +75,93 @@ impl Rng {
         (self.next_u64() % n as u64) as usize
     }
 }
+
+/// The CPU model, as `/proc/cpuinfo` names it ("unknown" elsewhere): printed with every
+/// result, since the same code runs at very different speeds on different CPUs.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// This machine's single-precision FMA peak in GFLOP/s, measured: every core runs
+/// independent fused multiply-adds on registers only (no memory traffic), on the widest
+/// vectors the embedder's kernel path uses. The denominator of kernel efficiency.
+pub fn peak_gflops() -> f64 {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let kernels = engram_embed::Kernels::best();
+    let per_thread: Vec<f64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| s.spawn(move || fma_rate(kernels)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    per_thread.iter().sum::<f64>() / 1e9
+}
+
+/// FLOP/s of one thread running 12 independent chains of 16-lane FMAs.
+fn fma_rate(kernels: engram_embed::Kernels) -> f64 {
+    const ROUNDS: u64 = 20_000_000;
+    let start = Instant::now();
+    let sink = match kernels {
+        #[cfg(target_arch = "x86_64")]
+        engram_embed::Kernels::Avx512 => {
+            // SAFETY: `Kernels::best()` picks AVX-512 only on CPUs that have it.
+            #[allow(unsafe_code)]
+            unsafe {
+                fma_avx512(ROUNDS)
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        engram_embed::Kernels::Avx2 => {
+            // SAFETY: `Kernels::best()` picks AVX2 only on CPUs with AVX2 and FMA.
+            #[allow(unsafe_code)]
+            unsafe {
+                fma_avx2(ROUNDS)
+            }
+        }
+        _ => fma_chains::<16>(ROUNDS),
+    };
+    std::hint::black_box(sink);
+    let lanes = match kernels {
+        engram_embed::Kernels::Avx2 => 8.0,
+        engram_embed::Kernels::Neon => 4.0,
+        _ => 16.0,
+    };
+    ROUNDS as f64 * 12.0 * lanes * 2.0 / start.elapsed().as_secs_f64()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+fn fma_avx512(rounds: u64) -> f32 {
+    fma_chains::<16>(rounds)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn fma_avx2(rounds: u64) -> f32 {
+    fma_chains::<8>(rounds)
+}
+
+#[inline(always)]
+fn fma_chains<const W: usize>(rounds: u64) -> f32 {
+    let mut acc = [[1.0f32; W]; 12];
+    let (a, b) = (
+        std::hint::black_box([0.999_999f32; W]),
+        std::hint::black_box([1e-7f32; W]),
+    );
+    for _ in 0..rounds {
+        for chain in &mut acc {
+            for (x, (a, b)) in chain.iter_mut().zip(a.iter().zip(&b)) {
+                *x = x.mul_add(*a, *b);
+            }
+        }
+    }
+    acc.iter().flatten().sum()
+}

@@ -13,13 +13,13 @@ use serde_json::{Map, Value, json};
 
 use crate::UsageError;
 use crate::args::{
-    CidArgs, Cli, Command, DevnetCommand, Epsilon, Global, IngestArgs, KeysCommand, QueryArgs,
-    ServeArgs, SignArgs,
+    CidArgs, Cli, Command, DevnetCommand, Global, IngestArgs, KeysCommand, QueryArgs, ServeArgs,
+    SignArgs,
 };
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
 };
-use crate::output::{bytes, print_hits, print_json, record_json};
+use crate::output::{bytes, print_hits, print_json};
 use crate::{devnet, keys, network};
 
 /// Texts embedded and stored per step of a file ingest (and per progress-bar tick).
@@ -123,7 +123,8 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
     if let Some(path) = &args.vector {
         let item = parse_vector_record(&read_source(path)?, ns)?;
         let memory = open(g, true, &args.sign)?;
-        let vector = private_vector(&memory, item.embedding, ns, args.dp_epsilon)?;
+        let how = memory.outgoing(ns, None, args.dp_epsilon.0);
+        let vector = engram_client::outgoing::vector_for(item.embedding, how)?;
         let out = memory
             .ingest_vector(vector, item.metadata, Some(item.model_version), ns)
             .await?;
@@ -138,9 +139,7 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
         }
         let items = parse_ingest_file(&read_source(path)?, args.format, ns)?;
         let memory = open(g, true, &args.sign)?;
-        if let Memory::Embedded(engine) = &memory {
-            engine.embedder()?; // a missing model fails before any work
-        }
+        memory.check_model()?; // a missing model fails before any work
         let bar = if g.json {
             ProgressBar::hidden()
         } else {
@@ -163,10 +162,7 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
             bar.inc(chunk.len() as u64);
         }
         bar.finish_and_clear();
-        if let Memory::Embedded(engine) = &memory
-            && engine.store().optimize()?
-            && !g.json
-        {
+        if memory.build_index().await? && !g.json {
             eprintln!("built the search index for the new memories");
         }
         if g.json {
@@ -184,15 +180,18 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
     let text = args.text.expect("clap requires one source");
     let metadata = parse_metadata_arg(args.metadata.as_deref())?;
     if let Some(key_file) = &args.encrypt {
-        engram_core::validate_text(&text)?;
-        let Value::Object(plain_meta) = metadata else {
-            bail!("--metadata must be a JSON object");
-        };
-        let sealed = keys::encrypted_metadata(key_file, &text, &plain_meta)?;
+        let recipient = keys::recipient(key_file)?;
         let memory = open(g, true, &args.sign)?;
-        let vector = private_vector(&memory, embed_locally(g, &text)?, ns, args.dp_epsilon)?;
+        let how = memory.outgoing(ns, Some(&recipient), args.dp_epsilon.0);
+        let item = NewText {
+            text,
+            metadata,
+            namespace: None,
+        };
+        let prepared = engram_client::outgoing::texts(&load_embedder(g)?, &[item], how)?;
+        let [p] = <[_; 1]>::try_from(prepared).expect("one prepared memory per text");
         let out = memory
-            .ingest_vector(vector, Value::Object(sealed), None, ns)
+            .ingest_vector(p.embedding, p.metadata, None, ns)
             .await?;
         return report_one(g, &out);
     }
@@ -205,21 +204,6 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
         }])
         .await?;
     report_one(g, &out[0])
-}
-
-/// A vector made here, as it should leave for `ns`: noised for a node's private namespace
-/// (the node never sees the exact vector); exact for the public namespace and for the
-/// local store, which is the user's own.
-fn private_vector(
-    memory: &Memory,
-    vector: Vec<f32>,
-    ns: Option<&str>,
-    epsilon: Epsilon,
-) -> Result<Vec<f32>> {
-    match memory {
-        Memory::Embedded(_) => Ok(vector),
-        Memory::Remote(_) => Ok(engram_client::sealed::for_namespace(vector, ns, epsilon.0)?),
-    }
 }
 
 fn report_one(g: &Global, out: &engram_client::Stored) -> Result<()> {
@@ -247,11 +231,15 @@ async fn query(g: &Global, args: QueryArgs) -> Result<()> {
         None => (Some(args.text), None),
     };
     let mut hits = memory
-        .query(text, vector, args.top_k, args.namespace.as_deref(), filter)
+        .query(
+            text,
+            vector,
+            args.top_k,
+            args.namespace.as_deref(),
+            filter,
+            args.min_tier,
+        )
         .await?;
-    if let Some(min) = args.min_tier {
-        hits.retain(|h| h.trust_tier >= min);
-    }
     if let Some(key_file) = &args.decrypt {
         keys::decrypt_hits(key_file, &mut hits)?;
     }
@@ -269,13 +257,10 @@ async fn get(g: &Global, args: CidArgs) -> Result<()> {
     let cid = parse_cid(&args.cid)?;
     let memory = open(g, false, &args.sign)?;
     let ns = args.namespace.as_deref();
-    let record = match &memory {
-        Memory::Embedded(engine) => engine.get(&cid, ns)?.map(|r| record_json(&r)),
-        Memory::Remote(_) => memory
-            .get(&cid.to_string(), ns)
-            .await?
-            .map(|r| serde_json::to_value(r).expect("record serializes")),
-    };
+    let record = memory
+        .get(&cid, ns)
+        .await?
+        .map(|r| serde_json::to_value(r).expect("record serializes"));
     let Some(record) = record else {
         bail!(
             "no memory {cid} in {}",
@@ -308,10 +293,7 @@ async fn get(g: &Global, args: CidArgs) -> Result<()> {
 async fn delete(g: &Global, args: CidArgs) -> Result<()> {
     let cid = parse_cid(&args.cid)?;
     let memory = open(g, false, &args.sign)?;
-    if !memory
-        .delete(&cid.to_string(), args.namespace.as_deref())
-        .await?
-    {
+    if !memory.delete(&cid, args.namespace.as_deref()).await? {
         bail!(
             "no memory {cid} in {}",
             g.node.as_deref().unwrap_or("this store")
@@ -430,8 +412,9 @@ fn cid() -> Result<()> {
 
 async fn status(g: &Global) -> Result<()> {
     let memory = open(g, false, &SignArgs { wallet: None })?;
-    let Memory::Embedded(engine) = &memory else {
-        let s = memory.status().await?;
+    let status = memory.status().await?;
+    let Some(s) = status.local else {
+        let s = status;
         if g.json {
             print_json(&serde_json::to_value(&s)?);
         } else {
@@ -442,7 +425,6 @@ async fn status(g: &Global) -> Result<()> {
         }
         return Ok(());
     };
-    let s = engine.status()?;
     if g.json {
         print_json(&serde_json::to_value(&s)?);
         return Ok(());

@@ -70,14 +70,9 @@ pub(crate) fn decrypt(key: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The stored metadata of an encrypted memory: only the ciphertext of text and metadata.
-pub(crate) fn encrypted_metadata(
-    key_file: &Path,
-    text: &str,
-    metadata: &serde_json::Map<String, Value>,
-) -> Result<serde_json::Map<String, Value>> {
-    let private = read_key(key_file)?;
-    Ok(sealed::seal(&sealed::recipient(&private), text, metadata)?)
+/// The public key that memories sealed for this key file are encrypted to.
+pub(crate) fn recipient(key_file: &Path) -> Result<[u8; 32]> {
+    Ok(sealed::recipient(&read_key(key_file)?))
 }
 
 /// Opens the sealed hits this key file can open.

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use engram_chain::{Chain, Devnet, Wallet};
 use engram_client::api::{IngestRequest, QueryRequest};
 use engram_client::network::Network;
+use engram_client::outgoing::{self, Outgoing};
 use engram_core::Cid;
 use serde_json::{Map, Value, json};
 
@@ -47,12 +48,21 @@ fn network(g: &Global, dir: &Path, sign: &SignArgs) -> Result<Network> {
 
 pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<()> {
     let ns = args.namespace.as_deref();
-    let private = |v: Vec<f32>| engram_client::sealed::for_namespace(v, ns, args.dp_epsilon.0);
+    let recipient = args
+        .encrypt
+        .as_deref()
+        .map(crate::keys::recipient)
+        .transpose()?;
+    let how = Outgoing {
+        seal_to: recipient.as_ref(),
+        namespace: ns,
+        epsilon: args.dp_epsilon.0,
+    };
     let mut requests = Vec::new();
     if let Some(path) = &args.vector {
         let item = parse_vector_record(&read_source(path)?, None)?;
         requests.push(IngestRequest {
-            raw_embedding: Some(private(item.embedding)?),
+            raw_embedding: Some(outgoing::vector_for(item.embedding, how)?),
             metadata: item.metadata,
             model_version: item.model_version,
             ..IngestRequest::default()
@@ -67,29 +77,11 @@ pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<(
             }],
             (None, None) => unreachable!("clap requires one source"),
         };
-        let embedder = load_embedder(g)?;
-        let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
-        for (item, vector) in items.iter().zip(embedder.embed_batch(&texts)?) {
-            engram_core::validate_text(&item.text)?;
-            let (metadata, source_text) = match (&args.encrypt, &item.metadata) {
-                (Some(key), Value::Object(m)) => (
-                    Value::Object(crate::keys::encrypted_metadata(key, &item.text, m)?),
-                    None,
-                ),
-                (Some(key), _) => (
-                    Value::Object(crate::keys::encrypted_metadata(
-                        key,
-                        &item.text,
-                        &Map::new(),
-                    )?),
-                    None,
-                ),
-                (None, m) => (m.clone(), Some(item.text.clone())),
-            };
+        for p in outgoing::texts(&load_embedder(g)?, &items, how)? {
             requests.push(IngestRequest {
-                raw_embedding: Some(private(vector)?),
-                metadata,
-                source_text,
+                raw_embedding: Some(p.embedding),
+                metadata: p.metadata,
+                source_text: p.source_text,
                 ..IngestRequest::default()
             });
         }
@@ -121,13 +113,6 @@ pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<(
 
 pub(crate) async fn query(g: &Global, dir: &Path, args: QueryArgs) -> Result<()> {
     let filter: Map<String, Value> = parse_filters(&args.filter)?.into_iter().collect();
-    if !(1..=100).contains(&args.top_k) {
-        return Err(UsageError(format!(
-            "--top-k must be between 1 and 100, got {}",
-            args.top_k
-        ))
-        .into());
-    }
     engram_core::validate_text(&args.text)?;
     let vector = load_embedder(g)?.embed(&args.text)?;
     let network = network(g, dir, &args.sign)?;

@@ -1,21 +1,7 @@
 //! Printing results for people (default) or programs (`--json`).
 
 use engram_client::api::QueryResult;
-use engram_store::Record;
-use serde_json::{Value, json};
-
-/// A record as JSON, in the shape of the protocol's `/retrieve` answer.
-pub(crate) fn record_json(r: &Record) -> Value {
-    json!({
-        "cid": r.cid,
-        "embedding": r.vector,
-        "metadata": r.metadata,
-        "namespace": r.namespace,
-        "model_version": r.model_version,
-        "text": r.text,
-        "created_ms": r.created_ms,
-    })
-}
+use serde_json::Value;
 
 /// One line per hit: rank, score, CID, text, metadata.
 pub(crate) fn print_hits(hits: &[QueryResult]) {

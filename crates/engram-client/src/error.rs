@@ -14,20 +14,38 @@ pub enum ClientError {
         message: String,
     },
     /// The node could not be reached or did not answer in time.
-    #[error("cannot reach node {url}: {reason}")]
+    #[cfg(feature = "http")]
+    #[error("cannot reach node {url}: {source}")]
     Transport {
         /// The URL requested.
         url: String,
         /// What failed.
-        reason: String,
+        source: reqwest::Error,
     },
     /// The node's answer was not what the protocol says.
-    #[error("unexpected answer from {url}: {reason}")]
+    #[error("unexpected answer from {url}: {source}")]
     Decode {
         /// The URL requested.
         url: String,
-        /// What was wrong.
-        reason: String,
+        /// Why it does not parse.
+        source: serde_json::Error,
+    },
+    /// A background task of the client panicked or was cancelled.
+    #[cfg(feature = "http")]
+    #[error("client task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// The operating system has no randomness to give (for encryption keys or noise).
+    #[error("no randomness from the OS: {0}")]
+    Randomness(#[source] getrandom::Error),
+    /// A node answered with a CID that does not parse.
+    #[error("{url} answered a malformed CID {cid:?}: {source}")]
+    BadCid {
+        /// The node.
+        url: String,
+        /// What it answered.
+        cid: String,
+        /// Why it does not parse.
+        source: engram_core::CoreError,
     },
     /// The call needs a hotkey to sign with and the client has none.
     #[error("this needs a hotkey to sign with: configure the client's signer (CLI: --wallet NAME)")]
@@ -39,9 +57,23 @@ pub enum ClientError {
     #[cfg(feature = "embedded")]
     #[error(transparent)]
     Engine(#[from] engram_engine::EngineError),
-    /// A network-level failure: the registry, or no node able to serve the request.
-    #[error("{0}")]
-    Network(String),
+    /// The network's registry could not be read.
+    #[cfg(feature = "network")]
+    #[error(transparent)]
+    Chain(#[from] engram_chain::ChainError),
+    /// No live node did what was asked.
+    #[error("no node {action} ({live} live nodes; failures: {failures:?})")]
+    NoNode {
+        /// What was asked, e.g. "stored v1::…" or "answered the query".
+        action: String,
+        /// Live nodes asked.
+        live: usize,
+        /// `(node, why)` for each node that failed.
+        failures: Vec<(String, String)>,
+    },
+    /// A network write must carry the vector (embed once, locally, and ship the bytes).
+    #[error("a network ingest sends raw_embedding: embed once, locally, and ship the bytes")]
+    NotRawEmbedding,
     /// The request is invalid before it is sent.
     #[error(transparent)]
     Invalid(#[from] engram_core::CoreError),
@@ -67,10 +99,16 @@ impl ClientError {
             ClientError::Invalid(_) | ClientError::NoSigner => true,
             #[cfg(feature = "embedded")]
             ClientError::Engine(e) => e.is_bad_input(),
-            ClientError::Transport { .. }
-            | ClientError::Decode { .. }
+            ClientError::NotRawEmbedding => true,
+            #[cfg(feature = "http")]
+            ClientError::Transport { .. } | ClientError::Task(_) => false,
+            #[cfg(feature = "network")]
+            ClientError::Chain(_) => false,
+            ClientError::Decode { .. }
             | ClientError::InvalidUrl(_)
-            | ClientError::Network(_) => false,
+            | ClientError::Randomness(_)
+            | ClientError::BadCid { .. }
+            | ClientError::NoNode { .. } => false,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use engram_core::Cid;
 use reqwest::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -80,7 +81,7 @@ impl Client {
             .build()
             .map_err(|e| ClientError::Transport {
                 url: base.clone(),
-                reason: e.to_string(),
+                source: e,
             })?;
         Ok(Self {
             http,
@@ -156,10 +157,7 @@ impl Client {
                     None
                 }
                 Err(e) => {
-                    return Err(ClientError::Transport {
-                        url,
-                        reason: e.to_string(),
-                    });
+                    return Err(ClientError::Transport { url, source: e });
                 }
             };
             let backoff = self.options.backoff * 2u32.saturating_pow(attempt);
@@ -173,7 +171,7 @@ impl Client {
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(|e| ClientError::Transport {
             url: url.clone(),
-            reason: e.to_string(),
+            source: e,
         })?;
         if !status.is_success() {
             let message = serde_json::from_slice::<ErrorBody>(&bytes)
@@ -184,10 +182,7 @@ impl Client {
                 message,
             });
         }
-        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
-            url,
-            reason: e.to_string(),
-        })
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode { url, source: e })
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(
@@ -260,17 +255,16 @@ impl Client {
                 message: "metrics unavailable".into(),
             });
         }
-        resp.text().await.map_err(|e| ClientError::Transport {
-            url,
-            reason: e.to_string(),
-        })
+        resp.text()
+            .await
+            .map_err(|e| ClientError::Transport { url, source: e })
     }
 
     /// `GET /retrieve/{cid}` (public); `None` when the node does not hold it.
     ///
     /// # Errors
     /// As [`Client::ingest`] (404 becomes `Ok(None)`).
-    pub async fn retrieve(&self, cid: &str) -> Result<Option<RetrieveResponse>, ClientError> {
+    pub async fn retrieve(&self, cid: &Cid) -> Result<Option<RetrieveResponse>, ClientError> {
         self.retrieve_in(cid, &NamespaceAuth::default()).await
     }
 
@@ -281,7 +275,7 @@ impl Client {
     /// As [`Client::ingest`] (404 becomes `Ok(None)`).
     pub async fn retrieve_in(
         &self,
-        cid: &str,
+        cid: &Cid,
         auth: &NamespaceAuth,
     ) -> Result<Option<RetrieveResponse>, ClientError> {
         match self
@@ -299,7 +293,7 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::ingest`] (404 becomes `Ok(false)`).
-    pub async fn delete(&self, cid: &str, auth: &NamespaceAuth) -> Result<bool, ClientError> {
+    pub async fn delete(&self, cid: &Cid, auth: &NamespaceAuth) -> Result<bool, ClientError> {
         let resp = self
             .send(
                 reqwest::Method::DELETE,

@@ -12,6 +12,8 @@
 //! - [`network`]: many nodes through a registry: replicated writes, fan-out queries,
 //!   verified reads (feature `network`).
 //! - [`sealed`]: client-side encryption of memories (seal before sending, open results).
+//! - [`outgoing`]: the private pipeline (check, embed here, seal, noise) before a memory
+//!   leaves for a node (features `http` + `embedded`).
 //! - `error`: [`ClientError`].
 //!
 //! # Example
@@ -21,8 +23,8 @@
 //!
 //! let memory = Memory::open(MemoryConfig { node: Some("http://127.0.0.1:8091".into()), ..Default::default() })?;
 //! let stored = memory.ingest_texts(vec![NewText { text: "The sky is blue.".into(), ..Default::default() }]).await?;
-//! let hits = memory.query(Some("sky colour".into()), None, 3, None, Default::default()).await?;
-//! assert_eq!(hits[0].cid, stored[0].cid);
+//! let hits = memory.query(Some("sky colour".into()), None, 3, None, Default::default(), None).await?;
+//! assert_eq!(hits[0].cid, stored[0].cid.to_string());
 //! # Ok(()) }
 //! ```
 
@@ -34,6 +36,8 @@ mod http;
 mod memory;
 #[cfg(feature = "network")]
 pub mod network;
+#[cfg(all(feature = "http", feature = "embedded"))]
+pub mod outgoing;
 pub mod sealed;
 
 pub use error::ClientError;

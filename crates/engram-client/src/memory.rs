@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use engram_core::DEFAULT_MODEL_VERSION;
+use engram_core::{Cid, DEFAULT_MODEL_VERSION};
 use serde_json::{Map, Value};
 
 use crate::api::{IngestRequest, QueryRequest, QueryResult, RetrieveResponse, TrustTier};
@@ -29,14 +29,30 @@ pub struct MemoryConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
     /// The memory's CID.
-    pub cid: String,
+    pub cid: Cid,
     /// False when it was already stored.
     pub new: bool,
 }
 
+impl Stored {
+    /// A node's answer to an ingest, whose CID must parse.
+    fn answered(url: &str, r: crate::api::IngestResponse) -> Result<Self, ClientError> {
+        let cid = r.cid.unwrap_or_default();
+        let cid = cid.parse().map_err(|source| ClientError::BadCid {
+            url: url.to_string(),
+            cid,
+            source,
+        })?;
+        Ok(Self { cid, new: r.stored })
+    }
+}
+
 /// Counts and commitment, from either backend.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct MemoryStatus {
+    /// The embedded store's own report (model, kernel path, index, disk); `None` for a node.
+    #[serde(skip)]
+    pub local: Option<engram_engine::Status>,
     /// Where the memories are: a data directory or a node URL.
     pub location: String,
     /// Records stored.
@@ -70,11 +86,7 @@ async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, engram_engine::EngineError> + Send + 'static,
 ) -> Result<T, ClientError> {
     tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ClientError::Decode {
-            url: "embedded".into(),
-            reason: e.to_string(),
-        })?
+        .await?
         .map_err(ClientError::from)
 }
 
@@ -101,6 +113,53 @@ impl Memory {
         }
     }
 
+    /// True for a node over HTTP.
+    pub fn is_remote(&self) -> bool {
+        matches!(self, Memory::Remote(_))
+    }
+
+    /// Loads and verifies the model now, so that a missing model fails before any work
+    /// (the embedded store embeds; a node embeds for itself).
+    ///
+    /// # Errors
+    /// The model's error.
+    pub fn check_model(&self) -> Result<(), ClientError> {
+        match self {
+            Memory::Embedded(engine) => engine.embedder().map(|_| ()).map_err(Into::into),
+            Memory::Remote(_) => Ok(()),
+        }
+    }
+
+    /// Builds search indexes for what was just ingested: true when the embedded store
+    /// built one (a node indexes in the background itself).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn build_index(&self) -> Result<bool, ClientError> {
+        match self {
+            Memory::Embedded(engine) => {
+                let engine = engine.clone();
+                blocking(move || Ok(engine.store().optimize()?)).await
+            }
+            Memory::Remote(_) => Ok(false),
+        }
+    }
+
+    /// How a vector made here leaves for this backend: exact into the user's own store;
+    /// for a node, noised at `epsilon` when `namespace` is private.
+    pub fn outgoing<'a>(
+        &self,
+        namespace: Option<&'a str>,
+        seal_to: Option<&'a [u8; 32]>,
+        epsilon: Option<f64>,
+    ) -> crate::outgoing::Outgoing<'a> {
+        crate::outgoing::Outgoing {
+            seal_to,
+            namespace,
+            epsilon: epsilon.filter(|_| self.is_remote()),
+        }
+    }
+
     /// Stores texts; embedded: validated together then embedded in batches; remote: sent
     /// concurrently (the node micro-batches them). Results are in input order.
     ///
@@ -122,7 +181,7 @@ impl Memory {
                 Ok(out
                     .into_iter()
                     .map(|o| Stored {
-                        cid: o.cid.to_string(),
+                        cid: o.cid,
                         new: o.stored,
                     })
                     .collect())
@@ -134,10 +193,7 @@ impl Memory {
                     if tasks.len() >= REMOTE_CONCURRENCY
                         && let Some(done) = tasks.join_next().await
                     {
-                        let (j, stored) = done.map_err(|e| ClientError::Decode {
-                            url: client.base_url().into(),
-                            reason: e.to_string(),
-                        })??;
+                        let (j, stored) = done??;
                         results[j] = Some(stored);
                     }
                     let client = client.clone();
@@ -150,20 +206,11 @@ impl Memory {
                             ..Default::default()
                         };
                         let r = client.ingest(&req).await?;
-                        Ok::<_, ClientError>((
-                            i,
-                            Stored {
-                                cid: r.cid.unwrap_or_default(),
-                                new: r.stored,
-                            },
-                        ))
+                        Ok::<_, ClientError>((i, Stored::answered(client.base_url(), r)?))
                     });
                 }
                 while let Some(done) = tasks.join_next().await {
-                    let (j, stored) = done.map_err(|e| ClientError::Decode {
-                        url: client.base_url().into(),
-                        reason: e.to_string(),
-                    })??;
+                    let (j, stored) = done??;
                     results[j] = Some(stored);
                 }
                 Ok(results
@@ -198,7 +245,7 @@ impl Memory {
                 };
                 let out = blocking(move || engine.ingest_vectors(vec![item])).await?;
                 Ok(Stored {
-                    cid: out[0].cid.to_string(),
+                    cid: out[0].cid,
                     new: out[0].stored,
                 })
             }
@@ -210,16 +257,13 @@ impl Memory {
                     auth: client.namespace_auth(namespace),
                     ..Default::default()
                 };
-                let r = client.ingest(&req).await?;
-                Ok(Stored {
-                    cid: r.cid.unwrap_or_default(),
-                    new: r.stored,
-                })
+                Stored::answered(client.base_url(), client.ingest(&req).await?)
             }
         }
     }
 
-    /// The `top_k` memories nearest to a text (or, with `vector`, to that vector).
+    /// The `top_k` memories nearest to a text (or, with `vector`, to that vector), from
+    /// namespaces whose trust tier meets `min_tier`.
     ///
     /// # Errors
     /// Bad `top_k`, text, vector or filter; backend failures.
@@ -230,6 +274,7 @@ impl Memory {
         top_k: usize,
         namespace: Option<&str>,
         filter: Map<String, Value>,
+        min_tier: Option<TrustTier>,
     ) -> Result<Vec<QueryResult>, ClientError> {
         match self {
             Memory::Embedded(engine) => {
@@ -246,9 +291,14 @@ impl Memory {
                     )),
                 })
                 .await?;
+                // The local store attests nothing: every namespace is anonymous there.
+                let tier = TrustTier::Anonymous;
+                if !tier.meets(min_tier) {
+                    return Ok(Vec::new());
+                }
                 Ok(hits
                     .into_iter()
-                    .map(|h| QueryResult::from_hit(h, TrustTier::Anonymous))
+                    .map(|h| QueryResult::from_hit(h, tier))
                     .collect())
             }
             Memory::Remote(client) => {
@@ -261,7 +311,7 @@ impl Memory {
                     } else {
                         Some(filter)
                     },
-                    min_trust_tier: None,
+                    min_trust_tier: min_tier,
                     auth: client.namespace_auth(namespace),
                 };
                 Ok(client.query(&req).await?.results)
@@ -273,13 +323,13 @@ impl Memory {
     /// A node needs the client's signer for a private namespace.
     ///
     /// # Errors
-    /// A malformed CID, or a backend failure.
+    /// A backend failure.
     pub async fn get(
         &self,
-        cid: &str,
+        cid: &Cid,
         namespace: Option<&str>,
     ) -> Result<Option<RetrieveResponse>, ClientError> {
-        let parsed: engram_core::Cid = cid.parse()?;
+        let parsed = *cid;
         match self {
             Memory::Embedded(engine) => {
                 let engine = engine.clone();
@@ -289,7 +339,7 @@ impl Memory {
             }
             Memory::Remote(client) => {
                 client
-                    .retrieve_in(&parsed.to_string(), &client.namespace_auth(namespace))
+                    .retrieve_in(&parsed, &client.namespace_auth(namespace))
                     .await
             }
         }
@@ -300,9 +350,9 @@ impl Memory {
     /// its owner.
     ///
     /// # Errors
-    /// A malformed CID, a refusal (403 for public memories), or a backend failure.
-    pub async fn delete(&self, cid: &str, namespace: Option<&str>) -> Result<bool, ClientError> {
-        let parsed: engram_core::Cid = cid.parse()?;
+    /// A refusal (403 for public memories), or a backend failure.
+    pub async fn delete(&self, cid: &Cid, namespace: Option<&str>) -> Result<bool, ClientError> {
+        let parsed = *cid;
         match self {
             Memory::Embedded(engine) => {
                 let engine = engine.clone();
@@ -311,7 +361,7 @@ impl Memory {
             }
             Memory::Remote(client) => {
                 client
-                    .delete(&parsed.to_string(), &client.namespace_auth(namespace))
+                    .delete(&parsed, &client.namespace_auth(namespace))
                     .await
             }
         }
@@ -325,16 +375,11 @@ impl Memory {
         match self {
             Memory::Embedded(engine) => {
                 let engine = engine.clone();
-                let (count, c, dir) = blocking(move || {
-                    Ok((
-                        engine.store().count(None)?,
-                        engine.store().commitment(),
-                        engine.data_dir().display().to_string(),
-                    ))
-                })
-                .await?;
+                let local = blocking(move || engine.status()).await?;
+                let (count, c) = (local.count, local.commitment);
                 Ok(MemoryStatus {
-                    location: dir,
+                    location: local.data_dir.display().to_string(),
+                    local: Some(local),
                     count,
                     root_hex: hex::encode(c.root_v1),
                     root_v2_hex: hex::encode(c.root_v2),
@@ -344,6 +389,7 @@ impl Memory {
                 let stats = client.stats().await?;
                 let c = client.commitment().await?;
                 Ok(MemoryStatus {
+                    local: None,
                     location: client.base_url().into(),
                     count: stats.memories,
                     root_hex: c.root_hex,

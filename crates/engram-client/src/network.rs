@@ -130,13 +130,10 @@ impl Network {
     /// Every node that announced an axon.
     ///
     /// # Errors
-    /// [`ClientError::Network`] if the registry cannot be read.
+    /// [`ClientError::Chain`] if the registry cannot be read.
     pub async fn nodes(&self) -> Result<Vec<NodeInfo>, ClientError> {
         let chain = self.chain.clone();
-        let graph = tokio::task::spawn_blocking(move || chain.metagraph())
-            .await
-            .map_err(|e| ClientError::Network(e.to_string()))?
-            .map_err(|e| ClientError::Network(e.to_string()))?;
+        let graph = tokio::task::spawn_blocking(move || chain.metagraph()).await??;
         graph
             .serving()
             .into_iter()
@@ -188,25 +185,15 @@ impl Network {
     /// `req.raw_embedding` must be set; `req.text` must not (embed once, ship bytes).
     ///
     /// # Errors
-    /// [`ClientError::Network`] when the request is not a raw-embedding write or no node
+    /// [`ClientError::NotRawEmbedding`] when the request is not a raw-embedding write,
+    /// [`ClientError::NoNode`] when no node
     /// took it; bad input comes back as the nodes' 400.
     pub async fn ingest(&self, req: &IngestRequest) -> Result<Placement, ClientError> {
         let (Some(vector), None) = (&req.raw_embedding, &req.text) else {
-            return Err(ClientError::Network(
-                "a network ingest sends raw_embedding: embed once, locally, and ship the bytes"
-                    .into(),
-            ));
+            return Err(ClientError::NotRawEmbedding);
         };
-        let meta: Metadata = match &req.metadata {
-            serde_json::Value::Object(m) => m.clone(),
-            serde_json::Value::Null => Metadata::new(),
-            _ => {
-                return Err(ClientError::Network(
-                    "metadata must be a JSON object".into(),
-                ));
-            }
-        };
-        engram_core::validate_embedding(vector).map_err(|e| ClientError::Network(e.to_string()))?;
+        let meta: Metadata = engram_core::validate_metadata(&req.metadata)?;
+        engram_core::validate_embedding(vector)?;
         let cid = cid_v1(vector, &meta, &req.model_version);
         let nodes = self.live_nodes().await?;
         let hotkeys: Vec<&str> = nodes.iter().map(|n| n.hotkey.as_str()).collect();
@@ -241,11 +228,11 @@ impl Network {
             }
         }
         if placement.holders.is_empty() {
-            return Err(ClientError::Network(format!(
-                "no node stored {cid} ({} live nodes; failures: {:?})",
-                nodes.len(),
-                placement.failed
-            )));
+            return Err(ClientError::NoNode {
+                action: format!("stored {cid}"),
+                live: nodes.len(),
+                failures: placement.failed,
+            });
         }
         Ok(placement)
     }
@@ -253,33 +240,31 @@ impl Network {
     /// Asks every live node, merges by CID and returns the best `top_k`.
     ///
     /// # Errors
-    /// [`ClientError::Network`] when no node answered; bad input as the nodes' 400.
+    /// [`ClientError::NoNode`] when no node answered; bad input as the nodes' 400.
     pub async fn query(&self, req: &QueryRequest) -> Result<FanOut, ClientError> {
+        let top_k =
+            engram_core::validate_top_k(req.top_k.unwrap_or(engram_core::DEFAULT_TOP_K as i64))?;
         let nodes = self.live_nodes().await?;
-        let top_k = req
-            .top_k
-            .unwrap_or(engram_core::DEFAULT_TOP_K as i64)
-            .max(1) as usize;
         let answers = join_all(nodes.iter().map(|n| n.client.query(req))).await;
         let mut merged: Vec<QueryResult> = Vec::new();
         let mut answered = 0;
-        let mut last_error = None;
-        for answer in answers {
+        let mut failures = Vec::new();
+        for (node, answer) in nodes.iter().zip(answers) {
             match answer {
                 Ok(resp) => {
                     answered += 1;
                     merged.extend(resp.results);
                 }
                 Err(e) if e.is_refusal() => return Err(e),
-                Err(e) => last_error = Some(e.to_string()),
+                Err(e) => failures.push((node.hotkey.clone(), e.to_string())),
             }
         }
         if answered == 0 {
-            return Err(ClientError::Network(format!(
-                "no node answered the query ({} live; last error: {})",
-                nodes.len(),
-                last_error.unwrap_or_else(|| "none".into())
-            )));
+            return Err(ClientError::NoNode {
+                action: "answered the query".into(),
+                live: nodes.len(),
+                failures,
+            });
         }
         merged.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.cid.cmp(&b.cid)));
         let mut seen = std::collections::HashSet::new();
@@ -352,7 +337,7 @@ impl Network {
         let nodes = self.live_nodes().await?;
         let hotkeys: Vec<&str> = nodes.iter().map(|n| n.hotkey.as_str()).collect();
         for i in by_distance(&cid.to_string(), &hotkeys) {
-            if let Ok(Some(record)) = nodes[i].client.retrieve_in(&cid.to_string(), auth).await
+            if let Ok(Some(record)) = nodes[i].client.retrieve_in(cid, auth).await
                 && recompute_cid(&record).as_ref() == Some(cid)
             {
                 return Ok(Some((record, nodes[i].hotkey.clone())));

@@ -21,7 +21,7 @@ pub const ENCRYPTED_FIELD: &str = "engram_encrypted";
 /// The metadata to store for `text` and `metadata` sealed to `recipient_public`.
 ///
 /// # Errors
-/// [`ClientError::Network`] if the OS has no randomness.
+/// [`ClientError::Randomness`] if the OS has no randomness.
 pub fn seal(
     recipient_public: &[u8; 32],
     text: &str,
@@ -31,7 +31,7 @@ pub fn seal(
     let mut nonce = [0u8; 12];
     getrandom::getrandom(&mut ephemeral)
         .and_then(|()| getrandom::getrandom(&mut nonce))
-        .map_err(|e| ClientError::Network(format!("no randomness: {e}")))?;
+        .map_err(ClientError::Randomness)?;
     let blob = encrypt_memory(recipient_public, text, metadata, &ephemeral, &nonce);
     let mut out = Map::new();
     out.insert(ENCRYPTED_FIELD.into(), Value::String(blob));
@@ -42,11 +42,10 @@ pub fn seal(
 /// re-normalized), seeded from the OS.
 ///
 /// # Errors
-/// [`ClientError::Network`] if the OS has no randomness.
+/// [`ClientError::Randomness`] if the OS has no randomness.
 pub fn noised(vector: &[f32], epsilon: f64) -> Result<Vec<f32>, ClientError> {
     let mut seed = [0u8; 8];
-    getrandom::getrandom(&mut seed)
-        .map_err(|e| ClientError::Network(format!("no randomness: {e}")))?;
+    getrandom::getrandom(&mut seed).map_err(ClientError::Randomness)?;
     let rng = engram_core::noise::splitmix(u64::from_le_bytes(seed));
     Ok(engram_core::noise::add_noise(vector, epsilon, rng))
 }

@@ -57,6 +57,16 @@ pub enum CoreError {
         /// The required number of hex characters.
         expected_len: usize,
     },
+    /// A query's `top_k` outside [`crate::MIN_TOP_K`]–[`crate::MAX_TOP_K`].
+    #[error("top_k must be between {min} and {max}, got {got}")]
+    TopK {
+        /// Smallest allowed.
+        min: usize,
+        /// Largest allowed.
+        max: usize,
+        /// What was asked.
+        got: i64,
+    },
     /// A CID asked to prove membership that is not in the committed set.
     #[error("{cid} is not in the committed corpus")]
     NotAMember {

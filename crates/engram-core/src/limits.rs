@@ -1,4 +1,7 @@
-//! Protocol constants (DESIGN §7). Every limit a node enforces is named here once.
+//! Protocol constants (DESIGN §7). Every limit a node enforces is named here once, with
+//! the check for it where it is not a text, vector or metadata rule.
+
+use crate::CoreError;
 
 /// Dimension of every canonical embedding (all-MiniLM-L6-v2).
 pub const EMBEDDING_DIM: usize = 384;
@@ -20,3 +23,45 @@ pub const NONCE_LEN: usize = 32;
 pub const CHALLENGE_TTL_SECS: u64 = 10;
 /// The default port of a node.
 pub const DEFAULT_PORT: u16 = 8091;
+
+/// A query's `top_k` (the wire carries a signed integer) as a count, if it is within
+/// [`MIN_TOP_K`]–[`MAX_TOP_K`].
+///
+/// # Errors
+/// [`CoreError::TopK`] otherwise.
+pub fn validate_top_k(top_k: i64) -> Result<usize, CoreError> {
+    if (MIN_TOP_K as i64..=MAX_TOP_K as i64).contains(&top_k) {
+        Ok(top_k as usize)
+    } else {
+        Err(CoreError::TopK {
+            min: MIN_TOP_K,
+            max: MAX_TOP_K,
+            got: top_k,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Boundary table: below, at and above each end of the range.
+    #[test]
+    fn top_k_boundaries() {
+        for (top_k, ok) in [
+            (i64::MIN, false),
+            (-1, false),
+            (0, false), // below MIN_TOP_K
+            (1, true),  // MIN_TOP_K
+            (2, true),
+            (99, true),
+            (100, true),  // MAX_TOP_K
+            (101, false), // MAX_TOP_K + 1
+            (i64::MAX, false),
+        ] {
+            assert_eq!(validate_top_k(top_k).is_ok(), ok, "top_k {top_k}");
+        }
+        let err = validate_top_k(101).unwrap_err().to_string();
+        assert_eq!(err, "top_k must be between 1 and 100, got 101");
+    }
+}

@@ -58,6 +58,12 @@ impl TrustTier {
         }
     }
 
+    /// Whether results of a namespace at this tier pass a query's `min_trust_tier`
+    /// (no minimum passes everything).
+    pub fn meets(self, min: Option<TrustTier>) -> bool {
+        min.is_none_or(|min| self >= min)
+    }
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

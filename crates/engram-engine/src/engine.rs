@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use engram_core::{
-    Cid, DEFAULT_MODEL_VERSION, MAX_TOP_K, MIN_TOP_K, cid_v1, validate_embedding,
-    validate_metadata, validate_text,
+    Cid, DEFAULT_MODEL_VERSION, cid_v1, validate_embedding, validate_metadata, validate_text,
+    validate_top_k,
 };
 use engram_embed::{Embedder, resolve_model_dir};
 use engram_os::now_ms;
@@ -249,30 +249,17 @@ impl Engine {
             .collect())
     }
 
-    fn check_top_k(top_k: usize) -> Result<(), EngineError> {
-        if (MIN_TOP_K..=MAX_TOP_K).contains(&top_k) {
-            Ok(())
-        } else {
-            Err(EngineError::TopK {
-                min: MIN_TOP_K,
-                max: MAX_TOP_K,
-                got: top_k,
-            })
-        }
-    }
-
     /// The `top_k` memories nearest in meaning to `text`.
     ///
     /// # Errors
-    /// [`EngineError::TopK`], [`EngineError::Invalid`] for a bad text, model or store
-    /// failures.
+    /// [`EngineError::Invalid`] for a bad `top_k` or text, model or store failures.
     pub fn query_text(
         &self,
         text: &str,
         top_k: usize,
         scope: &Where,
     ) -> Result<Vec<Hit>, EngineError> {
-        Self::check_top_k(top_k)?;
+        validate_top_k(top_k as i64)?;
         validate_text(text)?;
         let public = engram_core::auth::private_namespace(scope.namespace.as_deref()).is_none();
         let cached = if public {
@@ -296,14 +283,14 @@ impl Engine {
     /// The `top_k` memories nearest to `vector`.
     ///
     /// # Errors
-    /// [`EngineError::TopK`], [`EngineError::Invalid`] for a bad vector, store failures.
+    /// [`EngineError::Invalid`] for a bad `top_k` or vector, store failures.
     pub fn query_vector(
         &self,
         vector: &[f32],
         top_k: usize,
         scope: &Where,
     ) -> Result<Vec<Hit>, EngineError> {
-        Self::check_top_k(top_k)?;
+        validate_top_k(top_k as i64)?;
         validate_embedding(vector)?;
         let ns = namespace(&scope.namespace);
         Ok(self.store.search(
@@ -372,5 +359,173 @@ impl Engine {
             unindexed: self.store.unindexed(),
             disk_bytes: self.store.disk_usage(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use engram_core::{EMBEDDING_DIM, MAX_METADATA_BYTES, MAX_TEXT_CHARS, MAX_TOP_K, MIN_TOP_K};
+    use serde_json::json;
+
+    use super::*;
+
+    fn engine() -> (tempfile::TempDir, Engine) {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(EngineConfig::new(dir.path().to_path_buf())).unwrap();
+        (dir, engine)
+    }
+
+    fn unit(dim: usize) -> Vec<f32> {
+        let mut v = vec![0.0; dim];
+        if let Some(first) = v.first_mut() {
+            *first = 1.0;
+        }
+        v
+    }
+
+    fn vector_item(embedding: Vec<f32>, metadata: Value) -> VectorItem {
+        VectorItem {
+            embedding,
+            metadata,
+            model_version: DEFAULT_MODEL_VERSION.into(),
+            namespace: None,
+            text: None,
+        }
+    }
+
+    /// Metadata `{"k": "x…x"}` of exactly `bytes` bytes as compact JSON.
+    fn metadata_of(bytes: usize) -> Value {
+        json!({ "k": "x".repeat(bytes - r#"{"k":""}"#.len()) })
+    }
+
+    /// Boundary tables for every limit the engine owns: below, at and above each one.
+    /// A refused item stores nothing, and neither does the valid batch it came in.
+    #[test]
+    fn every_limit_at_its_boundary() {
+        let (_dir, engine) = engine();
+        let count = || engine.store().count(None).unwrap();
+        let text = |chars: usize| TextItem::new("a".repeat(chars));
+        for (item, ok) in [
+            (text(0), false),              // empty
+            (TextItem::new("   "), false), // blank
+            (text(1), true),
+            (text(MAX_TEXT_CHARS), true),
+            (text(MAX_TEXT_CHARS + 1), false),
+        ] {
+            let len = item.text.chars().count();
+            let before = count();
+            let got = engine.ingest_texts(vec![TextItem::new("a valid neighbour"), item]);
+            assert_eq!(got.is_ok(), ok, "text of {len} characters");
+            if !ok {
+                assert!(got.unwrap_err().is_bad_input());
+                assert_eq!(
+                    count(),
+                    before,
+                    "nothing stored for a batch with a bad text"
+                );
+            }
+        }
+        for (dim, ok) in [
+            (0, false),
+            (EMBEDDING_DIM - 1, false),
+            (EMBEDDING_DIM, true),
+            (EMBEDDING_DIM + 1, false),
+        ] {
+            let got = engine.ingest_vectors(vec![vector_item(unit(dim), Value::Null)]);
+            assert_eq!(got.is_ok(), ok, "{dim} dimensions");
+        }
+        for (bytes, ok) in [
+            (MAX_METADATA_BYTES - 1, true),
+            (MAX_METADATA_BYTES, true),
+            (MAX_METADATA_BYTES + 1, false),
+        ] {
+            let got =
+                engine.ingest_vectors(vec![vector_item(unit(EMBEDDING_DIM), metadata_of(bytes))]);
+            assert_eq!(got.is_ok(), ok, "metadata of {bytes} bytes");
+        }
+        let before = count();
+        let nan = {
+            let mut v = unit(EMBEDDING_DIM);
+            v[7] = f32::NAN;
+            v
+        };
+        assert!(
+            engine
+                .ingest_vectors(vec![
+                    vector_item(unit(EMBEDDING_DIM), json!({"fine": true})),
+                    vector_item(nan, Value::Null),
+                ])
+                .is_err()
+        );
+        assert_eq!(count(), before);
+        for (top_k, ok) in [
+            (0, false),
+            (MIN_TOP_K, true),
+            (MAX_TOP_K, true),
+            (MAX_TOP_K + 1, false),
+        ] {
+            let got = engine.query_vector(&unit(EMBEDDING_DIM), top_k, &Where::default());
+            assert_eq!(got.is_ok(), ok, "top_k {top_k}");
+        }
+    }
+
+    /// One text, one CID: alone, in a batch, and through the vector path with its bytes.
+    #[test]
+    fn a_text_gets_one_cid_however_it_arrives() {
+        let (_dir, engine) = engine();
+        let alone = engine
+            .ingest_texts(vec![TextItem::new("The sky is blue.")])
+            .unwrap()[0]
+            .cid;
+        let (_dir2, other) = self::engine();
+        let batched = other
+            .ingest_texts(vec![
+                TextItem::new("Something else entirely, and longer than the first."),
+                TextItem::new("The sky is blue."),
+            ])
+            .unwrap()[1]
+            .cid;
+        assert_eq!(alone, batched);
+        let v = engine.embed(&["The sky is blue."]).unwrap().remove(0);
+        let by_vector = engine
+            .ingest_vectors(vec![vector_item(v, Value::Null)])
+            .unwrap()[0]
+            .clone();
+        assert_eq!(by_vector.cid, alone);
+        assert!(!by_vector.stored, "already stored under that CID");
+    }
+
+    /// Repeated public query texts skip the model; private ones are never cached.
+    #[test]
+    fn repeated_public_queries_hit_the_cache() {
+        let (_dir, engine) = engine();
+        engine
+            .ingest_texts(vec![TextItem::new("Rust is a systems language.")])
+            .unwrap();
+        let public = Where::default();
+        let first = engine
+            .query_text("systems programming", 1, &public)
+            .unwrap();
+        let again = engine
+            .query_text("systems programming", 1, &public)
+            .unwrap();
+        assert_eq!(first[0].record.cid, again[0].record.cid);
+        let s = engine.query_cache().stats();
+        assert_eq!((s.hits, s.misses, s.entries), (1, 1, 1));
+        let private = Where {
+            namespace: Some("mine".into()),
+            ..Where::default()
+        };
+        engine
+            .query_text("systems programming", 1, &private)
+            .unwrap();
+        engine
+            .query_text("systems programming", 1, &private)
+            .unwrap();
+        assert_eq!(
+            engine.query_cache().stats(),
+            s,
+            "private queries leave no trace"
+        );
     }
 }

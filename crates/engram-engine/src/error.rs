@@ -11,16 +11,6 @@ pub enum EngineError {
     /// Input the protocol rejects; nothing was stored.
     #[error(transparent)]
     Invalid(#[from] CoreError),
-    /// `top_k` outside 1–100.
-    #[error("top_k must be between {min} and {max}, got {got}")]
-    TopK {
-        /// Smallest allowed.
-        min: usize,
-        /// Largest allowed.
-        max: usize,
-        /// What was asked.
-        got: usize,
-    },
     /// The embedding model is missing, corrupt or failed.
     #[error(transparent)]
     Embed(#[from] EmbedError),
@@ -33,7 +23,7 @@ impl EngineError {
     /// True when the caller sent something wrong (as opposed to a failure on our side).
     pub fn is_bad_input(&self) -> bool {
         match self {
-            EngineError::Invalid(_) | EngineError::TopK { .. } => true,
+            EngineError::Invalid(_) => true,
             EngineError::Store(StoreError::Invalid(_) | StoreError::BadFilter { .. }) => true,
             EngineError::Embed(_) | EngineError::Store(_) => false,
         }

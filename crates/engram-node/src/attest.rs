@@ -150,7 +150,7 @@ impl Attestations {
     /// Blocking: reads the chain.
     ///
     /// # Errors
-    /// [`ApiError::Internal`] when the file cannot be saved.
+    /// [`ApiError::Persist`] when the file cannot be saved.
     pub(crate) fn refresh(&self, now_ms: u64) -> Result<usize, ApiError> {
         let owners: Vec<(String, String)> = {
             let records = self.records.lock().unwrap_or_else(|p| p.into_inner());

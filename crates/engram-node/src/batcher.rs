@@ -9,14 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
-use engram_embed::Embedder;
+use engram_embed::{EmbedError, Embedder};
 use tokio::sync::oneshot;
 
 use crate::error::ApiError;
 
 struct Job {
     text: String,
-    reply: oneshot::Sender<Result<Vec<f32>, String>>,
+    reply: oneshot::Sender<Result<Vec<f32>, Arc<EmbedError>>>,
 }
 
 /// A handle to the embedding thread.
@@ -62,7 +62,7 @@ impl EmbedPool {
         }
         match rx.await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(ApiError::Internal(e)),
+            Ok(Err(e)) => Err(ApiError::Embed(e)),
             Err(_) => Err(ApiError::Internal("embedding thread stopped".into())),
         }
     }
@@ -83,7 +83,7 @@ fn run(embedder: &Embedder, rx: &Receiver<Job>, max_batch: usize, depth: &Atomic
             }
         }
         let texts: Vec<&str> = jobs.iter().map(|j| j.text.as_str()).collect();
-        let result = embedder.embed_batch(&texts).map_err(|e| e.to_string());
+        let result = embedder.embed_batch(&texts).map_err(Arc::new);
         depth.fetch_sub(jobs.len(), Ordering::Relaxed);
         match result {
             Ok(vectors) => {

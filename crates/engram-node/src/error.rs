@@ -42,6 +42,29 @@ pub enum ApiError {
         /// When a retry will succeed.
         retry_after: Duration,
     },
+    /// 400 for the caller's bad input (a protocol limit), else 500.
+    #[error(transparent)]
+    Invalid(#[from] engram_core::CoreError),
+    /// 400 when the engine refused the caller's input, else 500.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// 500: the model failed on a text (shared by every request of the batch).
+    #[error("embedding failed: {0}")]
+    Embed(#[source] std::sync::Arc<engram_embed::EmbedError>),
+    /// 500: the node's client side failed (drawing noise from the OS).
+    #[error(transparent)]
+    Client(#[from] engram_client::ClientError),
+    /// 500: a registry file could not be saved.
+    #[error("cannot save {}: {source}", path.display())]
+    Persist {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// 500: a worker task panicked or was cancelled.
+    #[error("worker failed: {0}")]
+    Worker(#[from] tokio::task::JoinError),
     /// 503: the embedding queue is full.
     #[error("node is busy: {0}; retry shortly")]
     Busy(String),
@@ -53,7 +76,13 @@ pub enum ApiError {
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::Engine(e) if e.is_bad_input() => StatusCode::BAD_REQUEST,
+            ApiError::Engine(_)
+            | ApiError::Embed(_)
+            | ApiError::Client(_)
+            | ApiError::Persist { .. }
+            | ApiError::Worker(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -90,22 +119,6 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
-    }
-}
-
-impl From<EngineError> for ApiError {
-    fn from(e: EngineError) -> Self {
-        if e.is_bad_input() {
-            ApiError::BadRequest(e.to_string())
-        } else {
-            ApiError::Internal(e.to_string())
-        }
-    }
-}
-
-impl From<engram_core::CoreError> for ApiError {
-    fn from(e: engram_core::CoreError) -> Self {
-        ApiError::BadRequest(e.to_string())
     }
 }
 

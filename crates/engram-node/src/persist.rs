@@ -25,9 +25,11 @@ pub(crate) fn load<T: DeserializeOwned + Default>(path: &Path) -> Result<T, Node
 /// Replaces `path` with `value` atomically and durably.
 ///
 /// # Errors
-/// [`ApiError::Internal`] when the file cannot be written.
+/// [`ApiError::Persist`] when the file cannot be written.
 pub(crate) fn save<T: Serialize>(path: &Path, value: &T) -> Result<(), ApiError> {
     let bytes = serde_json::to_vec_pretty(value).expect("registry serializes");
-    engram_os::write_atomic(path, &bytes)
-        .map_err(|e| ApiError::Internal(format!("cannot save {}: {e}", path.display())))
+    engram_os::write_atomic(path, &bytes).map_err(|source| ApiError::Persist {
+        path: path.to_path_buf(),
+        source,
+    })
 }

@@ -16,8 +16,8 @@ use engram_client::api::{
 };
 use engram_core::proof::{Hotkey, Nonce, proof_v1, proof_v2};
 use engram_core::{
-    Cid, DEFAULT_MODEL_VERSION, DEFAULT_TOP_K, MAX_TOP_K, MIN_TOP_K, embedding_hash_hex,
-    validate_metadata, validate_text,
+    Cid, DEFAULT_MODEL_VERSION, DEFAULT_TOP_K, embedding_hash_hex, validate_metadata,
+    validate_text, validate_top_k,
 };
 use engram_engine::{VectorItem, Where};
 use engram_os::now_ms;
@@ -35,9 +35,7 @@ type Shared = State<Arc<AppState>>;
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
+    tokio::task::spawn_blocking(f).await?
 }
 
 fn parse_cid(raw: &str) -> Result<Cid, ApiError> {
@@ -108,8 +106,7 @@ pub(crate) async fn ingest(
             // Inversion resistance for private memories, before the CID is computed.
             // Raw embeddings arrive as their sender made them (noised client-side).
             if let (Some(_), Some(eps)) = (&ns, state.config.dp_epsilon) {
-                v = engram_client::sealed::noised(&v, eps)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                v = engram_client::sealed::noised(&v, eps)?;
             }
             (v, Some(text))
         }
@@ -165,12 +162,7 @@ pub(crate) async fn query(
     Json(req, _caller): Json<QueryRequest>,
 ) -> Result<axum::Json<QueryResponse>, ApiError> {
     let started = Instant::now();
-    let top_k = req.top_k.unwrap_or(DEFAULT_TOP_K as i64);
-    if !(MIN_TOP_K as i64..=MAX_TOP_K as i64).contains(&top_k) {
-        return Err(ApiError::BadRequest(format!(
-            "top_k must be between {MIN_TOP_K} and {MAX_TOP_K}, got {top_k}"
-        )));
-    }
+    let top_k = validate_top_k(req.top_k.unwrap_or(DEFAULT_TOP_K as i64))?;
     let scope = Where {
         namespace: state.namespaces.authorize(&req.auth, now_ms(), false)?,
         filters: req.filter.unwrap_or_default().into_iter().collect(),
@@ -197,7 +189,7 @@ pub(crate) async fn query(
     };
     let engine = state.engine.clone();
     let (mut hits, scope) = blocking(move || {
-        let hits = engine.query_vector(&vector, top_k as usize, &scope)?;
+        let hits = engine.query_vector(&vector, top_k, &scope)?;
         Ok((hits, scope))
     })
     .await?;
@@ -207,7 +199,7 @@ pub(crate) async fn query(
         _ => {}
     }
     let tier = state.attestations.tier(scope.namespace.as_deref());
-    if req.min_trust_tier.is_some_and(|min| tier < min) {
+    if !tier.meets(req.min_trust_tier) {
         hits.clear();
     }
     let results = hits
@@ -458,7 +450,7 @@ pub(crate) async fn prove_memory(
         proof: proofs.0.to_json(),
         embedding_hash: ehash,
         root_v2_hex: hex::encode(c.root_v2),
-        proof_v2: serde_json::to_value(&proofs.1).map_err(|e| ApiError::Internal(e.to_string()))?,
+        proof_v2: serde_json::to_value(&proofs.1).expect("a proof serializes"),
     }))
 }
 

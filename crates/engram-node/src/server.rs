@@ -41,24 +41,27 @@ pub struct AppState {
 pub(crate) type ListedCids = ([u8; 32], Arc<Vec<String>>);
 
 impl AppState {
-    /// The node's public CIDs, sorted; listed again only after the corpus changed.
+    /// The node's public CIDs, sorted; listed again only after the corpus changed. The
+    /// commitment (which may rebuild Merkle roots under the store's write lock) and the
+    /// listing both run on a blocking thread, never on the async workers.
     pub(crate) async fn public_cids(&self) -> Result<Arc<Vec<String>>, crate::ApiError> {
-        let root = self.engine.store().commitment().root_v1;
-        if let Some((at, list)) = &*self.cids.lock().unwrap_or_else(|p| p.into_inner())
-            && *at == root
-        {
-            return Ok(list.clone());
-        }
+        let cached = self.cids.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let engine = self.engine.clone();
-        let list: Vec<String> = tokio::task::spawn_blocking(move || engine.cids(None))
-            .await
-            .map_err(|e| crate::ApiError::Internal(e.to_string()))?
-            .map_err(|e| crate::ApiError::Internal(e.to_string()))?
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        let list = Arc::new(list);
-        *self.cids.lock().unwrap_or_else(|p| p.into_inner()) = Some((root, list.clone()));
+        let (root, list, fresh) = tokio::task::spawn_blocking(move || {
+            let root = engine.store().commitment().root_v1;
+            match cached {
+                Some((at, list)) if at == root => Ok((root, list, false)),
+                _ => {
+                    let list: Vec<String> =
+                        engine.cids(None)?.iter().map(ToString::to_string).collect();
+                    Ok::<_, engram_engine::EngineError>((root, Arc::new(list), true))
+                }
+            }
+        })
+        .await??;
+        if fresh {
+            *self.cids.lock().unwrap_or_else(|p| p.into_inner()) = Some((root, list.clone()));
+        }
         Ok(list)
     }
 }

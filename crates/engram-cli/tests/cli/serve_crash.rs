@@ -30,7 +30,7 @@ async fn kill_9_under_load_loses_no_acknowledged_ingest() {
     .unwrap();
     wait_healthy(&client).await;
 
-    let acked: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
+    let acked: Arc<Mutex<Vec<(engram_core::Cid, u64)>>> = Arc::default();
     let mut writers = tokio::task::JoinSet::new();
     for w in 0..8u64 {
         let (client, acked) = (client.clone(), acked.clone());
@@ -43,13 +43,27 @@ async fn kill_9_under_load_loses_no_acknowledged_ingest() {
                     ..Default::default()
                 };
                 match client.ingest(&req).await {
-                    Ok(r) => acked.lock().unwrap().push((r.cid.unwrap(), seed)),
+                    Ok(r) => {
+                        let cid = r.cid.unwrap().parse().unwrap();
+                        acked.lock().unwrap().push((cid, seed));
+                    }
                     Err(_) => return, // the node is gone
                 }
             }
         });
     }
+    // A node that stopped acknowledging must fail the test, not hang it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
     while acked.lock().unwrap().len() < 400 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} ingests acknowledged in 120 s",
+            acked.lock().unwrap().len()
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "engram serve died under load"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap(); // SIGKILL, mid-load
@@ -57,6 +71,7 @@ async fn kill_9_under_load_loses_no_acknowledged_ingest() {
     while writers.join_next().await.is_some() {}
 
     let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 400, "{} acknowledged", acked.len());
     let mut child = serve(dir.path(), port, &[], &[]);
     wait_healthy(&client).await;
     for (cid, seed) in &acked {

@@ -74,14 +74,18 @@ async fn every_endpoint_answers_per_protocol() {
     assert_eq!(q.results[0].cid, text.cid.clone().unwrap());
 
     // retrieve returns the exact bytes
-    let r = c.retrieve(&raw_cid.to_string()).await.unwrap().unwrap();
+    let r = c.retrieve(&raw_cid).await.unwrap().unwrap();
     assert_eq!(r.embedding, v);
     assert_eq!(cid_v1(&r.embedding, &r.metadata, &r.model_version), raw_cid);
     assert!(
-        c.retrieve(&format!("v1::{}", "00".repeat(32)))
-            .await
-            .unwrap()
-            .is_none()
+        c.retrieve(
+            &format!("v1::{}", "00".repeat(32))
+                .parse::<engram_core::Cid>()
+                .unwrap()
+        )
+        .await
+        .unwrap()
+        .is_none()
     );
 
     // challenges: v1 without and with hotkey, v2
@@ -186,7 +190,12 @@ async fn graceful_shutdown_keeps_everything_for_the_next_start() {
     assert_eq!(client.commitment().await.unwrap(), before);
     for (i, cid) in cids.iter().enumerate() {
         assert_eq!(
-            client.retrieve(cid).await.unwrap().unwrap().embedding,
+            client
+                .retrieve(&cid.parse::<engram_core::Cid>().unwrap())
+                .await
+                .unwrap()
+                .unwrap()
+                .embedding,
             vector(i as u64)
         );
     }

@@ -95,7 +95,11 @@ async fn private_namespaces_belong_to_their_first_signer() {
             .all(|r| r.cid != secret)
     );
     assert!(
-        t.client.retrieve(&secret).await.unwrap().is_none(),
+        t.client
+            .retrieve(&secret.parse::<engram_core::Cid>().unwrap())
+            .await
+            .unwrap()
+            .is_none(),
         "not served publicly"
     );
 
@@ -196,15 +200,29 @@ async fn retrieve_list_and_delete_in_a_private_namespace_need_its_owner() {
     let mine = a.namespace_auth(Some("diary"));
 
     // Retrieve and list: the owner sees them; nobody else does.
-    let got = a.retrieve_in(&cids[0], &mine).await.unwrap().unwrap();
+    let got = a
+        .retrieve_in(&cids[0].parse::<engram_core::Cid>().unwrap(), &mine)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (got.namespace.as_str(), got.cid.as_str()),
         ("diary", cids[0].as_str())
     );
-    assert!(t.client.retrieve(&cids[0]).await.unwrap().is_none());
+    assert!(
+        t.client
+            .retrieve(&cids[0].parse::<engram_core::Cid>().unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
     let theirs = b.namespace_auth(Some("diary"));
     assert_eq!(
-        status(b.retrieve_in(&cids[0], &theirs).await.unwrap_err()),
+        status(
+            b.retrieve_in(&cids[0].parse::<engram_core::Cid>().unwrap(), &theirs)
+                .await
+                .unwrap_err()
+        ),
         403
     );
     let unsigned = NamespaceAuth {
@@ -212,7 +230,12 @@ async fn retrieve_list_and_delete_in_a_private_namespace_need_its_owner() {
         ..NamespaceAuth::default()
     };
     assert_eq!(
-        status(t.client.retrieve_in(&cids[0], &unsigned).await.unwrap_err()),
+        status(
+            t.client
+                .retrieve_in(&cids[0].parse::<engram_core::Cid>().unwrap(), &unsigned)
+                .await
+                .unwrap_err()
+        ),
         401
     );
     let mut listed = a.cids_in(&mine, 0, 100).await.unwrap().cids;
@@ -228,35 +251,59 @@ async fn retrieve_list_and_delete_in_a_private_namespace_need_its_owner() {
     let count = t.client.stats().await.unwrap().memories;
     assert_eq!(
         status(
-            a.delete(&public, &NamespaceAuth::default())
+            a.delete(
+                &public.parse::<engram_core::Cid>().unwrap(),
+                &NamespaceAuth::default()
+            )
+            .await
+            .unwrap_err()
+        ),
+        403
+    );
+    assert_eq!(
+        status(
+            b.delete(&cids[0].parse::<engram_core::Cid>().unwrap(), &theirs)
                 .await
                 .unwrap_err()
         ),
         403
     );
-    assert_eq!(status(b.delete(&cids[0], &theirs).await.unwrap_err()), 403);
     assert_eq!(
-        status(t.client.delete(&cids[0], &unsigned).await.unwrap_err()),
+        status(
+            t.client
+                .delete(&cids[0].parse::<engram_core::Cid>().unwrap(), &unsigned)
+                .await
+                .unwrap_err()
+        ),
         401
     );
     assert_eq!(commitment(&t).await, before);
     assert_eq!(t.client.stats().await.unwrap().memories, count);
     assert!(
-        a.delete(&cids[0], &a.namespace_auth(Some("diary")))
-            .await
-            .unwrap()
+        a.delete(
+            &cids[0].parse::<engram_core::Cid>().unwrap(),
+            &a.namespace_auth(Some("diary"))
+        )
+        .await
+        .unwrap()
     );
     assert!(
-        !a.delete(&cids[0], &a.namespace_auth(Some("diary")))
-            .await
-            .unwrap(),
+        !a.delete(
+            &cids[0].parse::<engram_core::Cid>().unwrap(),
+            &a.namespace_auth(Some("diary"))
+        )
+        .await
+        .unwrap(),
         "already gone"
     );
     assert!(
-        a.retrieve_in(&cids[0], &a.namespace_auth(Some("diary")))
-            .await
-            .unwrap()
-            .is_none()
+        a.retrieve_in(
+            &cids[0].parse::<engram_core::Cid>().unwrap(),
+            &a.namespace_auth(Some("diary"))
+        )
+        .await
+        .unwrap()
+        .is_none()
     );
     assert_eq!(t.client.stats().await.unwrap().memories, count - 1);
     assert_eq!(commitment(&t).await.size, before.size - 1);

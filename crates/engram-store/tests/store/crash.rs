@@ -55,6 +55,18 @@ fn kill_9_loses_no_acknowledged_write() {
             }
         }
     }
+    // A child that died or stopped printing early ends the loop above with fewer
+    // acknowledgements: that is a failure, not a smaller test.
+    assert_eq!(
+        acked.len(),
+        300,
+        "the child acknowledged only {}",
+        acked.len()
+    );
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the child must still be writing when it is killed"
+    );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
