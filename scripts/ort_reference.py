@@ -18,7 +18,20 @@ def export(model_dir, path):
     import torch
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(model_dir).eval()
+    class Encoder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(model_dir, attn_implementation="eager")
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            out = self.bert(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+            )
+            return out.last_hidden_state
+
+    model = Encoder().eval()
     ids = torch.ones(2, 8, dtype=torch.long)
     with torch.no_grad():
         torch.onnx.export(

@@ -105,63 +105,69 @@ pub fn peak_gflops() -> f64 {
     per_thread.iter().sum::<f64>() / 1e9
 }
 
-/// FLOP/s of one thread running 12 independent chains of 16-lane FMAs.
+/// FLOP/s of one thread running 12 independent chains of FMAs on the path's registers
+/// (0 for a path without one here).
 fn fma_rate(kernels: engram_embed::Kernels) -> f64 {
-    const ROUNDS: u64 = 20_000_000;
+    const ROUNDS: u64 = 50_000_000;
     let start = Instant::now();
-    let sink = match kernels {
+    let lanes = match kernels {
         #[cfg(target_arch = "x86_64")]
         engram_embed::Kernels::Avx512 => {
             // SAFETY: `Kernels::best()` picks AVX-512 only on CPUs that have it.
             #[allow(unsafe_code)]
-            unsafe {
-                fma_avx512(ROUNDS)
-            }
+            std::hint::black_box(unsafe { x86::fma_avx512(ROUNDS) });
+            16.0
         }
         #[cfg(target_arch = "x86_64")]
         engram_embed::Kernels::Avx2 => {
             // SAFETY: `Kernels::best()` picks AVX2 only on CPUs with AVX2 and FMA.
             #[allow(unsafe_code)]
-            unsafe {
-                fma_avx2(ROUNDS)
-            }
+            std::hint::black_box(unsafe { x86::fma_avx2(ROUNDS) });
+            8.0
         }
-        _ => fma_chains::<16>(ROUNDS),
-    };
-    std::hint::black_box(sink);
-    let lanes = match kernels {
-        engram_embed::Kernels::Avx2 => 8.0,
-        engram_embed::Kernels::Neon => 4.0,
-        _ => 16.0,
+        _ => return 0.0,
     };
     ROUNDS as f64 * 12.0 * lanes * 2.0 / start.elapsed().as_secs_f64()
 }
 
+/// Register-only FMA loops: 12 independent accumulators, enough to cover the latency of
+/// two FMA units.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,fma")]
-fn fma_avx512(rounds: u64) -> f32 {
-    fma_chains::<16>(rounds)
-}
+#[allow(unsafe_code)]
+mod x86 {
+    use std::arch::x86_64::{
+        _mm256_fmadd_ps, _mm256_set1_ps, _mm256_storeu_ps, _mm512_fmadd_ps, _mm512_reduce_add_ps,
+        _mm512_set1_ps,
+    };
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn fma_avx2(rounds: u64) -> f32 {
-    fma_chains::<8>(rounds)
-}
-
-#[inline(always)]
-fn fma_chains<const W: usize>(rounds: u64) -> f32 {
-    let mut acc = [[1.0f32; W]; 12];
-    let (a, b) = (
-        std::hint::black_box([0.999_999f32; W]),
-        std::hint::black_box([1e-7f32; W]),
-    );
-    for _ in 0..rounds {
-        for chain in &mut acc {
-            for (x, (a, b)) in chain.iter_mut().zip(a.iter().zip(&b)) {
-                *x = x.mul_add(*a, *b);
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn fma_avx512(rounds: u64) -> f32 {
+        let (a, b) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
+        let mut acc = [_mm512_set1_ps(1.0); 12];
+        for _ in 0..rounds {
+            for x in &mut acc {
+                *x = _mm512_fmadd_ps(*x, a, b);
             }
         }
+        acc.iter().map(|&x| _mm512_reduce_add_ps(x)).sum()
     }
-    acc.iter().flatten().sum()
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn fma_avx2(rounds: u64) -> f32 {
+        let (a, b) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
+        let mut acc = [_mm256_set1_ps(1.0); 12];
+        for _ in 0..rounds {
+            for x in &mut acc {
+                *x = _mm256_fmadd_ps(*x, a, b);
+            }
+        }
+        let mut out = [0f32; 8];
+        let mut total = 0.0;
+        for x in acc {
+            // SAFETY: `out` holds 8 floats.
+            unsafe { _mm256_storeu_ps(out.as_mut_ptr(), x) };
+            total += out.iter().sum::<f32>();
+        }
+        total
+    }
 }
