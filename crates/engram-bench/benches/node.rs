@@ -6,14 +6,20 @@
 //! over the Python-exact body hash, checked by the node with its replay cache), right
 //! after their unsigned twin: what signed requests cost.
 //!
-//! `cargo bench -p engram-bench --bench node` (needs the model from ./setup.sh).
-//! `ENGRAM_BENCH_N` (stored vectors, default 100000), `ENGRAM_BENCH_SECS` (per cell, 5).
+//! With `ENGRAM_BENCH_WRK=1` the query cells are driven by `wrk` (an external load
+//! generator, Debian's package; one thread, 8 connections) instead of the in-process
+//! client, so the generator does not share the node's tokio runtime: query by the vector of
+//! a real sentence (64 rotating bodies), and query by text over 64 repeating texts (what
+//! the query-embedding cache is for; its hit count is printed).
+//!
+//! `cargo bench --bench node` (needs the model from ./setup.sh). `ENGRAM_BENCH_N` (stored
+//! vectors, default 100000), `ENGRAM_BENCH_SECS` (per cell, 5). Prints the CPU model.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use engram_bench::{Rng, embedder, percentile_ms, sentences, time};
+use engram_bench::{Rng, cpu_model, embedder, percentile_ms, sentences, time};
 use engram_client::Client;
 use engram_client::api::{IngestRequest, QueryRequest};
 use engram_embed::resolve_model_dir;
@@ -144,6 +150,7 @@ fn main() {
         });
         store_rate = qs.len() as f64 / t.as_secs_f64();
     }
+    println!("cpu: {}", cpu_model());
     println!(
         "{n} stored vectors; baselines in-process: embed batch {batch_rate:.0} texts/s, store search {store_rate:.0} QPS (one thread)"
     );
@@ -171,6 +178,36 @@ fn main() {
             },
         )
         .unwrap();
+        if std::env::var_os("ENGRAM_BENCH_WRK").is_some() {
+            let url = format!("http://{}", node.local_addr());
+            let vectors: Vec<String> = base
+                .iter()
+                .take(64)
+                .map(|v| serde_json::json!({"query_vector": v, "top_k": 10}).to_string())
+                .collect();
+            let queries: Vec<String> = texts
+                .iter()
+                .take(64)
+                .map(|t| serde_json::json!({"query_text": t, "top_k": 10}).to_string())
+                .collect();
+            println!("wrk, 1 thread, 8 connections, {secs} s per cell");
+            for (name, bodies, baseline) in [
+                ("QueryVector", &vectors, store_rate),
+                ("QueryText (64 repeating)", &queries, batch_rate),
+            ] {
+                let (rate, p50, p99) = wrk(&url, "/QuerySynapse", bodies, secs);
+                println!(
+                    "{name:<26} {rate:>10.1} req/s  p50 {p50:.2} ms  p99 {p99:.2} ms  {:.2}x base",
+                    rate / baseline
+                );
+            }
+            let metrics = client.metrics().await.unwrap();
+            for line in metrics.lines().filter(|l| l.starts_with("engram_query_cache")) {
+                println!("  {line}");
+            }
+            node.shutdown().await.unwrap();
+            return;
+        }
         let texts = Arc::new(texts);
         let base = Arc::new(base);
         println!(
@@ -211,4 +248,53 @@ fn main() {
         }
         node.shutdown().await.unwrap();
     });
+}
+
+/// Runs `wrk` against `url` + `path`, POSTing `bodies` in rotation; returns requests/s and
+/// the p50 and p99 latency in ms.
+fn wrk(url: &str, path: &str, bodies: &[String], secs: u64) -> (f64, f64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("bodies.lua");
+    let mut lua = String::from("local bodies = {\n");
+    for b in bodies {
+        lua.push_str(&format!("  [==[{b}]==],\n"));
+    }
+    lua.push_str(&format!(
+        "}}\nlocal i = 0\nrequest = function()\n  i = i % #bodies + 1\n  return wrk.format(\"POST\", \"{path}\", {{[\"Content-Type\"] = \"application/json\"}}, bodies[i])\nend\n"
+    ));
+    std::fs::write(&script, lua).unwrap();
+    let out = std::process::Command::new("wrk")
+        .args(["-t1", "-c8", "--latency", "-d"])
+        .arg(format!("{secs}s"))
+        .arg("-s")
+        .arg(&script)
+        .arg(url)
+        .output()
+        .expect("wrk on PATH (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("Non-2xx"), "wrk saw error answers:\n{text}");
+    let field = |prefix: &str| -> f64 {
+        let value = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in wrk output:\n{text}"));
+        wrk_number(value.trim())
+    };
+    (field("Requests/sec:"), field("50%"), field("99%"))
+}
+
+/// wrk's numbers: plain (`1234.56`) or durations (`812.00us`, `1.20ms`, `1.01s`), in ms.
+fn wrk_number(s: &str) -> f64 {
+    let (num, scale) = if let Some(v) = s.strip_suffix("us") {
+        (v, 0.001)
+    } else if let Some(v) = s.strip_suffix("ms") {
+        (v, 1.0)
+    } else if let Some(v) = s.strip_suffix('s') {
+        (v, 1000.0)
+    } else {
+        (s, 1.0)
+    };
+    num.parse::<f64>()
+        .unwrap_or_else(|_| panic!("not a number: {s:?}"))
+        * scale
 }
