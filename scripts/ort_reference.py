@@ -6,12 +6,12 @@ padding to the longest text of each batch, truncation at 256 tokens).
 Writes OUT/ort.json (texts/s per batch size, single-text p50/p99, load time, threads) and
 OUT/ort.f32 (the batch-32 vectors, N x 384 float32 little-endian, input order).
 """
-import argparse
-import json
 import os
 import time
 
 import numpy as np
+
+from reference_common import args_and_texts, measure, write
 
 
 def export(model_dir, path):
@@ -52,19 +52,11 @@ def export(model_dir, path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--sentences", required=True)
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
+    args, texts = args_and_texts()
 
     import onnxruntime as ort
     from transformers import AutoTokenizer
 
-    with open(args.sentences, encoding="utf-8") as f:
-        texts = [line.strip() for line in f if line.strip()][: args.n]
-    os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, "minilm.onnx")
     export(args.model, onnx_path)
 
@@ -75,7 +67,7 @@ def main():
     session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
     load_s = time.perf_counter() - t0
 
-    def encode(batch):
+    def run(batch):
         enc = tok(batch, padding=True, truncation=True, max_length=256, return_tensors="np")
         feeds = {
             "input_ids": enc["input_ids"].astype(np.int64),
@@ -87,36 +79,21 @@ def main():
         pooled = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
-    encode(texts[:64])  # warm up
-    lat = []
-    t0 = time.perf_counter()
-    for t in texts:
-        s = time.perf_counter()
-        encode([t])
-        lat.append(time.perf_counter() - s)
-    rates = {"1": len(texts) / (time.perf_counter() - t0)}
-    vectors = None
-    for batch in (8, 32, 128):
-        t0 = time.perf_counter()
-        out = [encode(texts[i : i + batch]) for i in range(0, len(texts), batch)]
-        rates[str(batch)] = len(texts) / (time.perf_counter() - t0)
-        if batch == 32:
-            vectors = np.concatenate(out)
-    lat.sort()
-    pick = lambda p: lat[round(p / 100 * (len(lat) - 1))] * 1000
+    def encode(batch_texts, batch_size):
+        chunks = range(0, len(batch_texts), batch_size)
+        return np.concatenate([run(batch_texts[i : i + batch_size]) for i in chunks])
+
+    rates, p50, p99, vectors = measure(encode, texts)
     report = {
         "texts": len(texts),
         "rates": rates,
-        "p50_ms": pick(50),
-        "p99_ms": pick(99),
+        "p50_ms": p50,
+        "p99_ms": p99,
         "load_ms": load_s * 1000,
         "onnxruntime": ort.__version__,
         "threads": options.intra_op_num_threads or os.cpu_count(),
     }
-    np.asarray(vectors, dtype="<f4").tofile(os.path.join(args.out, "ort.f32"))
-    with open(os.path.join(args.out, "ort.json"), "w") as f:
-        json.dump(report, f, indent=1)
-    print(json.dumps(report, indent=1))
+    write(args.out, "ort", report, vectors)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,12 @@ fn read_manifest(dir: &Path) -> Result<Manifest> {
     serde_json::from_slice(&bytes).with_context(|| format!("{} is corrupt", path.display()))
 }
 
+/// Whether process `pid` exists. On Linux a look at `/proc` (no fork: `down` and `status`
+/// poll this from async loops); elsewhere `kill -0`.
 fn alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        return Path::new("/proc").join(pid.to_string()).exists();
+    }
     Command::new("kill")
         .args(["-0", &pid.to_string()])
         .stderr(Stdio::null())

@@ -447,3 +447,119 @@ fn next_nonce() -> u64 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::get;
+
+    use super::*;
+
+    /// A real HTTP server on 127.0.0.1 whose `/health` answers `status` (with
+    /// `Retry-After: 0` when it is 429 or 503) for the first `failures` requests, then 200;
+    /// returns its URL and the count of requests it saw.
+    async fn flaky(status: StatusCode, failures: u32) -> (String, Arc<AtomicU32>) {
+        let seen = Arc::new(AtomicU32::new(0));
+        let counter = seen.clone();
+        let app = axum::Router::new().route(
+            "/health",
+            get(move || {
+                let counter = counter.clone();
+                async move {
+                    let n = counter.fetch_add(1, Ordering::SeqCst);
+                    let mut headers = HeaderMap::new();
+                    if n < failures {
+                        headers.insert("retry-after", "0".parse().unwrap());
+                        (status, headers, r#"{"error":"busy"}"#)
+                    } else {
+                        (StatusCode::OK, headers, r#"{"status":"ok"}"#)
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (url, seen)
+    }
+
+    fn client(url: &str, retries: u32) -> Client {
+        Client::with_options(
+            url,
+            ClientOptions {
+                retries,
+                backoff: Duration::from_millis(1),
+                timeout: Duration::from_secs(5),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    }
+
+    /// Boundary table: 429 and 503 are retried up to `retries` times (Retry-After
+    /// honoured), then the last answer is the caller's; 400 is never retried.
+    #[tokio::test]
+    async fn retries_busy_answers_up_to_the_limit_and_never_refusals() {
+        for (status, failures, retries, ok, requests) in [
+            (StatusCode::TOO_MANY_REQUESTS, 0, 0, true, 1), // nothing to retry
+            (StatusCode::TOO_MANY_REQUESTS, 1, 0, false, 1), // no retries allowed
+            (StatusCode::TOO_MANY_REQUESTS, 2, 2, true, 3), // exactly enough retries
+            (StatusCode::TOO_MANY_REQUESTS, 3, 2, false, 3), // one failure too many
+            (StatusCode::SERVICE_UNAVAILABLE, 1, 4, true, 2),
+            (StatusCode::BAD_REQUEST, 1, 4, false, 1), // a refusal is final
+        ] {
+            let (url, seen) = flaky(status, failures).await;
+            let got = client(&url, retries).health().await;
+            assert_eq!(
+                got.is_ok(),
+                ok,
+                "{status} x{failures}, {retries} retries: {got:?}"
+            );
+            if let Err(e) = got {
+                assert!(
+                    matches!(e, ClientError::Http { status: s, .. } if s == status.as_u16()),
+                    "{e}"
+                );
+            }
+            assert_eq!(
+                seen.load(Ordering::SeqCst),
+                requests,
+                "{status} x{failures}"
+            );
+        }
+    }
+
+    /// A node that is not there: connection failures are retried with backoff, then
+    /// reported as a transport error that keeps reqwest's error as its source.
+    #[tokio::test]
+    async fn an_absent_node_is_a_transport_error_after_the_retries() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port(); // bound, then released: nothing listens there
+        let c = Client::with_options(
+            &format!("http://127.0.0.1:{port}"),
+            ClientOptions {
+                retries: 2,
+                backoff: Duration::from_millis(20),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let started = std::time::Instant::now();
+        let err = c.health().await.unwrap_err();
+        assert!(matches!(err, ClientError::Transport { .. }), "{err}");
+        assert!(
+            std::error::Error::source(&err).is_some(),
+            "the cause is kept"
+        );
+        assert!(
+            started.elapsed() >= Duration::from_millis(60),
+            "backoff 20 ms then 40 ms"
+        );
+    }
+}

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use engram_core::{
-    Cid, DEFAULT_MODEL_VERSION, cid_v1, validate_embedding, validate_metadata, validate_text,
-    validate_top_k,
+    Cid, DEFAULT_MODEL_VERSION, Metadata, cid_v1, validate_embedding, validate_metadata,
+    validate_text, validate_top_k,
 };
 use engram_embed::{Embedder, resolve_model_dir};
 use engram_os::now_ms;
@@ -55,6 +55,17 @@ impl TextItem {
             ..Default::default()
         }
     }
+
+    /// The ingest rules for a text (length, metadata size and shape), checked before any
+    /// embedding: what [`Engine::ingest_texts`] applies, for callers (a node) that embed
+    /// elsewhere first. Returns the metadata as the CID hashes it.
+    ///
+    /// # Errors
+    /// [`EngineError::Invalid`].
+    pub fn check(&self) -> Result<Metadata, EngineError> {
+        validate_text(&self.text)?;
+        Ok(validate_metadata(&self.metadata)?)
+    }
 }
 
 /// A ready-made vector to ingest (the raw-embedding path: the bytes are kept exactly).
@@ -70,6 +81,29 @@ pub struct VectorItem {
     pub namespace: Option<String>,
     /// Source text, if the sender has it.
     pub text: Option<String>,
+}
+
+impl VectorItem {
+    /// The ingest rules for a ready-made vector (384 finite floats, metadata, source text),
+    /// as [`Engine::ingest_vectors`] applies them. Returns the metadata as the CID hashes it.
+    ///
+    /// # Errors
+    /// [`EngineError::Invalid`].
+    pub fn check(&self) -> Result<Metadata, EngineError> {
+        validate_embedding(&self.embedding)?;
+        if let Some(text) = &self.text {
+            validate_text(text)?;
+        }
+        Ok(validate_metadata(&self.metadata)?)
+    }
+
+    /// The CID this item is stored under.
+    ///
+    /// # Errors
+    /// As [`VectorItem::check`].
+    pub fn cid(&self) -> Result<Cid, EngineError> {
+        Ok(cid_v1(&self.embedding, &self.check()?, &self.model_version))
+    }
 }
 
 /// The outcome of ingesting one item.
@@ -185,11 +219,10 @@ impl Engine {
     /// # Errors
     /// [`EngineError::Invalid`] for a bad item; model or store failures.
     pub fn ingest_texts(&self, items: Vec<TextItem>) -> Result<Vec<Ingested>, EngineError> {
-        let mut metas = Vec::with_capacity(items.len());
-        for item in &items {
-            validate_text(&item.text)?;
-            metas.push(validate_metadata(&item.metadata)?);
-        }
+        let metas = items
+            .iter()
+            .map(TextItem::check)
+            .collect::<Result<Vec<_>, _>>()?;
         let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
         let vectors = self.embed(&texts)?;
         let created = now_ms();
@@ -218,11 +251,7 @@ impl Engine {
         let created = now_ms();
         let mut records = Vec::with_capacity(items.len());
         for item in items {
-            validate_embedding(&item.embedding)?;
-            let metadata = validate_metadata(&item.metadata)?;
-            if let Some(text) = &item.text {
-                validate_text(text)?;
-            }
+            let metadata = item.check()?;
             records.push(Record {
                 cid: cid_v1(&item.embedding, &metadata, &item.model_version),
                 vector: item.embedding,

@@ -16,10 +16,9 @@ use engram_client::api::{
 };
 use engram_core::proof::{Hotkey, Nonce, proof_v1, proof_v2};
 use engram_core::{
-    Cid, DEFAULT_MODEL_VERSION, DEFAULT_TOP_K, embedding_hash_hex, validate_metadata,
-    validate_text, validate_top_k,
+    Cid, DEFAULT_MODEL_VERSION, DEFAULT_TOP_K, embedding_hash_hex, validate_text, validate_top_k,
 };
-use engram_engine::{VectorItem, Where};
+use engram_engine::{TextItem, VectorItem, Where};
 use engram_os::now_ms;
 use engram_store::PUBLIC_NAMESPACE;
 
@@ -57,20 +56,25 @@ pub(crate) async fn ingest(
     Json(req, caller): Json<IngestRequest>,
 ) -> Result<axum::Json<IngestResponse>, ApiError> {
     let ns = state.namespaces.authorize(&req.auth, now_ms(), true)?;
-    let metadata = validate_metadata(&req.metadata)?;
-    let text = match (req.text, req.raw_embedding) {
+    // The wire's shape rules are the node's; the ingest rules are the engine's, checked
+    // here before the rate limit and the model, so a bad request costs neither.
+    let incoming = match (req.text, req.raw_embedding) {
         (Some(_), Some(_)) => {
             return Err(ApiError::BadRequest(
                 "send either text or raw_embedding, not both".into(),
             ));
         }
         (None, None) => return Err(ApiError::BadRequest("send text or raw_embedding".into())),
-        (None, Some(v)) => {
-            engram_core::validate_embedding(&v)?;
-            if let Some(t) = &req.source_text {
-                validate_text(t)?;
-            }
-            Err(v)
+        (None, Some(embedding)) => {
+            let item = VectorItem {
+                embedding,
+                metadata: req.metadata,
+                model_version: req.model_version,
+                namespace: ns,
+                text: req.source_text,
+            };
+            item.check()?;
+            Err(item)
         }
         (Some(_), None) if req.source_text.is_some() => {
             return Err(ApiError::BadRequest(
@@ -78,18 +82,21 @@ pub(crate) async fn ingest(
             ));
         }
         (Some(text), None) => {
-            validate_text(&text)?;
             if req.model_version != DEFAULT_MODEL_VERSION {
                 return Err(ApiError::BadRequest(format!(
                     "this node embeds text with model version {DEFAULT_MODEL_VERSION}; send raw_embedding for model_version {:?}",
                     req.model_version
                 )));
             }
-            Ok(text)
+            let item = TextItem {
+                text,
+                metadata: req.metadata,
+                namespace: ns,
+            };
+            item.check()?;
+            Ok(item)
         }
     };
-    // Checked after validation (bad requests do not use up the budget) and before the
-    // expensive part.
     state
         .limiter
         .check(
@@ -100,20 +107,26 @@ pub(crate) async fn ingest(
             per_minute: state.limiter.per_minute(),
             retry_after,
         })?;
-    let (embedding, text) = match text {
-        Ok(text) => {
-            let mut v = state.embedder.embed(text.clone()).await?;
+    let item = match incoming {
+        Ok(t) => {
+            let mut embedding = state.embedder.embed(t.text.clone()).await?;
             // Inversion resistance for private memories, before the CID is computed.
             // Raw embeddings arrive as their sender made them (noised client-side).
-            if let (Some(_), Some(eps)) = (&ns, state.config.dp_epsilon) {
-                v = engram_client::sealed::noised(&v, eps)?;
+            if let (Some(_), Some(eps)) = (&t.namespace, state.config.dp_epsilon) {
+                embedding = engram_client::sealed::noised(&embedding, eps)?;
             }
-            (v, Some(text))
+            VectorItem {
+                embedding,
+                metadata: t.metadata,
+                model_version: DEFAULT_MODEL_VERSION.to_string(),
+                namespace: t.namespace,
+                text: Some(t.text),
+            }
         }
-        Err(raw) => (raw, req.source_text),
+        Err(raw) => raw,
     };
     if state.config.fault() != Fault::None {
-        let cid = engram_core::cid_v1(&embedding, &metadata, &req.model_version);
+        let cid = item.cid()?;
         if state.config.fault().discards(&cid) {
             return Ok(axum::Json(IngestResponse {
                 cid: Some(cid.to_string()),
@@ -122,13 +135,6 @@ pub(crate) async fn ingest(
             }));
         }
     }
-    let item = VectorItem {
-        embedding,
-        metadata: serde_json::Value::Object(metadata),
-        model_version: req.model_version,
-        namespace: ns,
-        text,
-    };
     let engine = state.engine.clone();
     let out = blocking(move || Ok(engine.ingest_vectors(vec![item])?)).await?;
     Ok(axum::Json(IngestResponse {
@@ -410,13 +416,18 @@ pub(crate) async fn cids(
     }))
 }
 
-pub(crate) async fn commitment(State(state): Shared) -> axum::Json<CommitmentResponse> {
-    let c = state.engine.store().commitment();
-    axum::Json(CommitmentResponse {
+pub(crate) async fn commitment(
+    State(state): Shared,
+) -> Result<axum::Json<CommitmentResponse>, ApiError> {
+    // The commitment may rebuild Merkle roots under the store's write lock: not on an
+    // async worker.
+    let engine = state.engine.clone();
+    let c = blocking(move || Ok(engine.store().commitment())).await?;
+    Ok(axum::Json(CommitmentResponse {
         root_hex: hex::encode(c.root_v1),
         size: c.count,
         root_v2_hex: hex::encode(c.root_v2),
-    })
+    }))
 }
 
 pub(crate) async fn prove_memory(
