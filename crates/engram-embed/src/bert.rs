@@ -133,9 +133,9 @@ fn fused_qkv(
 }
 
 impl Bert {
-    /// Loads the weights, packed for `kernels` (a path this CPU supports).
+    /// Loads the weights, packed for `kernels` (a path this CPU supports: packing asserts
+    /// it).
     pub(crate) fn from_safetensors(bytes: &[u8], kernels: Kernels) -> Result<Self, EmbedError> {
-        let kernels = kernels.supported()?;
         let st = SafeTensors::deserialize(bytes).map_err(|e| EmbedError::ModelMalformed {
             reason: e.to_string(),
         })?;
@@ -182,6 +182,11 @@ impl Bert {
             embed_norm: layer_norm(&st, "embeddings.LayerNorm")?,
             layers,
         })
+    }
+
+    /// The kernel path the weights are packed for.
+    pub(crate) fn kernels(&self) -> Kernels {
+        self.kernels
     }
 
     fn vocab(&self) -> usize {

@@ -67,7 +67,11 @@ impl Kernels {
     pub fn is_supported(self) -> bool {
         match self {
             #[cfg(target_arch = "x86_64")]
-            Kernels::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            Kernels::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
             #[cfg(target_arch = "x86_64")]
             Kernels::Avx2 => {
                 std::arch::is_x86_feature_detected!("avx2")

@@ -16,7 +16,9 @@ use crate::kernels::Kernels;
 
 /// Defines a safe function, taking the kernel path first, whose body is compiled for the
 /// baseline target and, on x86-64, again for AVX2+FMA and for AVX-512; the copy for the
-/// path runs. The path must be one this CPU supports (the embedder checks it at load).
+/// path runs when this CPU has its features (checked on every call, a cached load: the
+/// function is safe, so a caller's wrong path must not reach a missing instruction), else
+/// the baseline copy, which computes the same bytes.
 macro_rules! multiversion {
     ($(#[$meta:meta])* $vis:vis fn $name:ident($kernels:ident: Kernels, $($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
@@ -25,7 +27,7 @@ macro_rules! multiversion {
             fn generic($($arg: $ty),*) $(-> $ret)? $body
 
             #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+            #[target_feature(enable = "avx512f,avx2,fma")]
             fn wide512($($arg: $ty),*) $(-> $ret)? {
                 generic($($arg),*)
             }
@@ -36,15 +38,13 @@ macro_rules! multiversion {
                 generic($($arg),*)
             }
 
-            debug_assert!($kernels.is_supported());
             match $kernels {
-                // SAFETY: the embedder only runs paths this CPU supports: AVX-512F (with
-                // AVX2 and FMA) here.
+                // SAFETY: `is_supported` checked AVX-512F, AVX2 and FMA.
                 #[cfg(target_arch = "x86_64")]
-                Kernels::Avx512 => unsafe { wide512($($arg),*) },
-                // SAFETY: as above, AVX2 and FMA.
+                Kernels::Avx512 if $kernels.is_supported() => unsafe { wide512($($arg),*) },
+                // SAFETY: `is_supported` checked AVX2 and FMA.
                 #[cfg(target_arch = "x86_64")]
-                Kernels::Avx2 => unsafe { wide256($($arg),*) },
+                Kernels::Avx2 if $kernels.is_supported() => unsafe { wide256($($arg),*) },
                 _ => generic($($arg),*),
             }
         }
