@@ -200,7 +200,8 @@ impl Engine {
         Ok(self.embedder.get_or_init(|| loaded))
     }
 
-    /// The cache of public query embeddings (a node fills it from its batching thread).
+    /// The cache of public query embeddings, shared with a node that embeds on its own
+    /// batching thread.
     pub fn query_cache(&self) -> &QueryCache {
         &self.query_cache
     }
@@ -290,19 +291,12 @@ impl Engine {
     ) -> Result<Vec<Hit>, EngineError> {
         validate_top_k(top_k as i64)?;
         validate_text(text)?;
-        let public = engram_core::auth::private_namespace(scope.namespace.as_deref()).is_none();
-        let cached = if public {
-            self.query_cache.get(text)
-        } else {
-            None
-        };
-        let vector = match cached {
+        let ns = scope.namespace.as_deref();
+        let vector = match self.query_cache.get(text, ns) {
             Some(v) => v,
             None => {
                 let v: Arc<[f32]> = self.embedder()?.embed(text)?.into();
-                if public {
-                    self.query_cache.insert(text, v.clone());
-                }
+                self.query_cache.insert(text, ns, v.clone());
                 v
             }
         };

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use engram_core::auth::private_namespace;
 use quick_cache::sync::Cache;
 use sha2::{Digest, Sha256};
 
@@ -60,8 +61,12 @@ impl QueryCache {
         Sha256::digest(text.as_bytes()).into()
     }
 
-    /// The embedding of `text` if it is cached; counts a hit or a miss.
-    pub fn get(&self, text: &str) -> Option<Arc<[f32]>> {
+    /// The embedding of `text` queried in `namespace`, if it is cached; counts a hit or a
+    /// miss. Always `None`, and counted as neither, for a private namespace.
+    pub fn get(&self, text: &str, namespace: Option<&str>) -> Option<Arc<[f32]>> {
+        if private_namespace(namespace).is_some() {
+            return None;
+        }
         let found = self.entries.get(&Self::key(text));
         let counter = if found.is_some() {
             &self.hits
@@ -72,9 +77,12 @@ impl QueryCache {
         found
     }
 
-    /// Remembers the embedding of `text`.
-    pub fn insert(&self, text: &str, vector: Arc<[f32]>) {
-        self.entries.insert(Self::key(text), vector);
+    /// Remembers the embedding of `text` queried in `namespace` (nothing for a private
+    /// namespace).
+    pub fn insert(&self, text: &str, namespace: Option<&str>, vector: Arc<[f32]>) {
+        if private_namespace(namespace).is_none() {
+            self.entries.insert(Self::key(text), vector);
+        }
     }
 
     /// Hits, misses and size.
@@ -95,14 +103,20 @@ mod tests {
     #[test]
     fn counts_hits_and_misses_and_stays_bounded() {
         let cache = QueryCache::new(100);
-        assert!(cache.get("a").is_none());
-        cache.insert("a", Arc::from(vec![1.0f32; 384]));
-        assert_eq!(cache.get("a").unwrap()[0], 1.0);
-        assert!(cache.get("b").is_none());
+        assert!(cache.get("a", None).is_none());
+        cache.insert("a", None, Arc::from(vec![1.0f32; 384]));
+        assert_eq!(cache.get("a", Some("public")).unwrap()[0], 1.0);
+        assert!(cache.get("b", None).is_none());
         let s = cache.stats();
         assert_eq!((s.hits, s.misses, s.entries), (1, 2, 1));
+        cache.insert("secret", Some("diary"), Arc::from(vec![2.0f32; 384]));
+        assert!(
+            cache.get("a", Some("diary")).is_none(),
+            "private: never answered"
+        );
+        assert_eq!(cache.stats(), s, "private: neither stored nor counted");
         for i in 0..1_000 {
-            cache.insert(&format!("q{i}"), Arc::from(vec![0.0f32; 384]));
+            cache.insert(&format!("q{i}"), None, Arc::from(vec![0.0f32; 384]));
         }
         assert!(cache.stats().entries <= 100, "{:?}", cache.stats());
     }

@@ -151,15 +151,12 @@ async fn embed_query(
     text: String,
     namespace: Option<&str>,
 ) -> Result<Vec<f32>, ApiError> {
-    if engram_core::auth::private_namespace(namespace).is_some() {
-        return state.embedder.embed(text).await;
-    }
     let cache = state.engine.query_cache();
-    if let Some(v) = cache.get(&text) {
+    if let Some(v) = cache.get(&text, namespace) {
         return Ok(v.to_vec());
     }
     let v = state.embedder.embed(text.clone()).await?;
-    cache.insert(&text, v.as_slice().into());
+    cache.insert(&text, namespace, v.as_slice().into());
     Ok(v)
 }
 
