@@ -225,7 +225,9 @@ async fn query(g: &Global, args: QueryArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let (text, vector) = match &args.decrypt {
         Some(_) => {
+            // Checked before the model loads: a bad query costs no embedding.
             engram_core::validate_text(&args.text)?;
+            engram_core::validate_top_k(args.top_k as i64)?;
             (None, Some(embed_locally(g, &args.text)?))
         }
         None => (Some(args.text), None),

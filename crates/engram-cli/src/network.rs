@@ -113,7 +113,9 @@ pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<(
 
 pub(crate) async fn query(g: &Global, dir: &Path, args: QueryArgs) -> Result<()> {
     let filter: Map<String, Value> = parse_filters(&args.filter)?.into_iter().collect();
+    // Checked before the model loads and embeds: a bad query costs nothing.
     engram_core::validate_text(&args.text)?;
+    engram_core::validate_top_k(args.top_k as i64)?;
     let vector = load_embedder(g)?.embed(&args.text)?;
     let network = network(g, dir, &args.sign)?;
     let out = network
