@@ -70,10 +70,15 @@ fn main() {
     let peak = peak_gflops();
     for (b, r) in &rates {
         let gflops = r * per_text * DENSE_MACS_PER_TOKEN * 2.0 / 1e9;
-        println!(
-            "batch {b:>3}: dense layers {gflops:.1} GFLOP/s = {:.0} % of the measured FMA peak {peak:.1} GFLOP/s",
-            100.0 * gflops / peak
-        );
+        match peak {
+            Some(peak) => println!(
+                "batch {b:>3}: dense layers {gflops:.1} GFLOP/s = {:.0} % of this CPU's measured FMA peak {peak:.1} GFLOP/s",
+                100.0 * gflops / peak
+            ),
+            None => println!(
+                "batch {b:>3}: dense layers {gflops:.1} GFLOP/s (no peak measured on this CPU)"
+            ),
+        }
     }
     let p50 = percentile_ms(&mut lat, 50.0);
     let p99 = percentile_ms(&mut lat, 99.0);

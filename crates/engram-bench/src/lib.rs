@@ -92,8 +92,9 @@ pub fn cpu_model() -> String {
 
 /// This machine's single-precision FMA peak in GFLOP/s, measured: every core runs
 /// independent fused multiply-adds on registers only (no memory traffic), on the widest
-/// vectors the embedder's kernel path uses. The denominator of kernel efficiency.
-pub fn peak_gflops() -> f64 {
+/// vectors this CPU has, whichever path the embedder under test runs. The denominator of
+/// kernel efficiency; `None` on CPUs without AVX2 or AVX-512 (no loop for them here).
+pub fn peak_gflops() -> Option<f64> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let kernels = engram_embed::Kernels::best();
     let per_thread: Vec<f64> = std::thread::scope(|s| {
@@ -102,7 +103,8 @@ pub fn peak_gflops() -> f64 {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    per_thread.iter().sum::<f64>() / 1e9
+    let total = per_thread.iter().sum::<f64>() / 1e9;
+    (total > 0.0).then_some(total)
 }
 
 /// FLOP/s of one thread running 12 independent chains of FMAs on the path's registers
