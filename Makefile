@@ -28,6 +28,7 @@ demo:
 	target/release/engram --data-dir $(DEMO_DIR) ingest --file docs/examples/memories.jsonl
 	target/release/engram --data-dir $(DEMO_DIR) query "How do validators keep storage nodes honest?" --top-k 3
 	target/release/engram --data-dir $(DEMO_DIR) status
+	rm -rf $(DEMO_DIR)
 
 model:
 	scripts/fetch-model.sh
