@@ -9,8 +9,9 @@
 //! With `ENGRAM_BENCH_WRK=1` the query cells are driven by `wrk` (an external load
 //! generator, Debian's package; one thread, 8 connections) instead of the in-process
 //! client, so the generator does not share the node's tokio runtime: query by the vector of
-//! a real sentence (64 rotating bodies), and query by text over 64 repeating texts (what
-//! the query-embedding cache is for; its hit count is printed).
+//! a real sentence (64 rotating bodies), query by text over 64 repeating texts (what
+//! the query-embedding cache is for; its hit count is printed), query by distinct texts
+//! (every one embedded) and ingest of distinct texts.
 //!
 //! `cargo bench --bench node` (needs the model from ./setup.sh). `ENGRAM_BENCH_N` (stored
 //! vectors, default 100000), `ENGRAM_BENCH_SECS` (per cell, 5). Prints the CPU model.
@@ -190,12 +191,24 @@ fn main() {
                 .take(64)
                 .map(|t| serde_json::json!({"query_text": t, "top_k": 10}).to_string())
                 .collect();
+            // Distinct texts (the corpus, suffixed so none is in the cache or the store):
+            // every query embeds, every ingest stores a new memory.
+            let distinct = |key: &str| -> Vec<String> {
+                texts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| serde_json::json!({key: format!("{t} ({key} {i})"), "top_k": 10}).to_string())
+                    .collect()
+            };
+            let (fresh_queries, fresh_ingests) = (distinct("query_text"), distinct("text"));
             println!("wrk, 1 thread, 8 connections, {secs} s per cell");
-            for (name, bodies, baseline) in [
-                ("QueryVector", &vectors, store_rate),
-                ("QueryText (64 repeating)", &queries, batch_rate),
+            for (name, path, bodies, baseline) in [
+                ("QueryVector", "/QuerySynapse", &vectors, store_rate),
+                ("QueryText (64 repeating)", "/QuerySynapse", &queries, batch_rate),
+                ("QueryText (distinct)", "/QuerySynapse", &fresh_queries, batch_rate),
+                ("IngestText (distinct)", "/IngestSynapse", &fresh_ingests, batch_rate),
             ] {
-                let (rate, p50, p99) = wrk(&url, "/QuerySynapse", bodies, secs);
+                let (rate, p50, p99) = wrk(&url, path, bodies, secs);
                 println!(
                     "{name:<26} {rate:>10.1} req/s  p50 {p50:.2} ms  p99 {p99:.2} ms  {:.2}x base",
                     rate / baseline

@@ -140,6 +140,93 @@ fn main() {
     );
     println!("recall@10 vs exact: {recall:.4}");
     drop(store);
-    let (_, t_open) = time(|| Store::open(dir.path()).unwrap());
-    println!("reopen: {:.0} ms", t_open.as_secs_f64() * 1000.0);
+    let (store, t_open) = time(|| Store::open(dir.path()).unwrap());
+    println!(
+        "reopen: {:.0} ms (unindexed after reopen: {})",
+        t_open.as_secs_f64() * 1000.0,
+        store.unindexed()
+    );
+    sustained(store, &qs, &mut rng, &base);
+}
+
+/// Writes go on at 1,000 records/s (ten times a node's text-ingest rate on this machine)
+/// while an index builder runs every second (the node's loop, shortened) and queries are
+/// served: how large the brute-force tail grows and what it does to latency.
+fn sustained(store: Store, qs: &[Vec<f32>], rng: &mut Rng, base: &[Vec<f32>]) {
+    let extra: usize = 20_000;
+    let batches: Vec<Vec<Record>> = (0..extra / 100)
+        .map(|_| {
+            (0..100)
+                .map(|_| Record::new_public(mix(base, rng), Default::default()))
+                .collect()
+        })
+        .collect();
+    let store = std::sync::Arc::new(store);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let indexer = {
+        let (store, done) = (store.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut builds = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                builds.push(time(|| store.optimize().unwrap()).1);
+            }
+            builds
+        })
+    };
+    let writer = {
+        let (store, done) = (store.clone(), done.clone());
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            for (i, b) in batches.into_iter().enumerate() {
+                let due = std::time::Duration::from_millis(100 * i as u64);
+                std::thread::sleep(due.saturating_sub(started.elapsed()));
+                store.upsert(b).unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            started.elapsed()
+        })
+    };
+    let scope = SearchQuery {
+        namespace: PUBLIC_NAMESPACE,
+        filters: &[],
+    };
+    let (mut lat, mut tail) = (Vec::new(), Vec::new());
+    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+        let q = &qs[lat.len() % qs.len()];
+        let (_, d) = time(|| store.search(q, 10, &scope).unwrap());
+        lat.push(d);
+        tail.push(store.unindexed());
+    }
+    let took = writer.join().unwrap();
+    let mut builds = indexer.join().unwrap();
+    tail.sort_unstable();
+    println!(
+        "sustained: {extra} more upserts in {:.1} s ({:.0}/s) with the index builder every 1 s; \
+         unindexed tail p50 {} max {}; queries meanwhile p50 {:.2} ms p99 {:.2} ms",
+        took.as_secs_f64(),
+        extra as f64 / took.as_secs_f64(),
+        tail[tail.len() / 2],
+        tail.last().copied().unwrap_or(0),
+        percentile_ms(&mut lat, 50.0),
+        percentile_ms(&mut lat, 99.0),
+    );
+    println!(
+        "  index builds: {}, p50 {:.0} ms, max {:.0} ms",
+        builds.len(),
+        percentile_ms(&mut builds, 50.0),
+        percentile_ms(&mut builds, 100.0),
+    );
+    let (_, t_idx) = time(|| store.optimize().unwrap());
+    let mut after: Vec<_> = qs
+        .iter()
+        .map(|q| time(|| store.search(q, 10, &scope).unwrap()).1)
+        .collect();
+    println!(
+        "  then: final index build {:.1} s (unindexed {}), queries p50 {:.2} ms p99 {:.2} ms",
+        t_idx.as_secs_f64(),
+        store.unindexed(),
+        percentile_ms(&mut after, 50.0),
+        percentile_ms(&mut after, 99.0),
+    );
 }

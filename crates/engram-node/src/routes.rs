@@ -190,12 +190,16 @@ pub(crate) async fn query(
             embed_query(&state, text, scope.namespace.as_deref()).await?
         }
     };
-    let engine = state.engine.clone();
-    let (mut hits, scope) = blocking(move || {
-        let hits = engine.query_vector(&vector, top_k, &scope)?;
-        Ok((hits, scope))
-    })
-    .await?;
+    // A plain search runs inline on the async worker: HNSW over a bounded unindexed tail
+    // takes a few hundred microseconds, less than a round trip through the blocking pool
+    // costs under load (1.5x the QPS, docs/benchmarks.md). Metadata filters read payloads
+    // from disk and can take far longer, so those go to the blocking pool.
+    let (mut hits, scope) = if scope.filters.is_empty() {
+        (state.engine.query_vector(&vector, top_k, &scope)?, scope)
+    } else {
+        let engine = state.engine.clone();
+        blocking(move || Ok((engine.query_vector(&vector, top_k, &scope)?, scope))).await?
+    };
     match state.config.fault() {
         Fault::DelayMs(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
         Fault::HashOnly => hits.clear(),

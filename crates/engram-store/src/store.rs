@@ -13,10 +13,11 @@ use std::sync::{Mutex, MutexGuard};
 use engram_core::merkle::{v1, v2};
 use engram_core::{Cid, EMBEDDING_DIM, validate_embedding};
 use qdrant_edge::{
-    Condition, CountRequest, CreateIndex, Distance, EdgeConfig, EdgeShard, EdgeVectorParams,
-    FieldCondition, FieldIndexOperations, Filter, JsonPath, Match, NamedQuery, PayloadFieldSchema,
-    PayloadSchemaType, PointId, PointInsertOperations, PointOperations, PointStruct, QueryEnum,
-    Record as QRecord, ScrollRequest, SearchParams, SearchRequest, UpdateOperation, ValueVariants,
+    Condition, CountRequest, CreateIndex, Distance, EdgeConfig, EdgeOptimizersConfig, EdgeShard,
+    EdgeVectorParams, FieldCondition, FieldIndexOperations, Filter, JsonPath, Match, NamedQuery,
+    PayloadFieldSchema, PayloadSchemaType, PointId, PointInsertOperations, PointOperations,
+    PointStruct, QuantizationConfig, QuantizationSearchParams, QueryEnum, Record as QRecord,
+    ScrollRequest, SearchParams, SearchRequest, UpdateOperation, ValueVariants,
     WithPayloadInterface, WithVector,
 };
 use serde_json::Value;
@@ -30,6 +31,13 @@ use crate::record::{F_CID, F_META, F_NS, Record, point_id, point_key};
 const CHECKPOINT_BYTES: u64 = 16 << 20;
 /// HNSW beam width at query time; recall@10 ≥ 0.99 at 100k vectors (docs/benchmarks.md).
 const SEARCH_EF: usize = 128;
+/// Vector bytes (1,536 per record) above which a segment gets an HNSW index: ~1,000 records.
+const INDEXING_THRESHOLD_KB: usize = 1_500;
+/// Segments the merge optimizer aims for: new segments merge with each other, not into the
+/// largest one.
+const SEGMENTS: usize = 4;
+/// Candidates re-scored on the original vectors, as a multiple of `top_k`.
+const RESCORE_OVERSAMPLING: f64 = 2.0;
 
 /// What an upsert did with one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,14 +82,43 @@ pub struct Store {
     _lock: File,
 }
 
+/// Int8 scalar quantization kept in RAM: HNSW walks the graph on one-byte components
+/// (a quarter of the memory traffic of f32), then the best candidates are re-scored on the
+/// original vectors, so returned scores are exact cosines.
+fn quantization() -> QuantizationConfig {
+    // Qdrant Edge re-exports the enum but not its `ScalarQuantization` wrapper; its serde
+    // form is the documented configuration format.
+    serde_json::from_value(serde_json::json!({
+        "scalar": {"type": "int8", "quantile": 0.99, "always_ram": true}
+    }))
+    .expect("scalar quantization config is valid")
+}
+
 fn shard_config() -> EdgeConfig {
     EdgeConfig::builder()
         .vector(
             "",
-            EdgeVectorParams::builder(EMBEDDING_DIM, Distance::Cosine).build(),
+            EdgeVectorParams::builder(EMBEDDING_DIM, Distance::Cosine)
+                .quantization_config(quantization())
+                .build(),
         )
         .on_disk_payload(true)
+        .optimizers(optimizers())
         .build()
+}
+
+/// Segments are indexed once their vectors pass [`INDEXING_THRESHOLD_KB`]; below it a
+/// segment is searched by brute force. Qdrant's defaults (10,000 KB, ~6,500 of our vectors;
+/// two segments on two CPUs, so every new segment was merged into the largest and its HNSW
+/// rebuilt for 26 s) left a tail of 6,800 vectors (max 13,400) under 1,000 writes/s; these
+/// keep it at 1,100 (max 2,800), for ~25% slower queries than one merged segment
+/// (docs/benchmarks.md, "store").
+fn optimizers() -> EdgeOptimizersConfig {
+    EdgeOptimizersConfig {
+        indexing_threshold: Some(INDEXING_THRESHOLD_KB),
+        default_segment_number: Some(SEGMENTS),
+        ..Default::default()
+    }
 }
 
 fn keyword_index(shard: &EdgeShard, field: &str) -> Result<(), StoreError> {
@@ -166,7 +203,12 @@ impl Store {
             keyword_index(&shard, F_CID)?;
             shard
         } else {
-            EdgeShard::load(&shard_dir, None)?
+            let shard = EdgeShard::load(&shard_dir, None)?;
+            // Stores created before a tuning change get the current optimizer settings.
+            if shard.config().optimizers != optimizers() {
+                shard.set_optimizers_config(optimizers())?;
+            }
+            shard
         };
 
         let (journal, pending) = Journal::open(&dir.join("journal"))?;
@@ -411,6 +453,11 @@ impl Store {
             filter: Some(all_of(conditions)),
             params: Some(SearchParams {
                 hnsw_ef: Some(SEARCH_EF.max(top_k)),
+                quantization: Some(QuantizationSearchParams {
+                    ignore: false,
+                    rescore: Some(true),
+                    oversampling: Some(RESCORE_OVERSAMPLING),
+                }),
                 ..Default::default()
             }),
             limit: top_k,

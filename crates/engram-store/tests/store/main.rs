@@ -241,3 +241,48 @@ fn unknown_cid_is_none() {
     let cid: Cid = format!("v1::{}", "ab".repeat(32)).parse().unwrap();
     assert!(store.get(PUBLIC_NAMESPACE, &cid).unwrap().is_none());
 }
+
+#[test]
+fn indexing_keeps_the_tail_small_and_scores_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let records: Vec<Record> = (0..3_000)
+        .map(|i| record(i, PUBLIC_NAMESPACE, json!({})))
+        .collect();
+    store.upsert(records).unwrap();
+    assert_eq!(store.unindexed(), 3_000, "nothing indexed before a build");
+    assert!(store.optimize().unwrap());
+    // Segments above ~1,000 vectors get an index; only the appendable tail stays plain.
+    let tail = store.unindexed();
+    assert!(tail < 1_000, "unindexed tail after a build: {tail}");
+    // Quantized traversal, exact re-scoring: scores are the f32 cosines and the query's own
+    // record comes first.
+    let query = vector(1234);
+    let hits = store.search(&query, 10, &q(PUBLIC_NAMESPACE)).unwrap();
+    assert_eq!(hits.len(), 10);
+    assert_eq!(hits[0].record.vector, query);
+    for h in &hits {
+        let exact: f32 = h.record.vector.iter().zip(&query).map(|(a, b)| a * b).sum();
+        assert!((h.score - exact).abs() < 1e-5, "{} vs {exact}", h.score);
+    }
+}
+
+#[test]
+fn a_store_made_with_older_settings_takes_the_current_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path()).unwrap());
+    let config_path = dir.path().join("store/shard/edge_config.json");
+    let mut config: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    assert_eq!(config["optimizers"]["indexing_threshold"], 1_500);
+    // What a store created before the tuning holds: Qdrant's defaults.
+    config["optimizers"] = json!({});
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.upsert(vec![record(1, PUBLIC_NAMESPACE, json!({}))]).unwrap();
+    drop(store);
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    assert_eq!(config["optimizers"]["indexing_threshold"], 1_500);
+    assert_eq!(config["optimizers"]["default_segment_number"], 4);
+}
