@@ -1,334 +1,106 @@
-//! `engram devnet up|status|down`: a subnet of real processes on loopback.
-//!
-//! `up` creates a wallet and a data directory per process, starts each node as
-//! `engram serve --network DIR --wallet NAME` and each validator as `engram validate`, in
-//! their own process groups with logs under `DIR/logs`, waits until every node answers,
-//! gives validators stake, and records the processes in `DIR/devnet.json`. Cadences are
-//! fast so weights appear within a minute. `down` sends SIGTERM (nodes checkpoint their
-//! stores), then SIGKILL to anything still running after 15 s.
+//! `engram devnet up|status|down|stake`: flags in, tables out; the orchestration is the
+//! `engram-devnet` library.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use engram_chain::{Chain, Devnet, Wallet};
-use engram_validator::StateDir;
-use serde::{Deserialize, Serialize};
+use anyhow::{Context, Result};
+use engram_devnet::{DevnetError, Spec};
 use serde_json::json;
 
 use crate::UsageError;
 use crate::args::{DevnetUpArgs, Global};
 use crate::output::print_json;
 
-/// Stake a devnet gives each validator.
-const VALIDATOR_STAKE: f64 = 1000.0;
-
-/// One process of a devnet.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Process {
-    pub(crate) name: String,
-    pub(crate) role: String,
-    pub(crate) pid: u32,
-    pub(crate) hotkey: String,
-    pub(crate) url: Option<String>,
-    pub(crate) dir: PathBuf,
-    pub(crate) log: PathBuf,
-    pub(crate) fault: Option<String>,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub(crate) struct Manifest {
-    pub(crate) processes: Vec<Process>,
-}
-
-fn manifest_path(dir: &Path) -> PathBuf {
-    dir.join("devnet.json")
-}
-
-fn read_manifest(dir: &Path) -> Result<Manifest> {
-    let path = manifest_path(dir);
-    let bytes = std::fs::read(&path).with_context(|| {
-        format!(
-            "no devnet in {} (start one with `engram devnet up`)",
-            dir.display()
-        )
-    })?;
-    serde_json::from_slice(&bytes).with_context(|| format!("{} is corrupt", path.display()))
-}
-
-/// Whether process `pid` exists. On Linux a look at `/proc` (no fork: `down` and `status`
-/// poll this from async loops); elsewhere `kill -0`.
-fn alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        return Path::new("/proc").join(pid.to_string()).exists();
+/// A spec the user got wrong is a usage error (exit 2), not a failure.
+fn usage(e: DevnetError) -> anyhow::Error {
+    match e {
+        DevnetError::Spec(_) | DevnetError::BadStake(_) | DevnetError::UnknownFaultTarget(_) => {
+            UsageError(e.to_string()).into()
+        }
+        e => e.into(),
     }
-    Command::new("kill")
-        .args(["-0", &pid.to_string()])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn spawn(g: &Global, args: &[String], envs: &[(&str, String)], log: &Path) -> Result<Child> {
-    let exe = std::env::current_exe().context("locating the engram binary")?;
-    let out = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
-    let mut cmd = Command::new(exe);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone()?)
-        .stderr(out);
-    // Every process gets the model this command resolves, not one under its own data dir.
-    let model = crate::commands::model_dir(g);
-    cmd.arg("--model-dir").arg(model);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        cmd.process_group(0);
-    }
-    cmd.spawn().context("starting a devnet process")
 }
 
 pub(crate) async fn up(g: &Global, args: DevnetUpArgs) -> Result<()> {
-    let dir = &args.dir;
-    if manifest_path(dir).exists() && read_manifest(dir)?.processes.iter().any(|p| alive(p.pid)) {
-        bail!(
-            "a devnet is already running in {} (`engram devnet down --dir {}` first)",
-            dir.display(),
-            dir.display()
-        );
-    }
-    if args.miners == 0 {
-        return Err(UsageError("a devnet needs at least one miner".into()).into());
-    }
     if !args.fault.is_empty() && !engram_node::FAULT_INJECTION {
         return Err(UsageError(
             "--fault needs a build with the test-only `fault-injection` feature (cargo build -p engram-cli --features fault-injection)".into(),
         )
         .into());
     }
-    let mut faults = std::collections::HashMap::new();
-    for f in &args.fault {
-        let (name, fault) = f
-            .split_once('=')
-            .ok_or_else(|| UsageError(format!("--fault {f:?}: expected NAME=FAULT")))?;
-        faults.insert(name.to_string(), fault.to_string());
-    }
-    let wallets = dir.join("wallets");
-    std::fs::create_dir_all(dir.join("logs"))?;
-    let chain = Devnet::open(dir);
-    let key_of = |name: &str| -> Result<Wallet> {
-        match Wallet::load(&wallets, name) {
-            Ok(w) => Ok(w),
-            Err(_) => {
-                let mut entropy = [0u8; 16];
-                getrandom::getrandom(&mut entropy)?;
-                Ok(Wallet::create(&wallets, name, &entropy)?)
-            }
-        }
-    };
-    let dir_s = dir.display().to_string();
-    let mut manifest = Manifest::default();
-    let mut children = Vec::new();
-    for i in 0..args.miners {
-        let name = format!("miner-{i}");
-        let wallet = key_of(&name)?;
-        chain.register(&wallet.key)?;
-        let listen = format!("127.0.0.1:{}", free_port()?);
-        let data = dir.join(&name);
-        let log = dir.join("logs").join(format!("{name}.log"));
-        let mut envs = vec![
-            ("ENGRAM_INGEST_RATE_PER_MINUTE", "0".to_string()),
-            (
-                "ENGRAM_REPAIR_INTERVAL_S",
-                args.repair_interval_s.to_string(),
-            ),
-            ("ENGRAM_INDEX_INTERVAL_S", "2".to_string()),
-        ];
-        let fault = faults.remove(&name);
-        if let Some(f) = &fault {
-            envs.push(("ENGRAM_FAULT", f.clone()));
-        }
-        let argv: Vec<String> = [
-            "serve",
-            "--network",
-            &dir_s,
-            "--wallet",
-            &name,
-            "--listen",
-            &listen,
-            "--data-dir",
-        ]
+    let faults = args
+        .fault
         .iter()
-        .map(|s| s.to_string())
-        .chain([data.display().to_string()])
-        .collect();
-        let child = spawn(g, &argv, &envs, &log)?;
-        let pid = child.id();
-        children.push(child);
-        manifest.processes.push(Process {
-            name,
-            role: "miner".into(),
-            pid,
-            hotkey: wallet.key.ss58(),
-            url: Some(format!("http://{listen}")),
-            dir: data,
-            log,
-            fault,
-        });
-    }
-    if let Some(name) = faults.keys().next() {
-        return Err(UsageError(format!(
-            "--fault names {name:?}, which is not a miner of this devnet"
-        ))
-        .into());
-    }
-    engram_os::write_atomic(&manifest_path(dir), &serde_json::to_vec_pretty(&manifest)?)?;
-
-    // Every node up before validators start measuring.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    for (p, child) in manifest.processes.iter().zip(&mut children) {
-        let client = engram_client::Client::new(p.url.as_deref().unwrap_or_default())?;
-        loop {
-            let serving = chain
-                .metagraph()?
-                .by_hotkey(&p.hotkey)
-                .is_some_and(|n| n.axon.is_some());
-            if serving && client.health().await.is_ok() {
-                break;
-            }
-            if let Some(status) = child.try_wait()? {
-                bail!(
-                    "{} exited during start-up ({status}); see {}",
-                    p.name,
-                    p.log.display()
-                );
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "{} did not come up within 120 s; see {}",
-                    p.name,
-                    p.log.display()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    for i in 0..args.validators {
-        let name = format!("validator-{i}");
-        let wallet = key_of(&name)?;
-        chain.register(&wallet.key)?;
-        if chain.stake_of(&wallet.key.ss58())? < VALIDATOR_STAKE {
-            chain.add_stake(&wallet.key.ss58(), VALIDATOR_STAKE)?;
-        }
-        let state = dir.join(&name);
-        let log = dir.join("logs").join(format!("{name}.log"));
-        let argv: Vec<String> = vec![
-            "validate".into(),
-            "--network".into(),
-            dir_s.clone(),
-            "--wallet".into(),
-            name.clone(),
-            "--state-dir".into(),
-            state.display().to_string(),
-            "--scoring-interval-s".into(),
-            args.scoring_interval_s.to_string(),
-            "--challenge-interval-s".into(),
-            args.challenge_interval_s.to_string(),
-            "--weights-interval-s".into(),
-            args.weights_interval_s.to_string(),
-        ];
-        let pid = spawn(g, &argv, &[], &log)?.id();
-        manifest.processes.push(Process {
-            name,
-            role: "validator".into(),
-            pid,
-            hotkey: wallet.key.ss58(),
-            url: None,
-            dir: state,
-            log,
-            fault: None,
-        });
-    }
-    engram_os::write_atomic(&manifest_path(dir), &serde_json::to_vec_pretty(&manifest)?)?;
+        .map(|f| {
+            f.split_once('=')
+                .map(|(name, fault)| (name.to_string(), fault.to_string()))
+                .ok_or_else(|| UsageError(format!("--fault {f:?}: expected NAME=FAULT")))
+        })
+        .collect::<Result<_, _>>()?;
+    let spec = Spec {
+        exe: std::env::current_exe().context("locating the engram binary")?,
+        // Every process gets the model this command resolves, not one under its own data dir.
+        model_dir: crate::commands::model_dir(g),
+        miners: args.miners,
+        validators: args.validators,
+        scoring_interval_s: args.scoring_interval_s,
+        challenge_interval_s: args.challenge_interval_s,
+        weights_interval_s: args.weights_interval_s,
+        repair_interval_s: args.repair_interval_s,
+        faults,
+    };
+    let dir = &args.dir;
+    let manifest = engram_devnet::up(dir, &spec).await.map_err(usage)?;
     if g.json {
         print_json(&json!({"dir": dir, "processes": manifest.processes}));
-    } else {
-        for p in &manifest.processes {
-            println!(
-                "{:<12} {:<9} pid {:<7} {}  {}",
-                p.name,
-                p.role,
-                p.pid,
-                p.url.as_deref().unwrap_or("-"),
-                p.fault
-                    .as_deref()
-                    .map(|f| format!("FAULT {f}"))
-                    .unwrap_or_default()
-            );
-        }
+        return Ok(());
+    }
+    for p in &manifest.processes {
         println!(
-            "devnet up in {}: logs in {}/logs; `engram devnet status --dir {}`",
-            dir.display(),
-            dir.display(),
-            dir.display()
+            "{:<12} {:<9} pid {:<7} {}  {}",
+            p.name,
+            p.role,
+            p.pid,
+            p.url.as_deref().unwrap_or("-"),
+            p.fault
+                .as_deref()
+                .map(|f| format!("FAULT {f}"))
+                .unwrap_or_default()
         );
     }
+    println!(
+        "devnet up in {}: logs in {}/logs; `engram devnet status --dir {}`",
+        dir.display(),
+        dir.display(),
+        dir.display()
+    );
     Ok(())
 }
 
 pub(crate) fn status(g: &Global, dir: &Path) -> Result<()> {
-    let manifest = read_manifest(dir)?;
-    let graph = Devnet::open(dir).metagraph()?;
-    let validators: Vec<(String, engram_validator::State)> = manifest
-        .processes
-        .iter()
-        .filter(|p| p.role == "validator")
-        .map(|p| Ok((p.hotkey.clone(), StateDir::new(&p.dir).load()?)))
-        .collect::<Result<_>>()?;
-    let name_of = |hotkey: &str| {
-        manifest
-            .processes
-            .iter()
-            .find(|p| p.hotkey == hotkey)
-            .map_or("-", |p| p.name.as_str())
-    };
-    let pid_alive = |hotkey: &str| {
-        manifest
-            .processes
-            .iter()
-            .find(|p| p.hotkey == hotkey)
-            .is_some_and(|p| alive(p.pid))
-    };
+    let st = engram_devnet::status(dir)?;
+    let graph = &st.metagraph;
     if g.json {
         let neurons: Vec<_> = graph
             .neurons
             .iter()
-            .map(|n| json!({"uid": n.uid, "name": name_of(&n.hotkey), "hotkey": n.hotkey, "axon": n.axon,
-                "stake": n.stake, "last_update_ms": n.last_update_ms, "running": pid_alive(&n.hotkey)}))
+            .map(|n| json!({"uid": n.uid, "name": st.name_of(&n.hotkey), "hotkey": n.hotkey, "axon": n.axon,
+                "stake": n.stake, "last_update_ms": n.last_update_ms, "running": st.running(&n.hotkey)}))
             .collect();
-        let scores: Vec<_> = validators
+        let scores: Vec<_> = st
+            .validators
             .iter()
             .map(|(hk, s)| {
                 let nodes: serde_json::Map<String, serde_json::Value> = s
                     .nodes
                     .iter()
-                    .map(|(h, st)| {
-                        (h.clone(), json!({"uid": st.uid, "name": name_of(h), "recall": st.recall, "latency_ms": st.latency_ms,
-                            "proof_rate": st.proof_rate(), "composite": st.composite(),
-                            "v1": st.v1, "v2": st.v2, "audits": st.audits}))
+                    .map(|(h, n)| {
+                        (h.clone(), json!({"uid": n.uid, "name": st.name_of(h), "recall": n.recall, "latency_ms": n.latency_ms,
+                            "proof_rate": n.proof_rate(), "composite": n.composite(),
+                            "v1": n.v1, "v2": n.v2, "audits": n.audits}))
                     })
                     .collect();
-                json!({"validator": hk, "name": name_of(hk), "scoring_rounds": s.scoring_rounds,
+                json!({"validator": hk, "name": st.name_of(hk), "scoring_rounds": s.scoring_rounds,
                     "challenge_rounds": s.challenge_rounds, "weight_version": s.weight_version,
                     "probes": s.probes.len(), "nodes": nodes})
             })
@@ -347,17 +119,17 @@ pub(crate) fn status(g: &Global, dir: &Path) -> Result<()> {
         println!(
             "{:>3}  {:<12} {:<49} {:<24} {:>7.0} {}",
             n.uid,
-            name_of(&n.hotkey),
+            st.name_of(&n.hotkey),
             n.hotkey,
             n.axon.as_deref().unwrap_or("-"),
             n.stake,
-            if pid_alive(&n.hotkey) { "yes" } else { "no" }
+            if st.running(&n.hotkey) { "yes" } else { "no" }
         );
     }
-    for (hk, s) in &validators {
+    for (hk, s) in &st.validators {
         println!(
             "\n{} ({}): {} scoring, {} challenge rounds, weights v{}, {} probes",
-            name_of(hk),
+            st.name_of(hk),
             hk,
             s.scoring_rounds,
             s.challenge_rounds,
@@ -377,30 +149,21 @@ pub(crate) fn status(g: &Global, dir: &Path) -> Result<()> {
             "composite",
             "weight"
         );
-        let weights = graph.weights.iter().find(|w| {
-            graph
-                .neurons
-                .get(usize::from(w.validator))
-                .is_some_and(|n| &n.hotkey == hk)
-        });
         let mut rows: Vec<_> = s.nodes.iter().collect();
-        rows.sort_by_key(|(_, st)| st.uid);
-        for (h, st) in rows {
-            let weight = weights
-                .and_then(|w| w.weights.iter().find(|(u, _)| *u == st.uid))
-                .map_or(0.0, |(_, w)| *w);
+        rows.sort_by_key(|(_, n)| n.uid);
+        for (h, n) in rows {
             println!(
                 "{:>3}  {:<12} {:>7} {:>9} {:>7.2} {:>9} {:>9} {:>9} {:>9.3} {:>7.3}",
-                st.uid,
-                name_of(h),
-                st.recall.map_or("-".into(), |r| format!("{r:.3}")),
-                st.latency_ms.map_or("-".into(), |l| format!("{l:.1}")),
-                st.proof_rate(),
-                format!("{}/{}", st.v1.0, st.v1.1),
-                format!("{}/{}", st.v2.0, st.v2.1),
-                format!("{}/{}", st.audits.0, st.audits.1),
-                st.composite(),
-                weight
+                n.uid,
+                st.name_of(h),
+                n.recall.map_or("-".into(), |r| format!("{r:.3}")),
+                n.latency_ms.map_or("-".into(), |l| format!("{l:.1}")),
+                n.proof_rate(),
+                format!("{}/{}", n.v1.0, n.v1.1),
+                format!("{}/{}", n.v2.0, n.v2.1),
+                format!("{}/{}", n.audits.0, n.audits.1),
+                n.composite(),
+                st.weight(hk, n.uid)
             );
         }
     }
@@ -408,37 +171,17 @@ pub(crate) fn status(g: &Global, dir: &Path) -> Result<()> {
 }
 
 pub(crate) async fn down(g: &Global, dir: &Path) -> Result<()> {
-    let manifest = read_manifest(dir)?;
-    let running: Vec<&Process> = manifest.processes.iter().filter(|p| alive(p.pid)).collect();
-    for p in &running {
-        let _ = Command::new("kill")
-            .args(["-TERM", &p.pid.to_string()])
-            .status();
-    }
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut killed = Vec::new();
-    for p in &running {
-        while alive(p.pid) && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        if alive(p.pid) {
-            let _ = Command::new("kill")
-                .args(["-KILL", &p.pid.to_string()])
-                .status();
-            killed.push(p.name.clone());
-        }
-    }
+    let done = engram_devnet::down(dir).await?;
     if g.json {
-        print_json(&json!({"stopped": running.len(), "killed": killed}));
+        print_json(&json!(done));
+    } else if done.killed.is_empty() {
+        println!("stopped {} processes", done.stopped);
     } else {
         println!(
-            "stopped {} processes{}",
-            running.len(),
-            if killed.is_empty() {
-                String::new()
-            } else {
-                format!(" ({} needed SIGKILL: {})", killed.len(), killed.join(", "))
-            }
+            "stopped {} processes ({} needed SIGKILL: {})",
+            done.stopped,
+            done.killed.len(),
+            done.killed.join(", ")
         );
     }
     Ok(())
@@ -446,24 +189,15 @@ pub(crate) async fn down(g: &Global, dir: &Path) -> Result<()> {
 
 /// `engram devnet stake`: the devnet's faucet.
 pub(crate) fn stake(g: &Global, dir: &Path, wallet: &str, amount: f64) -> Result<()> {
-    if !(amount.is_finite() && amount > 0.0) {
-        return Err(UsageError(format!("--amount must be a positive number, got {amount}")).into());
-    }
-    // The wallet must exist under DIR (or --wallet-dir): a mistyped DIR finds none, rather
-    // than starting a registry somewhere else. The registry is created on first use.
+    // The wallet must exist under DIR (or --wallet-dir).
     let wallets = g.wallet_dir.clone().unwrap_or_else(|| dir.join("wallets"));
-    let key = Wallet::load(&wallets, wallet)?.key;
-    let chain = Devnet::open(dir);
-    let uid = chain.register(&key)?;
-    chain.add_stake(&key.ss58(), amount)?;
-    let total = chain.stake_of(&key.ss58())?;
-    let tier = engram_core::tier::TrustTier::from_stake(total);
+    let s = engram_devnet::stake(dir, &wallets, wallet, amount).map_err(usage)?;
     if g.json {
-        print_json(&json!({"hotkey": key.ss58(), "uid": uid, "stake": total, "trust_tier": tier}));
+        print_json(&json!(s));
     } else {
         println!(
-            "{wallet} ({}) uid {uid}: stake {total} — {tier}",
-            key.ss58()
+            "{wallet} ({}) uid {}: stake {} — {}",
+            s.hotkey, s.uid, s.stake, s.trust_tier
         );
     }
     Ok(())

@@ -12,13 +12,13 @@ use reqwest::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::{
+use crate::error::ClientError;
+use engram_wire::{
     AttestRequest, AttestResponse, AttestationResponse, ChallengeRequest, ChallengeResponse,
     CidsResponse, CommitmentResponse, ErrorBody, HealthResponse, IngestRequest, IngestResponse,
     MAX_CIDS_PAGE, NamespaceAuth, ProveMemoryRequest, ProveMemoryResponse, QueryRequest,
     QueryResponse, RetrieveResponse, StatsResponse,
 };
-use crate::error::ClientError;
 
 /// Timeouts and retry policy.
 #[derive(Debug, Clone)]

@@ -28,7 +28,8 @@
 //! # Ok(()) }
 //! ```
 
-pub mod api;
+/// The wire protocol's bodies (the `engram-wire` crate), re-exported for SDK users.
+pub use engram_wire as api;
 mod error;
 #[cfg(feature = "http")]
 mod http;

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use engram_core::{Cid, DEFAULT_MODEL_VERSION};
 use serde_json::{Map, Value};
 
-use crate::api::{IngestRequest, QueryRequest, QueryResult, RetrieveResponse, TrustTier};
 use crate::error::ClientError;
 use crate::http::{Client, ClientOptions};
+use engram_wire::{IngestRequest, QueryRequest, QueryResult, RetrieveResponse, TrustTier};
 
 /// Where memories live.
 #[derive(Debug, Clone, Default)]
@@ -36,7 +36,7 @@ pub struct Stored {
 
 impl Stored {
     /// A node's answer to an ingest, whose CID must parse.
-    fn answered(url: &str, r: crate::api::IngestResponse) -> Result<Self, ClientError> {
+    fn answered(url: &str, r: engram_wire::IngestResponse) -> Result<Self, ClientError> {
         let cid = r.cid.unwrap_or_default();
         let cid = cid.parse().map_err(|source| ClientError::BadCid {
             url: url.to_string(),

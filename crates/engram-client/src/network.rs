@@ -15,11 +15,11 @@ use engram_core::dht::{REPLICATION, by_distance};
 use engram_core::{Cid, Metadata, cid_v1};
 use futures_util::future::join_all;
 
-use crate::api::{
+use crate::{Client, ClientError, ClientOptions};
+use engram_wire::{
     AttestResponse, AttestationResponse, IngestRequest, NamespaceAuth, QueryRequest, QueryResult,
     RetrieveResponse,
 };
-use crate::{Client, ClientError, ClientOptions};
 
 /// A serving node as the registry lists it.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use engram_core::crypto::{decrypt_memory, encrypt_memory, public_key};
 use serde_json::{Map, Value};
 
 use crate::ClientError;
-use crate::api::QueryResult;
+use engram_wire::QueryResult;
 
 /// The metadata key under which an encrypted memory keeps its ciphertext.
 pub const ENCRYPTED_FIELD: &str = "engram_encrypted";
@@ -116,7 +116,7 @@ mod tests {
             cid: "v1::00".into(),
             score: 1.0,
             metadata: m,
-            trust_tier: crate::api::TrustTier::Anonymous,
+            trust_tier: engram_wire::TrustTier::Anonymous,
             text: None,
         };
         let sealed = seal(&recipient(&mine), "secret", &meta).unwrap();

@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use engram_chain::Chain;
-use engram_client::api::{AttestRequest, AttestationResponse};
 use engram_core::auth::{NAMESPACE_WINDOW_MS, attestation_message, verify_message, within};
 use engram_core::tier::TrustTier;
+use engram_wire::{AttestRequest, AttestationResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, NodeError};

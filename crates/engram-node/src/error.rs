@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use engram_client::api::ErrorBody;
 use engram_engine::EngineError;
+use engram_wire::ErrorBody;
 use thiserror::Error;
 
 /// Why a request was refused or failed. A refused request changed nothing.

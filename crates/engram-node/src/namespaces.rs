@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use engram_client::api::NamespaceAuth;
 use engram_core::auth::{NAMESPACE_WINDOW_MS, namespace_message, verify_message, within};
+use engram_wire::NamespaceAuth;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, NodeError};

@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use engram_chain::Chain;
-use engram_client::api::IngestRequest;
 use engram_client::network::Network;
 use engram_core::dht::{REPLICATION, replicas};
 use engram_core::keys::Keypair;
 use engram_engine::Engine;
+use engram_wire::IngestRequest;
 use futures_util::future::join_all;
 
 use crate::error::NodeError;

@@ -8,12 +8,6 @@ use std::time::Instant;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use engram_client::api::{
-    AttestRequest, AttestResponse, AttestationResponse, ChallengeRequest, ChallengeResponse,
-    CidsResponse, CommitmentResponse, HealthResponse, IngestRequest, IngestResponse, MAX_CIDS_PAGE,
-    NamespaceAuth, ProveMemoryRequest, ProveMemoryResponse, QueryRequest, QueryResponse,
-    QueryResult, RetrieveResponse, StatsResponse,
-};
 use engram_core::proof::{Hotkey, Nonce, proof_v1, proof_v2};
 use engram_core::{
     Cid, DEFAULT_MODEL_VERSION, DEFAULT_TOP_K, embedding_hash_hex, validate_text, validate_top_k,
@@ -21,6 +15,12 @@ use engram_core::{
 use engram_engine::{TextItem, VectorItem, Where};
 use engram_os::now_ms;
 use engram_store::PUBLIC_NAMESPACE;
+use engram_wire::{
+    AttestRequest, AttestResponse, AttestationResponse, ChallengeRequest, ChallengeResponse,
+    CidsResponse, CommitmentResponse, HealthResponse, IngestRequest, IngestResponse, MAX_CIDS_PAGE,
+    NamespaceAuth, ProveMemoryRequest, ProveMemoryResponse, QueryRequest, QueryResponse,
+    QueryResult, RetrieveResponse, StatsResponse,
+};
 
 use crate::error::ApiError;
 use crate::fault::Fault;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use engram_chain::{Chain, Devnet};
-use engram_client::api::{IngestRequest, QueryRequest, TrustTier};
 use engram_client::{Client, ClientError, ClientOptions};
 use engram_core::keys::Keypair;
+use engram_wire::{IngestRequest, QueryRequest, TrustTier};
 
 use crate::{commitment, now_ms, spawn_node_for_tests, vector};
 
@@ -149,7 +149,7 @@ async fn tiers_follow_the_owners_stake_and_filter_results() {
             401,
         ),
         (
-            serde_json::to_value(engram_client::api::AttestRequest::signed(
+            serde_json::to_value(engram_wire::AttestRequest::signed(
                 "n1",
                 &alice,
                 now - 120_000,
@@ -158,10 +158,8 @@ async fn tiers_follow_the_owners_stake_and_filter_results() {
             401,
         ),
         (
-            serde_json::to_value(engram_client::api::AttestRequest::signed(
-                "public", &alice, now,
-            ))
-            .unwrap(),
+            serde_json::to_value(engram_wire::AttestRequest::signed("public", &alice, now))
+                .unwrap(),
             400,
         ),
         (serde_json::json!({"namespace": "n1"}), 400),

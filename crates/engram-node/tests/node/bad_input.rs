@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use engram_client::api::IngestRequest;
+use engram_wire::IngestRequest;
 use serde_json::{Value, json};
 
 use super::{commitment, now_s, spawn_node_for_tests, vector};

@@ -1,7 +1,7 @@
-use engram_client::api::{ChallengeRequest, IngestRequest, ProveMemoryRequest, QueryRequest};
 use engram_core::merkle::{v1, v2};
 use engram_core::proof::{proof_v1, proof_v2};
 use engram_core::{Cid, cid_v1, embedding_hash_hex};
+use engram_wire::{ChallengeRequest, IngestRequest, ProveMemoryRequest, QueryRequest};
 use serde_json::json;
 
 use super::{now_s, spawn_node_for_tests, vector};

@@ -2,8 +2,8 @@
 //! 4xx with an `error` message and leave the store exactly as it was: same commitment
 //! roots, same leaf count, same number of memories (private ones included).
 
-use engram_client::api::{IngestRequest, NamespaceAuth};
 use engram_core::keys::Keypair;
+use engram_wire::{IngestRequest, NamespaceAuth};
 use serde_json::{Map, Value, json};
 
 use crate::{commitment, now_ms, now_s, send, spawn_node_for_tests, vector};

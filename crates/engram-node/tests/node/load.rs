@@ -2,7 +2,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use engram_client::api::{IngestRequest, QueryRequest};
+use engram_wire::{IngestRequest, QueryRequest};
 
 use super::{spawn_node_for_tests, vector};
 

@@ -10,8 +10,8 @@ mod namespaces;
 mod signed;
 
 use engram_client::Client;
-use engram_client::api::CommitmentResponse;
 use engram_node::{Node, NodeConfig};
+use engram_wire::CommitmentResponse;
 
 /// A node on 127.0.0.1:0 over a fresh data directory, and a client of it.
 pub struct TestNode {

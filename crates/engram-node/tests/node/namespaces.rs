@@ -3,8 +3,8 @@
 //! deprecated shared key still works for its own namespace.
 
 use engram_client::ClientError;
-use engram_client::api::{IngestRequest, NamespaceAuth, QueryRequest};
 use engram_core::keys::Keypair;
+use engram_wire::{IngestRequest, NamespaceAuth, QueryRequest};
 
 use crate::{commitment, now_ms, spawn_node_for_tests, vector};
 

@@ -1,9 +1,9 @@
 //! Signed requests against a real node: the SDK signs, the node verifies, and forged,
 //! stale and replayed requests get 401 and store nothing; a challenge allowlist answers 403.
 
-use engram_client::api::{ChallengeRequest, IngestRequest, QueryRequest};
 use engram_client::{Client, ClientError, ClientOptions};
 use engram_core::keys::Keypair;
+use engram_wire::{ChallengeRequest, IngestRequest, QueryRequest};
 use serde_json::{Value, json};
 
 use crate::{commitment, spawn_node_for_tests, vector};

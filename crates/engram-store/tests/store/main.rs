@@ -279,7 +279,9 @@ fn a_store_made_with_older_settings_takes_the_current_ones() {
     config["optimizers"] = json!({});
     std::fs::write(&config_path, config.to_string()).unwrap();
     let store = Store::open(dir.path()).unwrap();
-    store.upsert(vec![record(1, PUBLIC_NAMESPACE, json!({}))]).unwrap();
+    store
+        .upsert(vec![record(1, PUBLIC_NAMESPACE, json!({}))])
+        .unwrap();
     drop(store);
     let config: Value =
         serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();

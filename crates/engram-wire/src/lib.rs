@@ -364,7 +364,7 @@ pub struct ErrorBody {
     pub error: String,
 }
 
-#[cfg(feature = "embedded")]
+#[cfg(feature = "store")]
 impl From<engram_store::Record> for RetrieveResponse {
     fn from(r: engram_store::Record) -> Self {
         Self {
@@ -379,7 +379,7 @@ impl From<engram_store::Record> for RetrieveResponse {
     }
 }
 
-#[cfg(feature = "embedded")]
+#[cfg(feature = "store")]
 impl QueryResult {
     /// A search hit as a protocol result with the namespace owner's trust tier.
     pub fn from_hit(hit: engram_store::Hit, trust_tier: TrustTier) -> Self {
