@@ -86,14 +86,16 @@ impl Default for NodeConfig {
     }
 }
 
-fn env_parse<T: std::str::FromStr>(name: &str, slot: &mut T) -> Result<(), NodeError>
+fn env_parse<T: std::str::FromStr>(name: &'static str, slot: &mut T) -> Result<(), NodeError>
 where
-    T::Err: std::fmt::Display,
+    T::Err: std::error::Error + Send + Sync + 'static,
 {
     if let Ok(raw) = std::env::var(name) {
-        *slot = raw
-            .parse()
-            .map_err(|e| NodeError::Config(format!("{name}={raw:?}: {e}")))?;
+        *slot = raw.parse().map_err(|e| NodeError::Env {
+            name,
+            raw: raw.clone(),
+            source: Box::new(e),
+        })?;
     }
     Ok(())
 }
@@ -106,11 +108,15 @@ impl NodeConfig {
     pub fn load(file: Option<&Path>) -> Result<Self, NodeError> {
         let mut config = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    NodeError::Config(format!("cannot read {}: {e}", path.display()))
-                })?;
-                toml::from_str(&text)
-                    .map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))?
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| NodeError::ConfigRead {
+                        path: path.to_path_buf(),
+                        source,
+                    })?;
+                toml::from_str(&text).map_err(|source| NodeError::ConfigParse {
+                    path: path.to_path_buf(),
+                    source,
+                })?
             }
             None => Self::default(),
         };
@@ -137,10 +143,11 @@ impl NodeConfig {
         if let Ok(raw) = std::env::var("DP_EPSILON") {
             config.dp_epsilon = match raw.trim() {
                 "none" | "off" => None,
-                v => Some(
-                    v.parse()
-                        .map_err(|e| NodeError::Config(format!("DP_EPSILON={raw:?}: {e}")))?,
-                ),
+                v => Some(v.parse().map_err(|e| NodeError::Env {
+                    name: "DP_EPSILON",
+                    raw: raw.clone(),
+                    source: Box::new(e),
+                })?),
             };
         }
         if config
@@ -160,10 +167,9 @@ impl NodeConfig {
                 .collect();
         }
         for hotkey in &config.challenge_allowlist {
-            engram_core::keys::ss58_decode(hotkey)
-                .map_err(|e| NodeError::Config(format!("challenge_allowlist: {e}")))?;
+            engram_core::keys::ss58_decode(hotkey).map_err(NodeError::Allowlist)?;
         }
-        let fault = Fault::from_env().map_err(NodeError::Config)?;
+        let fault = Fault::from_env()?;
         #[cfg(feature = "fault-injection")]
         {
             config.fault = fault;
@@ -191,9 +197,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "listne = \"127.0.0.1:1\"\n").unwrap();
+        let e = NodeConfig::load(Some(&bad)).unwrap_err();
+        assert!(matches!(e, NodeError::ConfigParse { .. }), "{e}");
+        assert!(e.to_string().contains("listne"), "{e}");
         assert!(matches!(
-            NodeConfig::load(Some(&bad)),
-            Err(NodeError::Config(_))
+            NodeConfig::load(Some(&dir.path().join("missing.toml"))),
+            Err(NodeError::ConfigRead { .. })
         ));
     }
 }

@@ -125,9 +125,57 @@ impl IntoResponse for ApiError {
 /// Why a node could not start or stop cleanly.
 #[derive(Debug, Error)]
 pub enum NodeError {
-    /// A configuration value is wrong.
+    /// A configuration value breaks a rule of the node's own.
     #[error("configuration: {0}")]
     Config(String),
+    /// An environment variable does not parse as its setting.
+    #[error("configuration: {name}={raw:?}: {source}")]
+    Env {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        raw: String,
+        /// The parse error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The config file cannot be read.
+    #[error("configuration: cannot read {}: {source}", path.display())]
+    ConfigRead {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML for the node's settings.
+    #[error("configuration: {}: {source}", path.display())]
+    ConfigParse {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The TOML error.
+        source: toml::de::Error,
+    },
+    /// A challenge allowlist entry is not an SS58 address.
+    #[error("configuration: challenge_allowlist: {0}")]
+    Allowlist(#[source] engram_core::CoreError),
+    /// `ENGRAM_FAULT` is unknown or this build cannot misbehave.
+    #[error("configuration: {0}")]
+    Fault(#[from] crate::fault::FaultError),
+    /// A registry file in the data directory cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    RegistryRead {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A registry file in the data directory is corrupt.
+    #[error("{} is corrupt: {source}", path.display())]
+    RegistryParse {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The JSON error.
+        source: serde_json::Error,
+    },
     /// The data directory or model could not be opened.
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -142,7 +190,13 @@ pub enum NodeError {
     /// The server stopped with an error.
     #[error("server: {0}")]
     Serve(std::io::Error),
-    /// Joining or talking to the network (registry, peers) failed.
+    /// The registry (chain) refused or failed.
     #[error("network: {0}")]
-    Network(String),
+    Chain(#[from] engram_chain::ChainError),
+    /// Peers could not be listed.
+    #[error("network: {0}")]
+    Client(#[from] engram_client::ClientError),
+    /// A start-up, shutdown or repair task panicked or was cancelled.
+    #[error("worker failed: {0}")]
+    Worker(#[from] tokio::task::JoinError),
 }

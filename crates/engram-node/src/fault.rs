@@ -27,8 +27,19 @@ pub enum Fault {
     DelayMs(u64),
 }
 
+/// Why `ENGRAM_FAULT` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultError {
+    /// Not a fault this node knows.
+    #[error("unknown fault {0:?}: use drop-half, hash-only or delay-ms=N")]
+    Unknown(String),
+    /// A fault in a build without the `fault-injection` feature.
+    #[error("ENGRAM_FAULT={0} needs a build with the test-only `fault-injection` feature")]
+    NotBuilt(String),
+}
+
 impl FromStr for Fault {
-    type Err = String;
+    type Err = FaultError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
@@ -39,9 +50,7 @@ impl FromStr for Fault {
                 .strip_prefix("delay-ms=")
                 .and_then(|n| n.parse().ok())
                 .map(Self::DelayMs)
-                .ok_or_else(|| {
-                    format!("unknown fault {s:?}: use drop-half, hash-only or delay-ms=N")
-                }),
+                .ok_or_else(|| FaultError::Unknown(s.to_string())),
         }
     }
 }
@@ -54,13 +63,11 @@ impl Fault {
     ///
     /// # Errors
     /// An unknown fault, or any fault in a build without fault injection.
-    pub fn from_env() -> Result<Fault, String> {
+    pub fn from_env() -> Result<Fault, FaultError> {
         let raw = std::env::var("ENGRAM_FAULT").unwrap_or_default();
-        let fault: Fault = raw.parse().map_err(|e| format!("ENGRAM_FAULT: {e}"))?;
+        let fault: Fault = raw.parse()?;
         if fault != Fault::None && !FAULT_INJECTION {
-            return Err(format!(
-                "ENGRAM_FAULT={raw} needs a build with the test-only `fault-injection` feature"
-            ));
+            return Err(FaultError::NotBuilt(raw));
         }
         Ok(fault)
     }

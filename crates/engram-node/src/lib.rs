@@ -49,5 +49,5 @@ mod server;
 
 pub use config::NodeConfig;
 pub use error::{ApiError, NodeError};
-pub use fault::{FAULT_INJECTION, Fault};
+pub use fault::{FAULT_INJECTION, Fault, FaultError};
 pub use server::{AppState, Node, router};

@@ -38,22 +38,20 @@ pub struct RepairReport {
 /// Registers `key` and announces `axon`; returns the uid.
 ///
 /// # Errors
-/// [`NodeError::Network`] if the registry refuses or cannot be written.
+/// [`NodeError::Chain`] if the registry refuses or cannot be written.
 pub async fn join(chain: Arc<dyn Chain>, key: Keypair, axon: String) -> Result<u16, NodeError> {
-    tokio::task::spawn_blocking(move || {
+    Ok(tokio::task::spawn_blocking(move || {
         let uid = chain.register(&key)?;
         chain.serve_axon(&key, &axon)?;
         Ok::<_, engram_chain::ChainError>(uid)
     })
-    .await
-    .map_err(|e| NodeError::Network(e.to_string()))?
-    .map_err(|e| NodeError::Network(e.to_string()))
+    .await??)
 }
 
 /// One repair round for the node with hotkey `me`.
 ///
 /// # Errors
-/// [`NodeError::Network`] if the registry cannot be read; [`NodeError::Engine`] if the
+/// [`NodeError::Client`] if the registry cannot be read; [`NodeError::Engine`] if the
 /// local store fails. Unreachable peers are skipped, not errors.
 pub async fn repair_round(
     engine: &Arc<Engine>,
@@ -62,15 +60,12 @@ pub async fn repair_round(
 ) -> Result<RepairReport, NodeError> {
     let peers: Vec<_> = network
         .live_nodes()
-        .await
-        .map_err(|e| NodeError::Network(e.to_string()))?
+        .await?
         .into_iter()
         .filter(|n| n.hotkey != me)
         .collect();
     let engine2 = engine.clone();
-    let mine = tokio::task::spawn_blocking(move || engine2.cids(None))
-        .await
-        .map_err(|e| NodeError::Network(e.to_string()))??;
+    let mine = tokio::task::spawn_blocking(move || engine2.cids(None)).await??;
     let held: Vec<HashSet<String>> = join_all(peers.iter().map(|p| p.client.all_cids()))
         .await
         .into_iter()
@@ -96,9 +91,7 @@ pub async fn repair_round(
         }
         let engine2 = engine.clone();
         let cid2 = *cid;
-        let Some(record) = tokio::task::spawn_blocking(move || engine2.get(&cid2, None))
-            .await
-            .map_err(|e| NodeError::Network(e.to_string()))??
+        let Some(record) = tokio::task::spawn_blocking(move || engine2.get(&cid2, None)).await??
         else {
             continue; // deleted since the listing
         };

@@ -12,13 +12,18 @@ use crate::error::{ApiError, NodeError};
 /// Reads `path`, or the default value when it does not exist.
 ///
 /// # Errors
-/// [`NodeError::Config`] for an unreadable or malformed file.
+/// [`NodeError::RegistryRead`] or [`NodeError::RegistryParse`].
 pub(crate) fn load<T: DeserializeOwned + Default>(path: &Path) -> Result<T, NodeError> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| NodeError::Config(format!("{}: {e}", path.display()))),
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| NodeError::RegistryParse {
+            path: path.to_path_buf(),
+            source,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
-        Err(e) => Err(NodeError::Config(format!("{}: {e}", path.display()))),
+        Err(source) => Err(NodeError::RegistryRead {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 

@@ -135,8 +135,7 @@ impl Node {
             let embedder = engine.embedder()?.clone();
             Ok((engine, embedder))
         })
-        .await
-        .map_err(|e| NodeError::Config(format!("startup failed: {e}")))??;
+        .await??;
         let engine = Arc::new(engine);
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -198,7 +197,7 @@ impl Node {
     /// stake from `chain` (every `attestation_refresh_s`). Returns the node's uid.
     ///
     /// # Errors
-    /// [`NodeError::Network`] if the registry refuses.
+    /// [`NodeError::Chain`] if the registry refuses.
     pub async fn join_network(
         &mut self,
         chain: Arc<dyn engram_chain::Chain>,
@@ -248,8 +247,7 @@ impl Node {
         }
         let engine = self.state.engine.clone();
         tokio::task::spawn_blocking(move || engine.store().checkpoint())
-            .await
-            .map_err(|e| NodeError::Config(format!("shutdown failed: {e}")))?
+            .await?
             .map_err(engram_engine::EngineError::from)?;
         match served {
             Ok(Ok(())) => Ok(()),
