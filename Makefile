@@ -16,7 +16,7 @@ CLIPPY_DRIVER := $(shell rustc --print sysroot)/bin/clippy-driver
 WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) \
 	CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 
-.PHONY: all setup demo test lint model bench bench-vs-st
+.PHONY: all setup demo test lint model bench bench-vs-st bench-node-wrk
 all: setup demo
 
 setup:
@@ -51,3 +51,6 @@ bench:
 # Engram against sentence-transformers on this machine (installs torch in a throwaway venv)
 bench-vs-st:
 	scripts/bench-embed-vs-st.sh
+
+bench-node-wrk:
+	scripts/bench-node-wrk.sh

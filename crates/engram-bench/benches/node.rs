@@ -283,7 +283,7 @@ fn wrk(url: &str, path: &str, bodies: &[String], secs: u64) -> (f64, f64, f64) {
         .arg(&script)
         .arg(url)
         .output()
-        .expect("wrk on PATH (apt-get install wrk)");
+        .expect("wrk on PATH (scripts/bench-node-wrk.sh installs it)");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("Non-2xx"), "wrk saw error answers:\n{text}");
     let field = |prefix: &str| -> f64 {
