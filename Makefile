@@ -1,6 +1,7 @@
 # One entry point for what people and CI run.
 #   make        set up (model, release build, engram on PATH) and run a real ingest + query
-#   make test   everything CI checks: fmt, clippy -D warnings, model, all tests, benches compile
+#   make test   everything CI checks: fmt, clippy -D warnings, model, all tests, benches compile,
+#               the Python package (ruff, mypy, pytest)
 #
 # Build budget: `make test` compiles the dependency tree exactly once. Clippy does not get a
 # check build of its own (that alone was 17 minutes of qdrant-edge on a 2-core machine):
@@ -16,7 +17,7 @@ CLIPPY_DRIVER := $(shell rustc --print sysroot)/bin/clippy-driver
 WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) \
 	CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 
-.PHONY: all setup demo test lint model bench bench-vs-st bench-node-wrk
+.PHONY: all setup demo test lint model bench bench-vs-st bench-node-wrk python-test bench-python
 all: setup demo
 
 setup:
@@ -44,6 +45,15 @@ test: model
 	scripts/check-core-pure.sh
 	$(WITH_CLIPPY) cargo test --workspace --all-targets --no-run
 	$(WITH_CLIPPY) cargo test --workspace
+	scripts/python-test.sh
+
+# The Python package alone (ruff, mypy, pytest) on the extension the test build made.
+python-test:
+	scripts/python-test.sh
+
+# engram.embed against sentence-transformers in one Python process; wheel size, import, memory
+bench-python:
+	scripts/bench-python.sh
 
 bench:
 	cargo bench --workspace

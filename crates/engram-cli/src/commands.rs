@@ -126,7 +126,7 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
         let how = memory.outgoing(ns, None, args.dp_epsilon.0);
         let vector = engram_client::outgoing::vector_for(item.embedding, how)?;
         let out = memory
-            .ingest_vector(vector, item.metadata, Some(item.model_version), ns)
+            .ingest_vector(vector, item.metadata, Some(item.model_version), ns, None)
             .await?;
         return report_one(g, &out);
     }
@@ -191,7 +191,7 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
         let prepared = engram_client::outgoing::texts(&load_embedder(g)?, &[item], how)?;
         let [p] = <[_; 1]>::try_from(prepared).expect("one prepared memory per text");
         let out = memory
-            .ingest_vector(p.embedding, p.metadata, None, ns)
+            .ingest_vector(p.embedding, p.metadata, None, ns, None)
             .await?;
         return report_one(g, &out);
     }
@@ -330,7 +330,7 @@ fn client_options(g: &Global, wallet: Option<&str>) -> Result<engram_client::Cli
 pub(crate) fn signer(
     g: &Global,
     wallet: Option<&str>,
-) -> Result<Option<std::sync::Arc<engram_core::keys::Keypair>>> {
+) -> Result<Option<std::sync::Arc<dyn engram_core::keys::Signer>>> {
     Ok(match wallet {
         Some(name) => Some(std::sync::Arc::new(
             engram_chain::Wallet::load(&network::wallet_dir(g), name)?.key,

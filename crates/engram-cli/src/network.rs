@@ -90,7 +90,7 @@ pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<(
     let mut placed = Vec::new();
     for mut req in requests {
         // Signed just before it leaves: a namespace signature is good for 60 s.
-        req.auth = network.namespace_auth(ns);
+        req.auth = network.namespace_auth(ns)?;
         let p = network.ingest(&req).await?;
         if !g.json {
             println!(
@@ -124,7 +124,7 @@ pub(crate) async fn query(g: &Global, dir: &Path, args: QueryArgs) -> Result<()>
             top_k: Some(args.top_k as i64),
             filter: (!filter.is_empty()).then_some(filter),
             min_trust_tier: args.min_tier,
-            auth: network.namespace_auth(args.namespace.as_deref()),
+            auth: network.namespace_auth(args.namespace.as_deref())?,
             ..QueryRequest::default()
         })
         .await?;
@@ -147,7 +147,7 @@ pub(crate) async fn get(g: &Global, dir: &Path, args: CidArgs) -> Result<()> {
         .parse()
         .map_err(|e: engram_core::CoreError| UsageError(e.to_string()))?;
     let network = network(g, dir, &args.sign)?;
-    let auth = network.namespace_auth(args.namespace.as_deref());
+    let auth = network.namespace_auth(args.namespace.as_deref())?;
     let Some((record, served_by)) = network.get_in(&cid, &auth).await? else {
         bail!("no live node holds {cid} (or none returned bytes that hash to it)");
     };

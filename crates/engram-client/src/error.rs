@@ -47,6 +47,9 @@ pub enum ClientError {
         /// Why it does not parse.
         source: engram_core::CoreError,
     },
+    /// The signer could not sign (a key held outside this process failed).
+    #[error("signing failed: {0}")]
+    Sign(#[source] engram_core::keys::SignError),
     /// The call needs a hotkey to sign with and the client has none.
     #[error("this needs a hotkey to sign with: configure the client's signer (CLI: --wallet NAME)")]
     NoSigner,
@@ -108,6 +111,7 @@ impl ClientError {
             | ClientError::InvalidUrl(_)
             | ClientError::Randomness(_)
             | ClientError::BadCid { .. }
+            | ClientError::Sign(_)
             | ClientError::NoNode { .. } => false,
         }
     }

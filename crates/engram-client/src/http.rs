@@ -16,8 +16,8 @@ use crate::error::ClientError;
 use engram_wire::{
     AttestRequest, AttestResponse, AttestationResponse, ChallengeRequest, ChallengeResponse,
     CidsResponse, CommitmentResponse, ErrorBody, HealthResponse, IngestRequest, IngestResponse,
-    MAX_CIDS_PAGE, NamespaceAuth, ProveMemoryRequest, ProveMemoryResponse, QueryRequest,
-    QueryResponse, RetrieveResponse, StatsResponse,
+    ListRequest, ListResponse, MAX_CIDS_PAGE, NamespaceAuth, ProveMemoryRequest,
+    ProveMemoryResponse, QueryRequest, QueryResponse, RetrieveResponse, StatsResponse,
 };
 
 /// Timeouts and retry policy.
@@ -33,7 +33,10 @@ pub struct ClientOptions {
     pub max_backoff: Duration,
     /// Sign every POST body with this hotkey (`hotkey`, `nonce`, `signature` as the
     /// protocol's signed requests carry them); each attempt gets a fresh nonce.
-    pub signer: Option<std::sync::Arc<engram_core::keys::Keypair>>,
+    pub signer: Option<std::sync::Arc<dyn engram_core::keys::Signer>>,
+    /// The deprecated shared password of a private namespace (the original's
+    /// `namespace_key`), sent with private-namespace requests when there is no signer.
+    pub namespace_key: Option<String>,
 }
 
 impl Default for ClientOptions {
@@ -44,6 +47,7 @@ impl Default for ClientOptions {
             backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(10),
             signer: None,
+            namespace_key: None,
         }
     }
 }
@@ -130,7 +134,8 @@ impl Client {
                     (Some(key), Ok(serde_json::Value::Object(mut map))) => {
                         let nonce = next_nonce();
                         let endpoint = engram_core::auth::endpoint_name(method.as_str(), path);
-                        engram_core::auth::sign_request(&mut map, endpoint, key, nonce);
+                        engram_core::auth::sign_request(&mut map, endpoint, key.as_ref(), nonce)
+                            .map_err(ClientError::Sign)?;
                         req.json(&map)
                     }
                     _ => req.json(b),
@@ -224,6 +229,14 @@ impl Client {
         self.post("/ChallengeSynapse", req).await
     }
 
+    /// `POST /list`: a page of a namespace's memories.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn list(&self, req: &ListRequest) -> Result<ListResponse, ClientError> {
+        self.post("/list", req).await
+    }
+
     /// `GET /health`.
     ///
     /// # Errors
@@ -309,10 +322,20 @@ impl Client {
     }
 
     /// Credentials for `namespace`: none for the public one; for a private one, a fresh
-    /// `engram-ns` signature by this client's signer (or just the name when it has none,
-    /// which a node refuses with 401).
-    pub fn namespace_auth(&self, namespace: Option<&str>) -> NamespaceAuth {
-        NamespaceAuth::for_namespace(namespace, self.options.signer.as_deref(), unix_ms())
+    /// `engram-ns` signature by this client's signer, else the deprecated `namespace_key`
+    /// when one is configured, else just the name (which a node refuses with 401).
+    ///
+    /// # Errors
+    /// [`ClientError::Sign`] when the signer fails.
+    pub fn namespace_auth(&self, namespace: Option<&str>) -> Result<NamespaceAuth, ClientError> {
+        let mut auth =
+            NamespaceAuth::for_namespace(namespace, self.options.signer.as_deref(), unix_ms())
+                .map_err(ClientError::Sign)?;
+        if auth.namespace_sig.is_none() && engram_core::auth::private_namespace(namespace).is_some()
+        {
+            auth.namespace_key.clone_from(&self.options.namespace_key);
+        }
+        Ok(auth)
     }
 
     /// `POST /AttestNamespace`: binds `namespace` publicly to this client's signer.
@@ -321,7 +344,8 @@ impl Client {
     /// [`ClientError::NoSigner`] without a signer; otherwise as [`Client::ingest`].
     pub async fn attest(&self, namespace: &str) -> Result<AttestResponse, ClientError> {
         let key = self.options.signer.as_ref().ok_or(ClientError::NoSigner)?;
-        let req = AttestRequest::signed(namespace, key, unix_ms());
+        let req = AttestRequest::signed_by(namespace, key.as_ref(), unix_ms())
+            .map_err(ClientError::Sign)?;
         // The attestation is its own signature; the body is not signed again.
         Self::decode(
             self.send_unsigned(reqwest::Method::POST, "/AttestNamespace", &req)

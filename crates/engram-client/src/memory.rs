@@ -10,7 +10,10 @@ use serde_json::{Map, Value};
 
 use crate::error::ClientError;
 use crate::http::{Client, ClientOptions};
-use engram_wire::{IngestRequest, QueryRequest, QueryResult, RetrieveResponse, TrustTier};
+use engram_wire::{
+    IngestRequest, ListRequest, ListedRecord, QueryRequest, QueryResult, RetrieveResponse,
+    TrustTier,
+};
 
 /// Where memories live.
 #[derive(Debug, Clone, Default)]
@@ -202,7 +205,7 @@ impl Memory {
                             text: Some(item.text),
                             metadata: item.metadata,
                             model_version: DEFAULT_MODEL_VERSION.into(),
-                            auth: client.namespace_auth(item.namespace.as_deref()),
+                            auth: client.namespace_auth(item.namespace.as_deref())?,
                             ..Default::default()
                         };
                         let r = client.ingest(&req).await?;
@@ -221,7 +224,8 @@ impl Memory {
         }
     }
 
-    /// Stores one ready-made vector, byte for byte.
+    /// Stores one ready-made vector, byte for byte, with the text it stands for when given
+    /// (kept beside it, never embedded again).
     ///
     /// # Errors
     /// Invalid vector or metadata, or a backend failure.
@@ -231,6 +235,7 @@ impl Memory {
         metadata: Value,
         model_version: Option<String>,
         namespace: Option<&str>,
+        text: Option<String>,
     ) -> Result<Stored, ClientError> {
         let model_version = model_version.unwrap_or_else(|| DEFAULT_MODEL_VERSION.to_string());
         match self {
@@ -241,7 +246,7 @@ impl Memory {
                     metadata,
                     model_version,
                     namespace: namespace.map(str::to_string),
-                    text: None,
+                    text,
                 };
                 let out = blocking(move || engine.ingest_vectors(vec![item])).await?;
                 Ok(Stored {
@@ -252,9 +257,10 @@ impl Memory {
             Memory::Remote(client) => {
                 let req = IngestRequest {
                     raw_embedding: Some(embedding),
+                    source_text: text,
                     metadata,
                     model_version,
-                    auth: client.namespace_auth(namespace),
+                    auth: client.namespace_auth(namespace)?,
                     ..Default::default()
                 };
                 Stored::answered(client.base_url(), client.ingest(&req).await?)
@@ -312,9 +318,43 @@ impl Memory {
                         Some(filter)
                     },
                     min_trust_tier: min_tier,
-                    auth: client.namespace_auth(namespace),
+                    auth: client.namespace_auth(namespace)?,
                 };
                 Ok(client.query(&req).await?.results)
+            }
+        }
+    }
+
+    /// A page of `namespace`'s memories (public when `None`) whose metadata matches
+    /// `filter`: `limit` 1–200 after skipping `offset`.
+    ///
+    /// # Errors
+    /// A bad page or filter; backend failures.
+    pub async fn list(
+        &self,
+        filter: Map<String, Value>,
+        limit: i64,
+        offset: i64,
+        namespace: Option<&str>,
+    ) -> Result<Vec<ListedRecord>, ClientError> {
+        match self {
+            Memory::Embedded(engine) => {
+                let engine = engine.clone();
+                let scope = engram_engine::Where {
+                    namespace: namespace.map(str::to_string),
+                    filters: filter.into_iter().collect(),
+                };
+                let records = blocking(move || engine.list(&scope, limit, offset)).await?;
+                Ok(records.into_iter().map(ListedRecord::from).collect())
+            }
+            Memory::Remote(client) => {
+                let req = ListRequest {
+                    filter: (!filter.is_empty()).then_some(filter),
+                    limit: Some(limit),
+                    offset: Some(offset),
+                    auth: client.namespace_auth(namespace)?,
+                };
+                Ok(client.list(&req).await?.records)
             }
         }
     }
@@ -339,7 +379,7 @@ impl Memory {
             }
             Memory::Remote(client) => {
                 client
-                    .retrieve_in(&parsed, &client.namespace_auth(namespace))
+                    .retrieve_in(&parsed, &client.namespace_auth(namespace)?)
                     .await
             }
         }
@@ -361,9 +401,22 @@ impl Memory {
             }
             Memory::Remote(client) => {
                 client
-                    .delete(&parsed, &client.namespace_auth(namespace))
+                    .delete(&parsed, &client.namespace_auth(namespace)?)
                     .await
             }
+        }
+    }
+
+    /// Whether the backend answers: a node's `/health`; the embedded store is up when open.
+    ///
+    /// # Errors
+    /// A node that cannot be reached or answers an error.
+    pub async fn health(&self) -> Result<engram_wire::HealthResponse, ClientError> {
+        match self {
+            Memory::Embedded(_) => Ok(engram_wire::HealthResponse {
+                status: "ok".into(),
+            }),
+            Memory::Remote(client) => client.health().await,
         }
     }
 

@@ -106,7 +106,7 @@ impl Network {
 
     /// This client, signing every request and private namespace with `signer`.
     #[must_use]
-    pub fn with_signer(mut self, signer: Option<Arc<engram_core::keys::Keypair>>) -> Self {
+    pub fn with_signer(mut self, signer: Option<Arc<dyn engram_core::keys::Signer>>) -> Self {
         self.options.signer = signer;
         *self.live.lock().unwrap_or_else(|p| p.into_inner()) = None;
         self
@@ -114,12 +114,16 @@ impl Network {
 
     /// Credentials for `namespace`, signed now by this network client's signer
     /// (`ClientOptions::signer`); the same signature is good on every node for 60 s.
-    pub fn namespace_auth(&self, namespace: Option<&str>) -> NamespaceAuth {
+    ///
+    /// # Errors
+    /// [`ClientError::Sign`] when the signer fails.
+    pub fn namespace_auth(&self, namespace: Option<&str>) -> Result<NamespaceAuth, ClientError> {
         NamespaceAuth::for_namespace(
             namespace,
             self.options.signer.as_deref(),
             engram_os::now_ms(),
         )
+        .map_err(ClientError::Sign)
     }
 
     /// The registry behind this network.

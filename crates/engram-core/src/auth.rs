@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::CoreError;
-use crate::keys::{Keypair, ss58_decode, verify};
+use crate::keys::{SignError, Signer, ss58_decode, verify};
 use crate::pyjson::{Style, dumps};
 
 /// Window for namespace and attestation signatures, in ms.
@@ -145,14 +145,24 @@ pub fn verify_request(body: &Map<String, Value>, endpoint: &str) -> Result<Reque
 }
 
 /// Adds `hotkey`, `nonce` and `signature` to a request body, signed by `key`.
-pub fn sign_request(body: &mut Map<String, Value>, endpoint: &str, key: &Keypair, nonce: u64) {
+///
+/// # Errors
+/// Whatever the signer reports; the body is then unchanged.
+pub fn sign_request(
+    body: &mut Map<String, Value>,
+    endpoint: &str,
+    key: &dyn Signer,
+    nonce: u64,
+) -> Result<(), SignError> {
     let message = request_message(nonce, endpoint, body);
+    let signature = key.sign(message.as_bytes())?;
     body.insert("hotkey".into(), Value::String(key.ss58()));
     body.insert("nonce".into(), Value::from(nonce));
     body.insert(
         "signature".into(),
-        Value::String(format!("0x{}", hex::encode(key.sign(message.as_bytes())))),
+        Value::String(format!("0x{}", hex::encode(signature))),
     );
+    Ok(())
 }
 
 /// Whether `timestamp_ms` is within `window_ms` of `now_ms`.
@@ -178,11 +188,12 @@ mod tests {
 
     #[test]
     fn our_signed_requests_verify_and_tampering_fails() {
+        use crate::keys::Keypair;
         let key = Keypair::from_uri("//Alice").unwrap();
         let Value::Object(mut body) = json!({"query_text": "hello", "top_k": 5}) else {
             unreachable!()
         };
-        sign_request(&mut body, "QuerySynapse", &key, 1_767_225_600_123);
+        sign_request(&mut body, "QuerySynapse", &key, 1_767_225_600_123).unwrap();
         let auth = verify_request(&body, "QuerySynapse").unwrap();
         assert_eq!(auth.hotkey, key.ss58());
         assert!(

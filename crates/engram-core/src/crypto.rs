@@ -6,8 +6,8 @@
 //! `ephemeral public [32] ‖ nonce [12] ‖ ciphertext ‖ tag [16]`, and the plaintext is
 //! `json.dumps({"text": …, "metadata": …})` as Python writes it. A node never sees the text,
 //! so the client embeds locally and sends the vector. The legacy password scheme
-//! (`namespace_key`: PBKDF2-HMAC-SHA256, 100,000 rounds, salt = namespace) is kept only to
-//! read old blobs.
+//! (`namespace_key`: PBKDF2-HMAC-SHA256, 100,000 rounds, salt = namespace) is kept so the
+//! original's `NamespaceEncryption` users can go on reading and writing their blobs.
 //!
 //! Randomness comes from the caller (the ephemeral key and nonce), so this stays pure.
 
@@ -158,6 +158,46 @@ pub fn legacy_namespace_key(namespace: &str, namespace_key: &str) -> [u8; 32] {
     key
 }
 
+/// Encrypts raw bytes under a legacy key ([`legacy_namespace_key`]): `iv ‖ ciphertext ‖
+/// tag`. Kept so the original's `NamespaceEncryption` users can still write and read.
+pub fn encrypt_legacy_raw(key: &[u8; 32], plaintext: &[u8], nonce: &[u8; 12]) -> Vec<u8> {
+    let cipher = Aes256Gcm::new_from_slice(key).expect("32-byte key");
+    let sealed = cipher
+        .encrypt(Nonce::from_slice(nonce), plaintext)
+        .expect("AES-GCM encrypts any length we send");
+    [&nonce[..], &sealed].concat()
+}
+
+/// Decrypts what [`encrypt_legacy_raw`] made.
+///
+/// # Errors
+/// [`CoreError::Decryption`] when the bytes are short, or the key or tag is wrong.
+pub fn decrypt_legacy_raw(key: &[u8; 32], blob: &[u8]) -> Result<Vec<u8>, CoreError> {
+    if blob.len() < 12 + 16 {
+        return Err(failed("blob is too short"));
+    }
+    let cipher = Aes256Gcm::new_from_slice(key).expect("32-byte key");
+    cipher
+        .decrypt(Nonce::from_slice(&blob[..12]), &blob[12..])
+        .map_err(|_| failed("wrong namespace key or tampered blob"))
+}
+
+/// Encrypts a memory's text and metadata under the legacy `namespace_key` scheme, as a
+/// base64url blob.
+pub fn encrypt_legacy(
+    namespace: &str,
+    namespace_key: &str,
+    text: &str,
+    metadata: &Map<String, Value>,
+    nonce: &[u8; 12],
+) -> String {
+    URL_SAFE.encode(encrypt_legacy_raw(
+        &legacy_namespace_key(namespace, namespace_key),
+        memory_plaintext(text, metadata).as_bytes(),
+        nonce,
+    ))
+}
+
 /// Decrypts a blob of the deprecated `namespace_key` scheme (`iv ‖ ciphertext ‖ tag`).
 ///
 /// # Errors
@@ -167,16 +207,8 @@ pub fn decrypt_legacy(
     namespace_key: &str,
     blob: &str,
 ) -> Result<(String, Map<String, Value>), CoreError> {
-    let bytes = base64url(blob)?;
-    if bytes.len() < 12 + 16 {
-        return Err(failed("blob is too short"));
-    }
-    let cipher = Aes256Gcm::new_from_slice(&legacy_namespace_key(namespace, namespace_key))
-        .expect("32-byte key");
-    let plain = cipher
-        .decrypt(Nonce::from_slice(&bytes[..12]), &bytes[12..])
-        .map_err(|_| failed("wrong namespace key or tampered blob"))?;
-    parse_memory(&plain)
+    let key = legacy_namespace_key(namespace, namespace_key);
+    parse_memory(&decrypt_legacy_raw(&key, &base64url(blob)?)?)
 }
 
 #[cfg(test)]
@@ -201,5 +233,18 @@ mod tests {
         );
         assert!(decrypt_memory(&[8u8; 32], &blob).is_err());
         assert!(decrypt_memory(&recipient, "not base64 !").is_err());
+    }
+
+    #[test]
+    fn legacy_round_trip_and_wrong_key() {
+        let mut meta = Map::new();
+        meta.insert("k".into(), json!(1));
+        let blob = encrypt_legacy("diary", "a long enough key", "hi", &meta, &[3u8; 12]);
+        assert_eq!(
+            decrypt_legacy("diary", "a long enough key", &blob).unwrap(),
+            ("hi".to_string(), meta)
+        );
+        assert!(decrypt_legacy("diary", "another key!!!!!!", &blob).is_err());
+        assert!(decrypt_legacy("other", "a long enough key", &blob).is_err());
     }
 }

@@ -67,6 +67,18 @@ pub enum CoreError {
         /// What was asked.
         got: i64,
     },
+    /// A listing page outside 1–[`crate::MAX_LIST_LIMIT`] or at a negative offset.
+    #[error(
+        "limit must be between 1 and {max} and offset at least 0, got limit {limit}, offset {offset}"
+    )]
+    ListPage {
+        /// Largest allowed limit.
+        max: usize,
+        /// What was asked.
+        limit: i64,
+        /// What was asked.
+        offset: i64,
+    },
     /// A CID asked to prove membership that is not in the committed set.
     #[error("{cid} is not in the committed corpus")]
     NotAMember {

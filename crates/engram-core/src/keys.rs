@@ -92,6 +92,12 @@ impl Keypair {
         Ok(key)
     }
 
+    /// The key of a 32-byte seed (Substrate's mini secret, as `Keypair.create_from_seed`
+    /// in Python's `bittensor_wallet` makes it).
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        Self::from_mini_secret(seed)
+    }
+
     fn from_mini_secret(mini: &[u8; 32]) -> Self {
         let secret = MiniSecretKey::from_bytes(mini)
             .expect("32 bytes is a mini secret")
@@ -125,6 +131,34 @@ impl Keypair {
         self.secret
             .sign(signing_context(CONTEXT).bytes(message), &self.public)
             .to_bytes()
+    }
+}
+
+/// Why a [`Signer`] could not sign: whatever its holder reports (a Python keypair's
+/// exception, a hardware signer's refusal), kept as the source.
+pub type SignError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Anything that signs as an sr25519 hotkey: our [`Keypair`], or a key held elsewhere (a
+/// `bittensor_wallet.Keypair` in Python, a hardware signer). Requests and namespace
+/// claims are signed through this, so the message rules stay in one place whoever holds
+/// the key.
+pub trait Signer: Send + Sync + std::fmt::Debug {
+    /// The SS58 address the signatures verify under.
+    fn ss58(&self) -> String;
+    /// A 64-byte sr25519 signature over `message` in the Substrate context.
+    ///
+    /// # Errors
+    /// Whatever the key's holder reports.
+    fn sign(&self, message: &[u8]) -> Result<[u8; 64], SignError>;
+}
+
+impl Signer for Keypair {
+    fn ss58(&self) -> String {
+        Keypair::ss58(self)
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<[u8; 64], SignError> {
+        Ok(Keypair::sign(self, message))
     }
 }
 

@@ -17,6 +17,10 @@ pub const MIN_TOP_K: usize = 1;
 pub const MAX_TOP_K: usize = 100;
 /// `top_k` when a query does not say.
 pub const DEFAULT_TOP_K: usize = 10;
+/// Largest page `POST /list` returns.
+pub const MAX_LIST_LIMIT: usize = 200;
+/// Page size of `POST /list` when the request does not say.
+pub const DEFAULT_LIST_LIMIT: usize = 50;
 /// Length of a challenge nonce in bytes.
 pub const NONCE_LEN: usize = 32;
 /// Seconds a challenge stays answerable.
@@ -37,6 +41,22 @@ pub fn validate_top_k(top_k: i64) -> Result<usize, CoreError> {
             min: MIN_TOP_K,
             max: MAX_TOP_K,
             got: top_k,
+        })
+    }
+}
+
+/// A listing's page: `limit` within 1–[`MAX_LIST_LIMIT`] and `offset` not negative.
+///
+/// # Errors
+/// [`CoreError::ListPage`] otherwise.
+pub fn validate_list_page(limit: i64, offset: i64) -> Result<(usize, usize), CoreError> {
+    if (1..=MAX_LIST_LIMIT as i64).contains(&limit) && offset >= 0 {
+        Ok((limit as usize, offset as usize))
+    } else {
+        Err(CoreError::ListPage {
+            max: MAX_LIST_LIMIT,
+            limit,
+            offset,
         })
     }
 }
@@ -63,5 +83,28 @@ mod tests {
         }
         let err = validate_top_k(101).unwrap_err().to_string();
         assert_eq!(err, "top_k must be between 1 and 100, got 101");
+    }
+
+    #[test]
+    fn list_page_boundaries() {
+        for (limit, offset, ok) in [
+            (0, 0, false),
+            (1, 0, true),
+            (200, 0, true),
+            (201, 0, false),
+            (50, -1, false),
+            (50, i64::MAX, true),
+            (-5, 0, false),
+        ] {
+            assert_eq!(
+                validate_list_page(limit, offset).is_ok(),
+                ok,
+                "{limit} {offset}"
+            );
+        }
+        assert_eq!(
+            validate_list_page(201, 0).unwrap_err().to_string(),
+            "limit must be between 1 and 200 and offset at least 0, got limit 201, offset 0"
+        );
     }
 }

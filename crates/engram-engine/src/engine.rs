@@ -326,6 +326,24 @@ impl Engine {
         )?)
     }
 
+    /// A page of the records in scope (namespace and metadata filters), in the store's
+    /// stable order.
+    ///
+    /// # Errors
+    /// [`EngineError::Invalid`] for a bad page, bad filters, store failures.
+    pub fn list(&self, scope: &Where, limit: i64, offset: i64) -> Result<Vec<Record>, EngineError> {
+        let (limit, offset) = engram_core::validate_list_page(limit, offset)?;
+        let ns = namespace(&scope.namespace);
+        Ok(self.store.list(
+            &SearchQuery {
+                namespace: &ns,
+                filters: &scope.filters,
+            },
+            offset,
+            limit,
+        )?)
+    }
+
     /// The record stored under `cid` in the namespace.
     ///
     /// # Errors

@@ -86,7 +86,7 @@ mod tests {
             unreachable!()
         };
         let key = Keypair::from_uri("//Alice").unwrap();
-        engram_core::auth::sign_request(&mut body, "QuerySynapse", &key, nonce);
+        engram_core::auth::sign_request(&mut body, "QuerySynapse", &key, nonce).unwrap();
         body
     }
 

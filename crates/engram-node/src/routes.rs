@@ -17,9 +17,9 @@ use engram_os::now_ms;
 use engram_store::PUBLIC_NAMESPACE;
 use engram_wire::{
     AttestRequest, AttestResponse, AttestationResponse, ChallengeRequest, ChallengeResponse,
-    CidsResponse, CommitmentResponse, HealthResponse, IngestRequest, IngestResponse, MAX_CIDS_PAGE,
-    NamespaceAuth, ProveMemoryRequest, ProveMemoryResponse, QueryRequest, QueryResponse,
-    QueryResult, RetrieveResponse, StatsResponse,
+    CidsResponse, CommitmentResponse, HealthResponse, IngestRequest, IngestResponse, ListRequest,
+    ListResponse, ListedRecord, MAX_CIDS_PAGE, NamespaceAuth, ProveMemoryRequest,
+    ProveMemoryResponse, QueryRequest, QueryResponse, QueryResult, RetrieveResponse, StatsResponse,
 };
 
 use crate::error::ApiError;
@@ -368,6 +368,29 @@ pub(crate) async fn retrieve(
         .filter(|_| state.config.fault() != Fault::HashOnly)
         .ok_or_else(|| ApiError::NotFound(format!("{cid} is not stored on this node")))?;
     Ok(axum::Json(RetrieveResponse::from(r)))
+}
+
+/// `POST /list`: a page of a namespace's memories (the public one, or a private one for
+/// its signed owner), optionally filtered by metadata.
+pub(crate) async fn list(
+    State(state): Shared,
+    Json(req, _caller): Json<ListRequest>,
+) -> Result<axum::Json<ListResponse>, ApiError> {
+    let limit = req.limit.unwrap_or(engram_core::DEFAULT_LIST_LIMIT as i64);
+    let offset = req.offset.unwrap_or(0);
+    let scope = Where {
+        namespace: state.namespaces.authorize(&req.auth, now_ms(), false)?,
+        filters: req.filter.unwrap_or_default().into_iter().collect(),
+    };
+    let engine = state.engine.clone();
+    // The engine owns the page rule; what it accepted is within range.
+    let records = blocking(move || Ok(engine.list(&scope, limit, offset)?)).await?;
+    Ok(axum::Json(ListResponse {
+        count: records.len(),
+        records: records.into_iter().map(ListedRecord::from).collect(),
+        offset: offset as usize,
+        limit: limit as usize,
+    }))
 }
 
 /// Query string of `GET /cids`.

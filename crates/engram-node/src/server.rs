@@ -95,6 +95,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/commitment", get(routes::commitment))
         .route("/prove-memory", post(routes::prove_memory))
         .route("/cids", get(routes::cids))
+        .route("/list", post(routes::list))
         .route("/AttestNamespace", post(routes::attest))
         .route("/attestation/{namespace}", get(routes::attestation))
         .fallback(routes::not_found)

@@ -167,6 +167,18 @@ fn meta_condition(key: &str, value: &Value) -> Result<Condition, StoreError> {
     field_match(&format!("{F_META}.\"{key}\""), variant)
 }
 
+/// The namespace and metadata conditions of a search or listing.
+fn scope_filter(query: &SearchQuery<'_>) -> Result<Filter, StoreError> {
+    let mut conditions = vec![field_match(
+        F_NS,
+        ValueVariants::String(query.namespace.to_string()),
+    )?];
+    for (k, v) in query.filters {
+        conditions.push(meta_condition(k, v)?);
+    }
+    Ok(all_of(conditions))
+}
+
 fn all_of(conditions: Vec<Condition>) -> Filter {
     Filter {
         should: None,
@@ -426,6 +438,44 @@ impl Store {
         Ok((records, next.map(Cursor)))
     }
 
+    /// Records of one namespace whose metadata matches every filter, in the store's
+    /// stable order: `limit` of them after skipping `offset`.
+    ///
+    /// # Errors
+    /// [`StoreError::BadFilter`] or [`StoreError::Engine`].
+    pub fn list(
+        &self,
+        query: &SearchQuery<'_>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        let filter = scope_filter(query)?;
+        let (mut skip, mut out, mut cursor) = (offset, Vec::new(), None);
+        while out.len() < limit {
+            let page = (skip + limit - out.len()).min(1024);
+            let (records, next) = self.shard.scroll(ScrollRequest {
+                offset: cursor,
+                limit: Some(page),
+                filter: Some(filter.clone()),
+                with_payload: Some(WithPayloadInterface::Bool(true)),
+                with_vector: WithVector::Bool(false),
+                order_by: None,
+            })?;
+            for r in records {
+                if skip > 0 {
+                    skip -= 1;
+                } else if out.len() < limit {
+                    out.push(Self::decode(r)?);
+                }
+            }
+            match next {
+                Some(n) => cursor = Some(n),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
     /// The `top_k` records nearest to `vector` by cosine similarity, best first.
     ///
     /// # Errors
@@ -438,19 +488,13 @@ impl Store {
         query: &SearchQuery<'_>,
     ) -> Result<Vec<Hit>, StoreError> {
         validate_embedding(vector)?;
-        let mut conditions = vec![field_match(
-            F_NS,
-            ValueVariants::String(query.namespace.to_string()),
-        )?];
-        for (k, v) in query.filters {
-            conditions.push(meta_condition(k, v)?);
-        }
+        let filter = scope_filter(query)?;
         let points = self.shard.search(SearchRequest {
             query: QueryEnum::Nearest(NamedQuery {
                 query: vector.to_vec().into(),
                 using: None,
             }),
-            filter: Some(all_of(conditions)),
+            filter: Some(filter),
             params: Some(SearchParams {
                 hnsw_ef: Some(SEARCH_EF.max(top_k)),
                 quantization: Some(QuantizationSearchParams {

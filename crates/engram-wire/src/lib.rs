@@ -2,6 +2,7 @@
 //! SDK so the two cannot drift. Field names match the published Engram protocol; fields
 //! marked "ours" are extensions its clients ignore.
 
+use engram_core::keys::{SignError, Signer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -36,31 +37,46 @@ impl NamespaceAuth {
     /// Credentials for `namespace` as a client with `signer` sends them: none for the
     /// public namespace; for a private one, a signature made now (or just the name without
     /// a signer, which a node refuses with 401).
+    ///
+    /// # Errors
+    /// Whatever the signer reports.
     pub fn for_namespace(
         namespace: Option<&str>,
-        signer: Option<&engram_core::keys::Keypair>,
+        signer: Option<&dyn Signer>,
         timestamp_ms: u64,
-    ) -> Self {
+    ) -> Result<Self, SignError> {
         match (engram_core::auth::private_namespace(namespace), signer) {
-            (Some(ns), Some(key)) => Self::signed(ns, key, timestamp_ms),
-            _ => Self {
+            (Some(ns), Some(key)) => Self::signed_by(ns, key, timestamp_ms),
+            _ => Ok(Self {
                 namespace: namespace.map(str::to_string),
                 ..Self::default()
-            },
+            }),
         }
     }
 
     /// Credentials for private namespace `namespace`, signed now by its owner `key`
     /// (`engram-ns:{namespace}:{timestamp_ms}`; nodes accept it for ±60 s).
-    pub fn signed(namespace: &str, key: &engram_core::keys::Keypair, timestamp_ms: u64) -> Self {
+    ///
+    /// # Errors
+    /// Whatever the signer reports.
+    pub fn signed_by(
+        namespace: &str,
+        key: &dyn Signer,
+        timestamp_ms: u64,
+    ) -> Result<Self, SignError> {
         let message = engram_core::auth::namespace_message(namespace, timestamp_ms);
-        Self {
+        Ok(Self {
             namespace: Some(namespace.to_string()),
             namespace_hotkey: Some(key.ss58()),
-            namespace_sig: Some(format!("0x{}", hex::encode(key.sign(message.as_bytes())))),
+            namespace_sig: Some(format!("0x{}", hex::encode(key.sign(message.as_bytes())?))),
             namespace_timestamp_ms: Some(timestamp_ms),
             namespace_key: None,
-        }
+        })
+    }
+
+    /// [`NamespaceAuth::signed_by`] with one of our own keys, which always signs.
+    pub fn signed(namespace: &str, key: &engram_core::keys::Keypair, timestamp_ms: u64) -> Self {
+        Self::signed_by(namespace, key, timestamp_ms).expect("a Keypair always signs")
     }
 }
 
@@ -134,6 +150,48 @@ pub struct QueryRequest {
     /// Namespace and its credentials.
     #[serde(flatten)]
     pub auth: NamespaceAuth,
+}
+
+/// `POST /list`: a page of the memories of a namespace, optionally filtered by metadata.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListRequest {
+    /// Metadata equality filters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Map<String, Value>>,
+    /// 1–200; 50 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Records to skip; 0 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// Namespace and its credentials (a private one must be signed by its owner).
+    #[serde(flatten)]
+    pub auth: NamespaceAuth,
+}
+
+/// One listed memory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListedRecord {
+    /// The memory's CID.
+    pub cid: String,
+    /// Its metadata.
+    pub metadata: Map<String, Value>,
+    /// Ours: the stored text, when the memory has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// The answer to `POST /list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListResponse {
+    /// The page.
+    pub records: Vec<ListedRecord>,
+    /// Records in this page.
+    pub count: usize,
+    /// The offset asked for.
+    pub offset: usize,
+    /// The limit applied.
+    pub limit: usize,
 }
 
 /// One query result.
@@ -307,14 +365,26 @@ pub struct AttestRequest {
 
 impl AttestRequest {
     /// An attestation of `namespace` signed now by `key`.
-    pub fn signed(namespace: &str, key: &engram_core::keys::Keypair, timestamp_ms: u64) -> Self {
+    ///
+    /// # Errors
+    /// Whatever the signer reports.
+    pub fn signed_by(
+        namespace: &str,
+        key: &dyn Signer,
+        timestamp_ms: u64,
+    ) -> Result<Self, SignError> {
         let message = engram_core::auth::attestation_message(namespace, timestamp_ms);
-        Self {
+        Ok(Self {
             namespace: namespace.to_string(),
             owner_hotkey: key.ss58(),
-            signature: format!("0x{}", hex::encode(key.sign(message.as_bytes()))),
+            signature: format!("0x{}", hex::encode(key.sign(message.as_bytes())?)),
             timestamp_ms,
-        }
+        })
+    }
+
+    /// [`AttestRequest::signed_by`] with one of our own keys, which always signs.
+    pub fn signed(namespace: &str, key: &engram_core::keys::Keypair, timestamp_ms: u64) -> Self {
+        Self::signed_by(namespace, key, timestamp_ms).expect("a Keypair always signs")
     }
 }
 
@@ -375,6 +445,17 @@ impl From<engram_store::Record> for RetrieveResponse {
             model_version: r.model_version,
             text: r.text,
             created_ms: r.created_ms,
+        }
+    }
+}
+
+#[cfg(feature = "store")]
+impl From<engram_store::Record> for ListedRecord {
+    fn from(r: engram_store::Record) -> Self {
+        Self {
+            cid: r.cid.to_string(),
+            metadata: r.metadata,
+            text: r.text,
         }
     }
 }

@@ -3,8 +3,8 @@
 //! fails.
 
 use engram_core::crypto::{
-    decrypt_legacy, decrypt_memory, decrypt_raw, encrypt_memory, encrypt_raw, legacy_namespace_key,
-    memory_plaintext, public_key,
+    decrypt_legacy, decrypt_memory, decrypt_raw, encrypt_legacy, encrypt_memory, encrypt_raw,
+    legacy_namespace_key, memory_plaintext, public_key,
 };
 use serde_json::Value;
 
@@ -78,6 +78,15 @@ fn raw_legacy_and_negative_cases() {
         assert_eq!(text, case["expected_text"].as_str().unwrap());
         assert_eq!(Value::Object(metadata), case["expected_metadata"]);
         assert!(decrypt_legacy(ns, "wrong key", case["blob_base64url"].as_str().unwrap()).is_err());
+        // Writing: the same IV gives the original's blob byte for byte.
+        let iv: [u8; 12] = bytes(&case["iv_hex"]);
+        let Value::Object(meta) = &case["expected_metadata"] else {
+            panic!("metadata object")
+        };
+        assert_eq!(
+            encrypt_legacy(ns, key, case["expected_text"].as_str().unwrap(), meta, &iv),
+            case["blob_base64url"].as_str().unwrap()
+        );
     }
     for case in cases(&doc, "negative_cases") {
         let private: [u8; 32] = bytes(&case["recipient_private_key_hex"]);

@@ -62,7 +62,7 @@ async fn tiers_follow_the_owners_stake_and_filter_results() {
     alice_c
         .ingest(&IngestRequest {
             raw_embedding: Some(vector(2)),
-            auth: alice_c.namespace_auth(Some("alice-mem")),
+            auth: alice_c.namespace_auth(Some("alice-mem")).unwrap(),
             ..IngestRequest::default()
         })
         .await
@@ -89,7 +89,7 @@ async fn tiers_follow_the_owners_stake_and_filter_results() {
     let query = |min: Option<TrustTier>| QueryRequest {
         query_vector: Some(vector(2)),
         min_trust_tier: min,
-        auth: alice_c.namespace_auth(Some("alice-mem")),
+        auth: alice_c.namespace_auth(Some("alice-mem")).unwrap(),
         ..QueryRequest::default()
     };
     let hits = alice_c.query(&query(None)).await.unwrap().results;

@@ -13,7 +13,7 @@ fn signed(body: Value, endpoint: &str, key: &Keypair, nonce: u64) -> Map<String,
     let Value::Object(mut map) = body else {
         panic!("object body")
     };
-    engram_core::auth::sign_request(&mut map, endpoint, key, nonce);
+    engram_core::auth::sign_request(&mut map, endpoint, key, nonce).unwrap();
     map
 }
 

@@ -180,7 +180,7 @@ async fn retrieve_list_and_delete_in_a_private_namespace_need_its_owner() {
         let r = a
             .ingest(&IngestRequest {
                 raw_embedding: Some(vector(i)),
-                auth: a.namespace_auth(Some("diary")),
+                auth: a.namespace_auth(Some("diary")).unwrap(),
                 ..IngestRequest::default()
             })
             .await
@@ -197,7 +197,7 @@ async fn retrieve_list_and_delete_in_a_private_namespace_need_its_owner() {
         .unwrap()
         .cid
         .unwrap();
-    let mine = a.namespace_auth(Some("diary"));
+    let mine = a.namespace_auth(Some("diary")).unwrap();
 
     // Retrieve and list: the owner sees them; nobody else does.
     let got = a
@@ -216,7 +216,7 @@ async fn retrieve_list_and_delete_in_a_private_namespace_need_its_owner() {
             .unwrap()
             .is_none()
     );
-    let theirs = b.namespace_auth(Some("diary"));
+    let theirs = b.namespace_auth(Some("diary")).unwrap();
     assert_eq!(
         status(
             b.retrieve_in(&cids[0].parse::<engram_core::Cid>().unwrap(), &theirs)
@@ -282,7 +282,7 @@ async fn retrieve_list_and_delete_in_a_private_namespace_need_its_owner() {
     assert!(
         a.delete(
             &cids[0].parse::<engram_core::Cid>().unwrap(),
-            &a.namespace_auth(Some("diary"))
+            &a.namespace_auth(Some("diary")).unwrap()
         )
         .await
         .unwrap()
@@ -290,7 +290,7 @@ async fn retrieve_list_and_delete_in_a_private_namespace_need_its_owner() {
     assert!(
         !a.delete(
             &cids[0].parse::<engram_core::Cid>().unwrap(),
-            &a.namespace_auth(Some("diary"))
+            &a.namespace_auth(Some("diary")).unwrap()
         )
         .await
         .unwrap(),
@@ -299,7 +299,7 @@ async fn retrieve_list_and_delete_in_a_private_namespace_need_its_owner() {
     assert!(
         a.retrieve_in(
             &cids[0].parse::<engram_core::Cid>().unwrap(),
-            &a.namespace_auth(Some("diary"))
+            &a.namespace_auth(Some("diary")).unwrap()
         )
         .await
         .unwrap()

@@ -85,7 +85,7 @@ async fn signed_requests_are_required_verified_and_never_replayed() {
         .as_object()
         .unwrap()
         .clone();
-    engram_core::auth::sign_request(&mut body, "IngestSynapse", &alice, now_ms());
+    engram_core::auth::sign_request(&mut body, "IngestSynapse", &alice, now_ms()).unwrap();
     let body = Value::Object(body);
     assert_eq!(post(&t.url, "/IngestSynapse", &body).await.0, 200);
     let after_one = commitment(&t).await;
@@ -102,7 +102,8 @@ async fn signed_requests_are_required_verified_and_never_replayed() {
         .as_object()
         .unwrap()
         .clone();
-    engram_core::auth::sign_request(&mut stale, "IngestSynapse", &alice, now_ms() - 60_000);
+    engram_core::auth::sign_request(&mut stale, "IngestSynapse", &alice, now_ms() - 60_000)
+        .unwrap();
     let (status, err) = post(&t.url, "/IngestSynapse", &Value::Object(stale)).await;
     assert_eq!(status, 401, "stale: {err}");
     assert!(err["error"].as_str().unwrap().contains("window"), "{err}");
@@ -111,7 +112,7 @@ async fn signed_requests_are_required_verified_and_never_replayed() {
         .as_object()
         .unwrap()
         .clone();
-    engram_core::auth::sign_request(&mut wrong_endpoint, "QuerySynapse", &alice, now_ms());
+    engram_core::auth::sign_request(&mut wrong_endpoint, "QuerySynapse", &alice, now_ms()).unwrap();
     assert_eq!(
         post(&t.url, "/IngestSynapse", &Value::Object(wrong_endpoint))
             .await

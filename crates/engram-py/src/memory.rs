@@ -1,0 +1,448 @@
+//! `Memory` (one API over the embedded store or a node: `engram-client`'s
+//! [`Memory`](engram_client::Memory)) and `Network` (replicated writes and fan-out reads
+//! through a registry). Records and results cross as JSON text in the wire protocol's
+//! shapes, so `Engram(path).query` and `EngramClient(url).query` return the same dicts.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use engram_client::network::Network;
+use engram_client::{ClientOptions, Memory, MemoryConfig, NewText};
+use engram_core::Cid;
+use pyo3::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::error::{client, invalid};
+use crate::keys::signer;
+use crate::runtime;
+
+fn object(json: Option<&str>) -> PyResult<Map<String, Value>> {
+    match json {
+        None => Ok(Map::new()),
+        Some(j) => match serde_json::from_str(j).map_err(invalid)? {
+            Value::Object(m) => Ok(m),
+            Value::Null => Ok(Map::new()),
+            _ => Err(invalid("expected a JSON object")),
+        },
+    }
+}
+
+fn parse_cid(cid: &str) -> PyResult<Cid> {
+    cid.parse().map_err(invalid)
+}
+
+fn top_k(k: i64) -> PyResult<usize> {
+    engram_core::validate_top_k(k).map_err(invalid)
+}
+
+fn to_json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).expect("wire types serialize")
+}
+
+fn options(
+    timeout: f64,
+    retries: Option<u32>,
+    keypair: Option<&Bound<'_, PyAny>>,
+    namespace_key: Option<String>,
+) -> PyResult<ClientOptions> {
+    if !(timeout.is_finite() && timeout > 0.0) {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "timeout must be a positive number of seconds, got {timeout}"
+        )));
+    }
+    let mut o = ClientOptions {
+        timeout: Duration::from_secs_f64(timeout),
+        signer: signer(keypair)?,
+        namespace_key,
+        ..ClientOptions::default()
+    };
+    if let Some(r) = retries {
+        o.retries = r;
+    }
+    Ok(o)
+}
+
+/// Memory, embedded (a data directory) or remote (a node URL).
+#[pyclass(module = "engram._engram", name = "Memory", frozen)]
+struct PyMemory {
+    /// `None` once closed (the embedded store's lock is released then).
+    inner: std::sync::RwLock<Option<Arc<Memory>>>,
+}
+
+impl PyMemory {
+    fn memory(&self) -> PyResult<Arc<Memory>> {
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| crate::error::EngramNativeError::new_err("this memory is closed"))
+    }
+}
+
+#[pymethods]
+impl PyMemory {
+    /// `node`: a node URL, or `None` for the embedded store in `data_dir` (else
+    /// `ENGRAM_DATA_DIR`, else the user's data directory, as the CLI chooses), with the
+    /// model in `model_dir` (else `ENGRAM_MODEL_DIR`, else the user's model location).
+    #[new]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, each optional
+    #[pyo3(signature = (node=None, data_dir=None, model_dir=None, timeout=30.0, retries=None, keypair=None, namespace_key=None))]
+    fn new(
+        py: Python<'_>,
+        node: Option<String>,
+        data_dir: Option<PathBuf>,
+        model_dir: Option<PathBuf>,
+        timeout: f64,
+        retries: Option<u32>,
+        keypair: Option<&Bound<'_, PyAny>>,
+        namespace_key: Option<String>,
+    ) -> PyResult<Self> {
+        let config = MemoryConfig {
+            node,
+            data_dir: data_dir.unwrap_or_else(engram_embed::model_dir::default_data_dir),
+            model_dir,
+            client: Some(options(timeout, retries, keypair, namespace_key)?),
+        };
+        // Opening the embedded store takes its lock and may replay a journal.
+        let inner = py.detach(|| Memory::open(config)).map_err(client)?;
+        Ok(Self {
+            inner: std::sync::RwLock::new(Some(Arc::new(inner))),
+        })
+    }
+
+    /// Closes the store (checkpointed, lock released) once no call is using it; later
+    /// calls raise. Idempotent.
+    fn close(&self, py: Python<'_>) {
+        let taken = self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
+        py.detach(|| drop(taken));
+    }
+
+    /// True for a node over HTTP.
+    #[getter]
+    fn is_remote(&self) -> PyResult<bool> {
+        Ok(self.memory()?.is_remote())
+    }
+
+    /// Loads and verifies the model now (embedded), so a missing model fails early.
+    fn check_model(&self, py: Python<'_>) -> PyResult<()> {
+        let memory = self.memory()?;
+        py.detach(|| memory.check_model()).map_err(client)
+    }
+
+    /// Stores texts with their metadata (JSON text each): `[(cid, new)]` in input order.
+    /// Embedded: all validated before any is stored.
+    #[pyo3(signature = (items, namespace=None))]
+    fn ingest_texts(
+        &self,
+        py: Python<'_>,
+        items: Vec<(String, Option<String>)>,
+        namespace: Option<String>,
+    ) -> PyResult<Vec<(String, bool)>> {
+        let mut texts = Vec::with_capacity(items.len());
+        for (text, meta) in items {
+            engram_core::validate_text(&text).map_err(invalid)?;
+            let metadata = Value::Object(object(meta.as_deref())?);
+            engram_core::validate_metadata(&metadata).map_err(invalid)?;
+            texts.push(NewText {
+                text,
+                metadata,
+                namespace: namespace.clone(),
+            });
+        }
+        let memory = self.memory()?;
+        let stored = py
+            .detach(|| runtime().block_on(async move { memory.ingest_texts(texts).await }))
+            .map_err(client)?;
+        Ok(stored
+            .into_iter()
+            .map(|s| (s.cid.to_string(), s.new))
+            .collect())
+    }
+
+    /// Stores one vector byte for byte (with the text it stands for, when given):
+    /// `(cid, new)`.
+    #[pyo3(signature = (embedding, metadata_json=None, model_version=None, namespace=None, text=None))]
+    fn ingest_vector(
+        &self,
+        py: Python<'_>,
+        embedding: Vec<f32>,
+        metadata_json: Option<&str>,
+        model_version: Option<String>,
+        namespace: Option<String>,
+        text: Option<String>,
+    ) -> PyResult<(String, bool)> {
+        if let Some(t) = &text {
+            engram_core::validate_text(t).map_err(invalid)?;
+        }
+        engram_core::validate_embedding(&embedding).map_err(invalid)?;
+        let metadata = Value::Object(object(metadata_json)?);
+        engram_core::validate_metadata(&metadata).map_err(invalid)?;
+        let memory = self.memory()?;
+        let s = py
+            .detach(|| {
+                runtime().block_on(async move {
+                    memory
+                        .ingest_vector(
+                            embedding,
+                            metadata,
+                            model_version,
+                            namespace.as_deref(),
+                            text,
+                        )
+                        .await
+                })
+            })
+            .map_err(client)?;
+        Ok((s.cid.to_string(), s.new))
+    }
+
+    /// The `top_k` memories nearest a text or a vector, as the wire protocol's result list
+    /// (JSON text). `filter_json`: metadata equality filters; `min_tier`: a trust tier name.
+    #[pyo3(signature = (text=None, vector=None, top_k=10, namespace=None, filter_json=None, min_tier=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn query(
+        &self,
+        py: Python<'_>,
+        text: Option<String>,
+        vector: Option<Vec<f32>>,
+        top_k: i64,
+        namespace: Option<String>,
+        filter_json: Option<&str>,
+        min_tier: Option<&str>,
+    ) -> PyResult<String> {
+        let k = self::top_k(top_k)?;
+        match (&text, &vector) {
+            (Some(t), None) => engram_core::validate_text(t).map_err(invalid)?,
+            (None, Some(v)) => engram_core::validate_embedding(v).map_err(invalid)?,
+            _ => return Err(invalid("give a query text or a query vector, not both")),
+        }
+        let filter = object(filter_json)?;
+        let min_tier = min_tier
+            .map(|t| serde_json::from_value(Value::String(t.to_string())).map_err(invalid))
+            .transpose()?;
+        let memory = self.memory()?;
+        let results = py
+            .detach(|| {
+                runtime().block_on(async move {
+                    memory
+                        .query(text, vector, k, namespace.as_deref(), filter, min_tier)
+                        .await
+                })
+            })
+            .map_err(client)?;
+        Ok(to_json(&results))
+    }
+
+    /// A page of the namespace's memories matching `filter_json`: the list of
+    /// `{"cid", "metadata", "text"}` (JSON text).
+    #[pyo3(signature = (filter_json=None, limit=50, offset=0, namespace=None))]
+    fn list(
+        &self,
+        py: Python<'_>,
+        filter_json: Option<&str>,
+        limit: i64,
+        offset: i64,
+        namespace: Option<String>,
+    ) -> PyResult<String> {
+        engram_core::validate_list_page(limit, offset).map_err(invalid)?;
+        let filter = object(filter_json)?;
+        let memory = self.memory()?;
+        let records = py
+            .detach(|| {
+                runtime().block_on(async move {
+                    memory
+                        .list(filter, limit, offset, namespace.as_deref())
+                        .await
+                })
+            })
+            .map_err(client)?;
+        Ok(to_json(&records))
+    }
+
+    /// The record under `cid` (JSON text), `None` when it is not there.
+    #[pyo3(signature = (cid, namespace=None))]
+    fn get(
+        &self,
+        py: Python<'_>,
+        cid: &str,
+        namespace: Option<String>,
+    ) -> PyResult<Option<String>> {
+        let cid = parse_cid(cid)?;
+        let memory = self.memory()?;
+        let r = py
+            .detach(|| {
+                runtime().block_on(async move { memory.get(&cid, namespace.as_deref()).await })
+            })
+            .map_err(client)?;
+        Ok(r.map(|r| to_json(&r)))
+    }
+
+    /// Deletes the memory under `cid` from a private namespace; false when absent.
+    #[pyo3(signature = (cid, namespace=None))]
+    fn delete(&self, py: Python<'_>, cid: &str, namespace: Option<String>) -> PyResult<bool> {
+        let cid = parse_cid(cid)?;
+        let memory = self.memory()?;
+        py.detach(|| {
+            runtime().block_on(async move { memory.delete(&cid, namespace.as_deref()).await })
+        })
+        .map_err(client)
+    }
+
+    /// Count, roots and location (JSON text); embedded adds the model, kernel path and index.
+    fn status(&self, py: Python<'_>) -> PyResult<String> {
+        let memory = self.memory()?;
+        let s = py
+            .detach(|| runtime().block_on(async move { memory.status().await }))
+            .map_err(client)?;
+        let mut v = serde_json::to_value(&s).expect("status serializes");
+        if let Some(local) = &s.local {
+            v["local"] = serde_json::to_value(local).expect("status serializes");
+        }
+        Ok(v.to_string())
+    }
+
+    /// The node's `/health` answer, or `{"status": "ok"}` for the embedded store (JSON).
+    fn health(&self, py: Python<'_>) -> PyResult<String> {
+        let memory = self.memory()?;
+        let h = py
+            .detach(|| runtime().block_on(async move { memory.health().await }))
+            .map_err(client)?;
+        Ok(to_json(&h))
+    }
+
+    /// Builds the search index for what was just stored (embedded); false for a node.
+    fn build_index(&self, py: Python<'_>) -> PyResult<bool> {
+        let memory = self.memory()?;
+        py.detach(|| runtime().block_on(async move { memory.build_index().await }))
+            .map_err(client)
+    }
+}
+
+/// A network through its registry: writes go to the replicas nearest each CID, reads fan
+/// out and merge.
+#[pyclass(module = "engram._engram", name = "Network", frozen)]
+struct PyNetwork {
+    inner: Network,
+}
+
+#[pymethods]
+impl PyNetwork {
+    /// The network whose devnet registry is in `directory`.
+    #[new]
+    #[pyo3(signature = (directory, timeout=10.0, keypair=None))]
+    fn new(directory: PathBuf, timeout: f64, keypair: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        if !directory.is_dir() {
+            return Err(pyo3::exceptions::PyFileNotFoundError::new_err(format!(
+                "no network directory {}",
+                directory.display()
+            )));
+        }
+        let chain = Arc::new(engram_chain::Devnet::open(&directory));
+        Ok(Self {
+            inner: Network::with_options(chain, options(timeout, Some(1), keypair, None)?),
+        })
+    }
+
+    /// Stores a vector on its replicas: JSON text `{"cid", "holders", "failed"}`.
+    #[pyo3(signature = (embedding, metadata_json=None, namespace=None))]
+    fn ingest_vector(
+        &self,
+        py: Python<'_>,
+        embedding: Vec<f32>,
+        metadata_json: Option<&str>,
+        namespace: Option<String>,
+    ) -> PyResult<String> {
+        engram_core::validate_embedding(&embedding).map_err(invalid)?;
+        let metadata = Value::Object(object(metadata_json)?);
+        let network = self.inner.clone();
+        let placed = py
+            .detach(|| {
+                runtime().block_on(async move {
+                    let req = engram_wire::IngestRequest {
+                        raw_embedding: Some(embedding),
+                        metadata,
+                        auth: network.namespace_auth(namespace.as_deref())?,
+                        ..Default::default()
+                    };
+                    network.ingest(&req).await
+                })
+            })
+            .map_err(client)?;
+        Ok(serde_json::json!({
+            "cid": placed.cid.to_string(),
+            "holders": placed.holders,
+            "failed": placed.failed,
+        })
+        .to_string())
+    }
+
+    /// Asks every live node and merges: JSON text `{"results", "answered", "asked"}`.
+    #[pyo3(signature = (text=None, vector=None, top_k=10, namespace=None, filter_json=None))]
+    fn query(
+        &self,
+        py: Python<'_>,
+        text: Option<String>,
+        vector: Option<Vec<f32>>,
+        top_k: i64,
+        namespace: Option<String>,
+        filter_json: Option<&str>,
+    ) -> PyResult<String> {
+        self::top_k(top_k)?;
+        let filter = object(filter_json)?;
+        let network = self.inner.clone();
+        let fan = py
+            .detach(|| {
+                runtime().block_on(async move {
+                    let req = engram_wire::QueryRequest {
+                        query_text: text,
+                        query_vector: vector,
+                        top_k: Some(top_k),
+                        filter: (!filter.is_empty()).then_some(filter),
+                        auth: network.namespace_auth(namespace.as_deref())?,
+                        ..Default::default()
+                    };
+                    network.query(&req).await
+                })
+            })
+            .map_err(client)?;
+        Ok(serde_json::json!({
+            "results": fan.results,
+            "answered": fan.answered,
+            "asked": fan.asked,
+        })
+        .to_string())
+    }
+
+    /// The record under `cid` from the nearest node whose copy verifies, and that node's
+    /// hotkey: `(record JSON, hotkey)` or `None`.
+    fn get(&self, py: Python<'_>, cid: &str) -> PyResult<Option<(String, String)>> {
+        let cid = parse_cid(cid)?;
+        let network = self.inner.clone();
+        let r = py
+            .detach(|| runtime().block_on(async move { network.get(&cid).await }))
+            .map_err(client)?;
+        Ok(r.map(|(rec, holder)| (to_json(&rec), holder)))
+    }
+
+    /// Hotkeys and URLs of the nodes that answer now: JSON text.
+    fn live_nodes(&self, py: Python<'_>) -> PyResult<String> {
+        let network = self.inner.clone();
+        let nodes = py
+            .detach(|| runtime().block_on(async move { network.live_nodes().await }))
+            .map_err(client)?;
+        Ok(Value::Array(
+            nodes
+                .iter()
+                .map(|n| serde_json::json!({"hotkey": n.hotkey, "url": n.client.base_url()}))
+                .collect(),
+        )
+        .to_string())
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyMemory>()?;
+    m.add_class::<PyNetwork>()?;
+    Ok(())
+}
