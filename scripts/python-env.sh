@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python environment `make test` uses: a venv in .venv with python/requirements-test.txt
 # installed. Idempotent: it reinstalls only when the requirements file changed. Prints the
-# venv's python. Needs python3 (>= 3.9) with the venv module (Debian: python3-venv).
+# venv's python. Needs python3 >= 3.9; installs Debian's python3-venv when the venv module
+# is missing (root or sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv
@@ -9,8 +10,14 @@ req=python/requirements-test.txt
 stamp="$venv/.requirements.sha256"
 if [ ! -x "$venv/bin/python" ]; then
     if ! python3 -m venv "$venv" >/dev/null 2>&1; then
-        echo "python3 -m venv failed: install python3-venv (apt-get install python3-venv)" >&2
-        exit 1
+        rm -rf "$venv"
+        echo "installing python3-venv (Debian package)" >&2
+        sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get install -y python3-venv >/dev/null 2>&1 || {
+            $sudo apt-get update >/dev/null && $sudo apt-get install -y python3-venv >/dev/null
+        }
+        python3 -m venv "$venv"
     fi
 fi
 want=$(sha256sum "$req" | cut -d' ' -f1)
