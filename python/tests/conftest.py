@@ -81,6 +81,26 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
 
 
 @pytest.fixture(scope="session")
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A devnet of three real nodes (`engram devnet up`), brought down at the end."""
+    d = str(tmp_path_factory.mktemp("net") / "devnet")
+    subprocess.run(
+        [engram_bin(), "--json", "devnet", "up", "--dir", d, "--miners", "3", "--validators", "0"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    try:
+        yield d
+    finally:
+        out = subprocess.run(
+            [engram_bin(), "--json", "devnet", "down", "--dir", d], check=True, capture_output=True, text=True
+        ).stdout
+        assert json.loads(out)["stopped"] == 3, "every node was still running at the end"
+
+
+@pytest.fixture(scope="session")
 def strict_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     """A node that takes only signed requests."""
     n = Node(tmp_path_factory.mktemp("strict"), {"ENGRAM_REQUIRE_HOTKEY_SIG": "true"})

@@ -2,35 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-from typing import Iterator
-
 import pytest
 
 import engram
 from engram.sdk import EngramClient, IngestError
-
-from conftest import engram_bin
-
-
-@pytest.fixture(scope="module")
-def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    d = str(tmp_path_factory.mktemp("net") / "devnet")
-    subprocess.run(
-        [engram_bin(), "--json", "devnet", "up", "--dir", d, "--miners", "3", "--validators", "0"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    try:
-        yield d
-    finally:
-        out = subprocess.run(
-            [engram_bin(), "--json", "devnet", "down", "--dir", d], check=True, capture_output=True, text=True
-        ).stdout
-        assert json.loads(out)["stopped"] == 3, "every node was still running at the end"
 
 
 def test_replicated_write_fan_out_read_and_verified_get(devnet):

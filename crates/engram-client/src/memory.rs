@@ -285,10 +285,7 @@ impl Memory {
         match self {
             Memory::Embedded(engine) => {
                 let engine = engine.clone();
-                let scope = engram_engine::Where {
-                    namespace: namespace.map(str::to_string),
-                    filters: filter.into_iter().collect(),
-                };
+                let scope = engram_engine::Where::new(namespace, filter);
                 let hits = blocking(move || match (text, vector) {
                     (Some(t), _) => engine.query_text(&t, top_k, &scope),
                     (None, Some(v)) => engine.query_vector(&v, top_k, &scope),
@@ -340,10 +337,7 @@ impl Memory {
         match self {
             Memory::Embedded(engine) => {
                 let engine = engine.clone();
-                let scope = engram_engine::Where {
-                    namespace: namespace.map(str::to_string),
-                    filters: filter.into_iter().collect(),
-                };
+                let scope = engram_engine::Where::new(namespace, filter);
                 let records = blocking(move || engine.list(&scope, limit, offset)).await?;
                 Ok(records.into_iter().map(ListedRecord::from).collect())
             }

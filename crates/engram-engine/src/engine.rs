@@ -11,7 +11,7 @@ use engram_embed::{Embedder, resolve_model_dir};
 use engram_os::now_ms;
 use engram_store::{Commitment, Hit, PUBLIC_NAMESPACE, Record, SearchQuery, Store, Upserted};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::EngineError;
 use crate::query_cache::QueryCache;
@@ -122,6 +122,16 @@ pub struct Where {
     pub namespace: Option<String>,
     /// `key == value` filters on metadata.
     pub filters: Vec<(String, Value)>,
+}
+
+impl Where {
+    /// `namespace` (public when `None`) with metadata equality `filter`.
+    pub fn new(namespace: Option<&str>, filter: Map<String, Value>) -> Self {
+        Self {
+            namespace: namespace.map(str::to_string),
+            filters: filter.into_iter().collect(),
+        }
+    }
 }
 
 /// What `status` reports.
@@ -568,5 +578,56 @@ mod tests {
             s,
             "private queries leave no trace"
         );
+    }
+
+    #[test]
+    fn list_pages_filters_and_keeps_namespaces_apart() {
+        let (_d, engine) = engine();
+        let items = (0..5)
+            .map(|i| VectorItem {
+                namespace: Some("notes".into()),
+                ..vector_item(
+                    engram_core::testing::unit_vector(i),
+                    json!({"parity": i % 2}),
+                )
+            })
+            .collect();
+        engine.ingest_vectors(items).unwrap();
+        engine
+            .ingest_vectors(vec![vector_item(unit(EMBEDDING_DIM), json!({"parity": 0}))])
+            .unwrap();
+        let notes = Where::new(Some("notes"), Map::new());
+        assert_eq!(engine.list(&notes, 200, 0).unwrap().len(), 5);
+        assert_eq!(engine.list(&Where::default(), 200, 0).unwrap().len(), 1);
+        let mut even = Map::new();
+        even.insert("parity".into(), json!(0));
+        assert_eq!(
+            engine
+                .list(&Where::new(Some("notes"), even), 200, 0)
+                .unwrap()
+                .len(),
+            3
+        );
+        let (first, rest) = (
+            engine.list(&notes, 2, 0).unwrap(),
+            engine.list(&notes, 200, 2).unwrap(),
+        );
+        assert_eq!((first.len(), rest.len()), (2, 3));
+        assert!(first.iter().all(|a| rest.iter().all(|b| a.cid != b.cid)));
+        assert!(engine.list(&notes, 200, 5).unwrap().is_empty());
+        // Boundary table: the page rule is core's, applied here.
+        for (limit, offset, ok) in [
+            (0, 0, false),
+            (1, 0, true),
+            (200, 0, true),
+            (201, 0, false),
+            (1, -1, false),
+        ] {
+            assert_eq!(
+                engine.list(&notes, limit, offset).is_ok(),
+                ok,
+                "{limit} {offset}"
+            );
+        }
     }
 }

@@ -215,7 +215,10 @@ impl PyMemory {
         match (&text, &vector) {
             (Some(t), None) => engram_core::validate_text(t).map_err(invalid)?,
             (None, Some(v)) => engram_core::validate_embedding(v).map_err(invalid)?,
-            _ => return Err(invalid("give a query text or a query vector, not both")),
+            (Some(_), Some(_)) => {
+                return Err(invalid("give a query text or a query vector, not both"));
+            }
+            (None, None) => return Err(invalid("give a query text or a query vector")),
         }
         let filter = object(filter_json)?;
         let min_tier = min_tier

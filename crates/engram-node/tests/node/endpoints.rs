@@ -1,7 +1,7 @@
 use engram_core::merkle::{v1, v2};
 use engram_core::proof::{proof_v1, proof_v2};
 use engram_core::{Cid, cid_v1, embedding_hash_hex};
-use engram_wire::{ChallengeRequest, IngestRequest, ProveMemoryRequest, QueryRequest};
+use engram_wire::{ChallengeRequest, IngestRequest, ListRequest, ProveMemoryRequest, QueryRequest};
 use serde_json::json;
 
 use super::{now_s, spawn_node_for_tests, vector};
@@ -72,6 +72,37 @@ async fn every_endpoint_answers_per_protocol() {
         .unwrap();
     assert_eq!(q.results.len(), 1);
     assert_eq!(q.results[0].cid, text.cid.clone().unwrap());
+
+    // list: the public page, filtered, and its limits (core's page rule, 400 beyond it)
+    let all = c.list(&ListRequest::default()).await.unwrap();
+    assert_eq!((all.count, all.offset, all.limit), (2, 0, 50));
+    assert!(all.records.iter().any(|r| r.cid == raw_cid.to_string()));
+    let physics = c
+        .list(&ListRequest {
+            filter: json!({"source": "physics"}).as_object().cloned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(physics.records.len(), 1);
+    assert_eq!(
+        physics.records[0].text.as_deref(),
+        Some("The sky is blue because of Rayleigh scattering.")
+    );
+    for (limit, offset) in [(0, 0), (201, 0), (10, -1)] {
+        let err = c
+            .list(&ListRequest {
+                limit: Some(limit),
+                offset: Some(offset),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, engram_client::ClientError::Http { status: 400, .. }),
+            "{limit} {offset}: {err}"
+        );
+    }
 
     // retrieve returns the exact bytes
     let r = c.retrieve(&raw_cid).await.unwrap().unwrap();
