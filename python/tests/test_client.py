@@ -33,6 +33,7 @@ def test_round_trip_with_the_originals_shapes(node):
     c = EngramClient(node.url)
     assert repr(c) == f"EngramClient(miner_url='{node.url}', timeout=30.0)"
     assert c.health()["status"] == "ok" and c.is_online()
+    assert isinstance(c.health()["vectors"], int)
     cid = c.ingest("The mitochondria is the powerhouse of the cell.", {"topic": "biology"})
     assert cid.startswith("v1::") and len(cid) == 68
     assert cid == engram.cid(engram.embed("The mitochondria is the powerhouse of the cell."), {"topic": "biology"})

@@ -407,8 +407,9 @@ impl Memory {
     /// A node that cannot be reached or answers an error.
     pub async fn health(&self) -> Result<engram_wire::HealthResponse, ClientError> {
         match self {
-            Memory::Embedded(_) => Ok(engram_wire::HealthResponse {
+            Memory::Embedded(engine) => Ok(engram_wire::HealthResponse {
                 status: "ok".into(),
+                vectors: Some(engine.store().len() as u64),
             }),
             Memory::Remote(client) => client.health().await,
         }

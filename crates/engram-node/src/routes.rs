@@ -263,9 +263,10 @@ pub(crate) async fn challenge(
     }))
 }
 
-pub(crate) async fn health() -> axum::Json<HealthResponse> {
+pub(crate) async fn health(State(state): Shared) -> axum::Json<HealthResponse> {
     axum::Json(HealthResponse {
         status: "ok".into(),
+        vectors: Some(state.engine.store().len() as u64),
     })
 }
 

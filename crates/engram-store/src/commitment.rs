@@ -60,6 +60,10 @@ impl Leaves {
         self.cached = None;
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.leaves.len()
+    }
+
     pub(crate) fn remove(&mut self, id: [u8; 16]) {
         self.leaves.remove(&id);
         self.cached = None;

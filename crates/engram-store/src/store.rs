@@ -522,6 +522,17 @@ impl Store {
             .collect()
     }
 
+    /// Records stored, every namespace counted: what the commitment covers, without
+    /// computing its roots.
+    pub fn len(&self) -> usize {
+        self.lock().leaves.len()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The current commitment (count and Merkle roots), recomputed only after a change.
     pub fn commitment(&self) -> Commitment {
         self.lock().leaves.commitment()

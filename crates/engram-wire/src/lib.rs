@@ -256,6 +256,9 @@ pub struct ChallengeResponse {
 pub struct HealthResponse {
     /// `"ok"`.
     pub status: String,
+    /// Records the node holds, every namespace counted (the original's SDK reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vectors: Option<u64>,
 }
 
 /// `GET /stats`.

@@ -226,15 +226,22 @@ class _MemoryAPI:
         records: List[Dict[str, Any]] = json.loads(out)
         return self._enc.decrypt_results(records) if self._enc is not None else records
 
+    @staticmethod
+    def _validate_cid(cid: str) -> str:
+        """``cid`` if it parses (``v1::<64 hex>`` or ``sha256:<64 hex>``), else
+        ``InvalidCIDError`` (the original's private helper, kept for code that calls it)."""
+        try:
+            _engram.parse_cid(cid)
+        except (_engram.InvalidInput, TypeError) as e:
+            raise InvalidCIDError(str(cid)) from e
+        return cid
+
     def get(self, cid: str) -> Dict[str, Any]:
         """The record under ``cid`` (``cid``, ``embedding``, ``metadata``, ``namespace``,
         ``model_version``, ``text``, ``created_ms``); ``KeyError`` when it is not there."""
         if not isinstance(cid, str):
             raise InvalidCIDError(repr(cid))
-        try:
-            _engram.parse_cid(cid)
-        except _engram.InvalidInput as e:
-            raise InvalidCIDError(cid) from e
+        self._validate_cid(cid)
         out = _raise_as(_http_error, lambda: self._memory.get(cid, self.namespace))
         if out is None:
             raise KeyError(f"CID not found: {cid}")
@@ -246,10 +253,7 @@ class _MemoryAPI:
     def delete(self, cid: str) -> bool:
         """Deletes a memory of this client's private namespace; ``False`` when it was not
         there. Public memories are permanent (the node refuses)."""
-        try:
-            _engram.parse_cid(cid)
-        except (_engram.InvalidInput, TypeError) as e:
-            raise InvalidCIDError(str(cid)) from e
+        self._validate_cid(cid)
         return bool(_raise_as(_http_error, lambda: self._memory.delete(cid, self.namespace)))
 
     def health(self) -> Dict[str, Any]:

@@ -63,7 +63,7 @@ class HybridEncryption:
 
     def _need_private(self) -> bytes:
         if self._private is None:
-            raise ValueError("decryption needs the private key (this client only has the public key)")
+            raise ValueError("this HybridEncryption has no private key: it can encrypt (write-only) but not decrypt")
         return self._private
 
     def encrypt_payload(self, text: Optional[str], metadata: Dict[str, Any]) -> str:
