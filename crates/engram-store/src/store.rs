@@ -79,6 +79,8 @@ pub struct Store {
     /// Held by index builds and by flushes: Qdrant Edge's flush panics if it meets the
     /// segment lock an index build takes, while plain updates run alongside both.
     maintenance: Mutex<()>,
+    /// Records stored (the leaves' count), readable without the write lock.
+    count: std::sync::atomic::AtomicUsize,
     _lock: File,
 }
 
@@ -232,12 +234,14 @@ impl Store {
                 leaves: Leaves::default(),
             }),
             maintenance: Mutex::new(()),
+            count: std::sync::atomic::AtomicUsize::new(0),
             _lock: lock,
         };
         let leaves = match Leaves::load(&store.commitment_path()) {
             Some(leaves) => leaves,
             None => store.rebuild_leaves()?,
         };
+        *store.count.get_mut() = leaves.len();
         store.state.get_mut().expect("fresh mutex").leaves = leaves;
         if !pending.is_empty() {
             let mut state = store.lock();
@@ -266,6 +270,7 @@ impl Store {
                 state
                     .leaves
                     .add(record.key(), &record.cid, &record.embedding_hash());
+                self.counted(state);
             }
             Entry::Delete { namespace, cid } => {
                 let key = point_key(namespace, cid);
@@ -275,9 +280,15 @@ impl Store {
                     },
                 ))?;
                 state.leaves.remove(key);
+                self.counted(state);
             }
         }
         Ok(())
+    }
+
+    fn counted(&self, state: &WriteState) {
+        self.count
+            .store(state.leaves.len(), std::sync::atomic::Ordering::Relaxed);
     }
 
     fn write_points(&self, records: &[Record]) -> Result<(), StoreError> {
@@ -324,6 +335,7 @@ impl Store {
         for r in &fresh {
             state.leaves.add(r.key(), &r.cid, &r.embedding_hash());
         }
+        self.counted(&state);
         if state.journal.len() > CHECKPOINT_BYTES {
             // An index build in progress defers the checkpoint to a later write.
             if let Ok(_m) = self.maintenance.try_lock() {
@@ -523,9 +535,9 @@ impl Store {
     }
 
     /// Records stored, every namespace counted: what the commitment covers, without
-    /// computing its roots.
+    /// computing its roots or waiting for a write in progress.
     pub fn len(&self) -> usize {
-        self.lock().leaves.len()
+        self.count.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether nothing is stored.

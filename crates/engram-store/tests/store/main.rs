@@ -288,3 +288,32 @@ fn a_store_made_with_older_settings_takes_the_current_ones() {
     assert_eq!(config["optimizers"]["indexing_threshold"], 1_500);
     assert_eq!(config["optimizers"]["default_segment_number"], 4);
 }
+
+#[test]
+fn len_follows_writes_deletes_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.is_empty());
+        store
+            .upsert(
+                (0..3)
+                    .map(|i| record(i, PUBLIC_NAMESPACE, json!({})))
+                    .collect(),
+            )
+            .unwrap();
+        store.upsert(vec![record(9, "mine", json!({}))]).unwrap();
+        assert_eq!(store.len(), 4);
+        assert!(
+            store
+                .delete(
+                    PUBLIC_NAMESPACE,
+                    &record(0, PUBLIC_NAMESPACE, json!({})).cid
+                )
+                .unwrap()
+        );
+        assert_eq!(store.len(), 3);
+        assert_eq!(store.len() as u64, store.commitment().count);
+    }
+    assert_eq!(Store::open(dir.path()).unwrap().len(), 3);
+}
