@@ -158,6 +158,14 @@ pub fn legacy_namespace_key(namespace: &str, namespace_key: &str) -> [u8; 32] {
     key
 }
 
+/// What a node records as the owner of a legacy-key namespace: SHA-256 of the derived
+/// key, never the key itself (the original recorded the key, so anyone reading a node's
+/// registry could decrypt the namespace).
+pub fn legacy_owner_hash(namespace: &str, namespace_key: &str) -> [u8; 32] {
+    use sha2::Digest;
+    Sha256::digest(legacy_namespace_key(namespace, namespace_key)).into()
+}
+
 /// Encrypts raw bytes under a legacy key ([`legacy_namespace_key`]): `iv ‖ ciphertext ‖
 /// tag`. Kept so the original's `NamespaceEncryption` users can still write and read.
 pub fn encrypt_legacy_raw(key: &[u8; 32], plaintext: &[u8], nonce: &[u8; 12]) -> Vec<u8> {

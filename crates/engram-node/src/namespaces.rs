@@ -4,7 +4,9 @@
 //! that writes to it with a valid signature over `engram-ns:{namespace}:{timestamp_ms}`
 //! (±60 s); from then on every ingest and query in it must carry a fresh signature by that
 //! hotkey. The deprecated `namespace_key` (a shared password) still works: a namespace first
-//! written with one is owned by its PBKDF2 hash, as the original's registry stores it.
+//! written with one is owned by a SHA-256 of its PBKDF2-derived key. (The original's
+//! registry, and ours before, stored the derived key itself — which is the namespace's AES
+//! key; such records are upgraded when their owner next presents the password.)
 //! Owners are kept in `namespaces.json` in the data directory, replaced atomically.
 
 use std::collections::HashMap;
@@ -25,7 +27,9 @@ const FILE: &str = "namespaces.json";
 pub(crate) enum Owner {
     /// An SS58 hotkey.
     Hotkey(String),
-    /// The hex PBKDF2 hash of a legacy shared key.
+    /// Hex SHA-256 of the PBKDF2-derived key of a legacy shared key.
+    LegacyKeyHash(String),
+    /// The hex PBKDF2-derived key itself (older registries); upgraded on first use.
     LegacyKey(String),
 }
 
@@ -85,9 +89,13 @@ impl Namespaces {
                 namespace = ns,
                 "namespace_key is deprecated; sign with a hotkey"
             );
-            Owner::LegacyKey(hex::encode(engram_core::crypto::legacy_namespace_key(
+            let old = Owner::LegacyKey(hex::encode(engram_core::crypto::legacy_namespace_key(
                 ns, key,
-            )))
+            )));
+            let owner =
+                Owner::LegacyKeyHash(hex::encode(engram_core::crypto::legacy_owner_hash(ns, key)));
+            self.upgrade(ns, &old, &owner)?;
+            owner
         } else {
             return Err(ApiError::Unauthorized(format!(
                 "namespace {ns:?} is private: sign \"engram-ns:{ns}:<timestamp_ms>\" with its owner's hotkey and send namespace_hotkey, namespace_sig and namespace_timestamp_ms"
@@ -95,6 +103,16 @@ impl Namespaces {
         };
         self.settle(ns, presented, claim)?;
         Ok(Some(ns.to_string()))
+    }
+
+    /// Replaces an old-form owner record of `ns` equal to `old` with `new`.
+    fn upgrade(&self, ns: &str, old: &Owner, new: &Owner) -> Result<(), ApiError> {
+        let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        if owners.get(ns) == Some(old) {
+            owners.insert(ns.to_string(), new.clone());
+            crate::persist::save(&self.path, &*owners)?;
+        }
+        Ok(())
     }
 
     /// Checks that `presented` owns `ns`, claiming it when it has no owner and `claim`.
@@ -130,5 +148,62 @@ pub(crate) fn private_name(ns: Option<&str>) -> Result<Option<&str>, ApiError> {
             )))
         }
         Some(ns) => Ok(Some(ns)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn legacy(ns: &str, key: &str) -> NamespaceAuth {
+        NamespaceAuth {
+            namespace: Some(ns.into()),
+            namespace_key: Some(key.into()),
+            ..NamespaceAuth::default()
+        }
+    }
+
+    #[test]
+    fn legacy_owners_are_recorded_by_hash_and_old_records_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = "correct horse battery";
+        let aes_key = hex::encode(engram_core::crypto::legacy_namespace_key("vault", key));
+        {
+            let n = Namespaces::open(dir.path()).unwrap();
+            n.authorize(&legacy("vault", key), 0, true).unwrap();
+            assert!(
+                n.authorize(&legacy("vault", "wrong password!!"), 0, false)
+                    .is_err()
+            );
+        }
+        let saved = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+        assert!(
+            !saved.contains(&aes_key),
+            "the registry never holds the AES key"
+        );
+        assert!(saved.contains("legacy_key_hash"));
+
+        // A registry written the old way (the key itself) still lets its owner in, and is
+        // rewritten without the key on that first use.
+        let old = HashMap::from([("vault".to_string(), Owner::LegacyKey(aes_key.clone()))]);
+        std::fs::write(dir.path().join(FILE), serde_json::to_vec(&old).unwrap()).unwrap();
+        let n = Namespaces::open(dir.path()).unwrap();
+        assert!(
+            n.authorize(&legacy("vault", "wrong password!!"), 0, false)
+                .is_err()
+        );
+        assert!(
+            std::fs::read_to_string(dir.path().join(FILE))
+                .unwrap()
+                .contains(&aes_key)
+        );
+        assert_eq!(
+            n.authorize(&legacy("vault", key), 0, false)
+                .unwrap()
+                .as_deref(),
+            Some("vault")
+        );
+        let saved = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+        assert!(!saved.contains(&aes_key), "upgraded: {saved}");
     }
 }
