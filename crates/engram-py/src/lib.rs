@@ -45,17 +45,22 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 /// The embedder for `model_dir` (resolved as every Engram command resolves it), loaded
 /// once per directory and kept.
 fn embedder(model_dir: Option<PathBuf>) -> PyResult<Arc<Embedder>> {
+    Ok(loaded(model_dir)?.1)
+}
+
+/// The resolved model directory and its embedder.
+fn loaded(model_dir: Option<PathBuf>) -> PyResult<(PathBuf, Arc<Embedder>)> {
     static LOADED: Mutex<Option<(PathBuf, Arc<Embedder>)>> = Mutex::new(None);
     let dir = engram_embed::resolve_model_dir(model_dir.as_deref());
     let mut slot = LOADED.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((d, e)) = slot.as_ref()
         && *d == dir
     {
-        return Ok(e.clone());
+        return Ok((dir, e.clone()));
     }
     let e = Arc::new(Embedder::load(&dir).map_err(native)?);
-    *slot = Some((dir, e.clone()));
-    Ok(e)
+    *slot = Some((dir.clone(), e.clone()));
+    Ok((dir, e))
 }
 
 /// Embeds `texts` with the canonical model: little-endian f32 bytes, 384 per text (the
@@ -87,8 +92,7 @@ fn embed<'py>(
 #[pyfunction]
 #[pyo3(signature = (model_dir=None))]
 fn model_info(model_dir: Option<PathBuf>) -> PyResult<(String, String)> {
-    let e = embedder(model_dir.clone())?;
-    let dir = engram_embed::resolve_model_dir(model_dir.as_deref());
+    let (dir, e) = loaded(model_dir)?;
     Ok((dir.display().to_string(), e.kernels().to_string()))
 }
 

@@ -32,8 +32,17 @@ fn parse_cid(cid: &str) -> PyResult<Cid> {
     cid.parse().map_err(invalid)
 }
 
-fn top_k(k: i64) -> PyResult<usize> {
-    engram_core::validate_top_k(k).map_err(invalid)
+/// A query's input checked before anything is sent or searched: exactly one of a text or a
+/// vector, each valid, and `top_k` in range (core's rules); the count to ask for.
+fn query_input(text: Option<&str>, vector: Option<&[f32]>, top_k: i64) -> PyResult<usize> {
+    let k = engram_core::validate_top_k(top_k).map_err(invalid)?;
+    match (text, vector) {
+        (Some(t), None) => engram_core::validate_text(t).map_err(invalid)?,
+        (None, Some(v)) => engram_core::validate_embedding(v).map_err(invalid)?,
+        (Some(_), Some(_)) => return Err(invalid("give a query text or a query vector, not both")),
+        (None, None) => return Err(invalid("give a query text or a query vector")),
+    }
+    Ok(k)
 }
 
 fn to_json(v: &impl serde::Serialize) -> String {
@@ -211,15 +220,7 @@ impl PyMemory {
         filter_json: Option<&str>,
         min_tier: Option<&str>,
     ) -> PyResult<String> {
-        let k = self::top_k(top_k)?;
-        match (&text, &vector) {
-            (Some(t), None) => engram_core::validate_text(t).map_err(invalid)?,
-            (None, Some(v)) => engram_core::validate_embedding(v).map_err(invalid)?,
-            (Some(_), Some(_)) => {
-                return Err(invalid("give a query text or a query vector, not both"));
-            }
-            (None, None) => return Err(invalid("give a query text or a query vector")),
-        }
+        let k = query_input(text.as_deref(), vector.as_deref(), top_k)?;
         let filter = object(filter_json)?;
         let min_tier = min_tier
             .map(|t| serde_json::from_value(Value::String(t.to_string())).map_err(invalid))
@@ -391,7 +392,7 @@ impl PyNetwork {
         namespace: Option<String>,
         filter_json: Option<&str>,
     ) -> PyResult<String> {
-        self::top_k(top_k)?;
+        query_input(text.as_deref(), vector.as_deref(), top_k)?;
         let filter = object(filter_json)?;
         let network = self.inner.clone();
         let fan = py
