@@ -451,7 +451,9 @@ impl Store {
     }
 
     /// Records of one namespace whose metadata matches every filter, in the store's
-    /// stable order: `limit` of them after skipping `offset`.
+    /// stable order: `limit` of them after skipping `offset`. The skipped records are read
+    /// and dropped (Qdrant pages by cursor, not by position), so a deep `offset` costs
+    /// time in proportion to it.
     ///
     /// # Errors
     /// [`StoreError::BadFilter`] or [`StoreError::Engine`].
