@@ -35,6 +35,12 @@ pub enum StoreError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A blob asked for by a memory CID (`v1::…`) instead of a content CID (`sha256:…`).
+    #[error("{0} is a memory CID; blobs are named by content CIDs (sha256:…)")]
+    NotContentCid(engram_core::Cid),
+    /// No blob is kept under this content CID.
+    #[error("no blob {0} is stored here")]
+    BlobNotFound(engram_core::Cid),
     /// The vector engine refused an operation.
     #[error("vector engine: {0}")]
     Engine(String),

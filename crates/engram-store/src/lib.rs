@@ -10,6 +10,7 @@
 //! - `record`: [`Record`] and its mapping onto a Qdrant point.
 //! - `journal`: the write-ahead journal that makes acknowledged writes survive `kill -9`.
 //! - `commitment`: Merkle leaves, cached roots and their snapshot.
+//! - `blobs`: [`Blobs`], raw files under their content CID, checked on every read.
 //!
 //! # Example
 //! ```
@@ -33,12 +34,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod blobs;
 mod commitment;
 mod error;
 mod journal;
 mod record;
 mod store;
 
+pub use blobs::{Archive, BlobInfo, Blobs};
 pub use commitment::Commitment;
 pub use error::StoreError;
 pub use record::{PUBLIC_NAMESPACE, Record};

@@ -2,7 +2,8 @@
 //!
 //! Layout of `<data dir>/store/`: `shard/` (Qdrant Edge: segments, HNSW, payload),
 //! `journal` (changes since the last checkpoint), `commitment` (leaf snapshot at the last
-//! checkpoint) and `LOCK` (held while a process has the store open). Writes are serialized
+//! checkpoint) and `LOCK` (held while a process has the store open; it also guards
+//! `<data dir>/blobs/`, see [`crate::Blobs`]). Writes are serialized
 //! by one mutex, which also keeps Qdrant's flush from racing an update; a second one keeps
 //! flushes and index builds apart; reads go straight to the shard.
 
@@ -81,6 +82,7 @@ pub struct Store {
     maintenance: Mutex<()>,
     /// Records stored (the leaves' count), readable without the write lock.
     count: std::sync::atomic::AtomicUsize,
+    blobs: crate::blobs::Blobs,
     _lock: File,
 }
 
@@ -226,6 +228,7 @@ impl Store {
         };
 
         let (journal, pending) = Journal::open(&dir.join("journal"))?;
+        let blobs = crate::blobs::Blobs::open(data_dir)?;
         let mut store = Self {
             dir,
             shard,
@@ -235,6 +238,7 @@ impl Store {
             }),
             maintenance: Mutex::new(()),
             count: std::sync::atomic::AtomicUsize::new(0),
+            blobs,
             _lock: lock,
         };
         let leaves = match Leaves::load(&store.commitment_path()) {
@@ -252,6 +256,11 @@ impl Store {
             store.checkpoint_locked(&mut state)?;
         }
         Ok(store)
+    }
+
+    /// The raw files kept beside the records, under the same data-directory lock.
+    pub fn blobs(&self) -> &crate::blobs::Blobs {
+        &self.blobs
     }
 
     fn commitment_path(&self) -> PathBuf {

@@ -1,0 +1,326 @@
+//! Raw files under their content CID: the PDFs, pages and images that memories were made
+//! from.
+//!
+//! A blob is named by the SHA-256 of the bytes kept (`sha256:<hex>`), so every read can
+//! check it: a blob whose bytes no longer hash to its name is reported corrupt, never
+//! served. Private namespaces' blobs arrive sealed by their owner, so what is kept and
+//! hashed is the ciphertext; the plaintext's CID travels inside the sealed metadata.
+//!
+//! Layout of `<data dir>/blobs/`: `sha256/<first two hex>/<hex>` holds the bytes and
+//! `<hex>.json` beside it the [`BlobInfo`] (content type, the namespace it belongs to, the
+//! state of its permanent copy on Arweave). Both are written with
+//! [`engram_os::write_atomic`] (temporary file, fsync, rename, fsync of the directory),
+//! bytes first, so an acknowledged blob survives `kill -9` and a torn write leaves no name
+//! pointing at partial bytes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use engram_core::Cid;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{StoreError, io};
+
+/// Where a blob's permanent copy stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Archive {
+    /// Not asked for: no Arweave wallet was configured when the blob arrived.
+    #[default]
+    Off,
+    /// Waiting for upload; the retry queue keeps trying.
+    Pending {
+        /// Failed attempts so far.
+        attempts: u32,
+        /// The last failure, for `engram status`.
+        last_error: Option<String>,
+    },
+    /// Posted to Arweave as this transaction.
+    Uploaded {
+        /// The transaction id (base64url).
+        tx_id: String,
+        /// Where the gateway serves it.
+        url: String,
+    },
+}
+
+/// What is known of a blob besides its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobInfo {
+    /// The content CID of the bytes kept.
+    pub cid: Cid,
+    /// Length in bytes.
+    pub size: u64,
+    /// MIME type as given at ingest (`application/pdf`, `text/html`, `image/png`, …).
+    pub content_type: String,
+    /// The namespace whose memories it backs (`public` or a private namespace); a private
+    /// blob is served to its signed owner only.
+    pub namespace: String,
+    /// True when the bytes are ciphertext sealed by the owner.
+    pub encrypted: bool,
+    /// The permanent copy.
+    #[serde(default)]
+    pub archive: Archive,
+}
+
+/// The blob directory of one data directory.
+#[derive(Debug)]
+pub struct Blobs {
+    dir: PathBuf,
+}
+
+impl Blobs {
+    /// Opens (creating) `<data_dir>/blobs`. The caller holds the data directory's lock.
+    pub(crate) fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        let dir = data_dir.join("blobs").join("sha256");
+        fs::create_dir_all(&dir).map_err(io("creating blob directory", &dir))?;
+        Ok(Self { dir })
+    }
+
+    fn paths(&self, cid: &Cid) -> Result<(PathBuf, PathBuf), StoreError> {
+        let Cid::Content(_) = cid else {
+            return Err(StoreError::NotContentCid(*cid));
+        };
+        let hex = cid.digest_hex();
+        let shard = self.dir.join(&hex[..2]);
+        Ok((shard.join(&hex), shard.join(format!("{hex}.json"))))
+    }
+
+    /// Keeps `bytes` and returns their content CID with the info now on record. Storing the
+    /// same bytes again keeps the first info (its archive state included) unless the stored
+    /// copy was damaged, which is then replaced.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when a file cannot be written; nothing is named then.
+    pub fn put(
+        &self,
+        bytes: &[u8],
+        content_type: &str,
+        namespace: &str,
+        encrypted: bool,
+        archive: Archive,
+    ) -> Result<BlobInfo, StoreError> {
+        let cid = Cid::for_content(bytes);
+        let (data, meta) = self.paths(&cid)?;
+        if let Some(info) = self.info(&cid)?
+            && self.get(&cid).is_ok()
+        {
+            return Ok(info);
+        }
+        let shard = data.parent().expect("a blob path has a shard directory");
+        fs::create_dir_all(shard).map_err(io("creating blob directory", shard))?;
+        engram_os::write_atomic(&data, bytes).map_err(io("writing blob", &data))?;
+        let info = BlobInfo {
+            cid,
+            size: bytes.len() as u64,
+            content_type: content_type.to_string(),
+            namespace: namespace.to_string(),
+            encrypted,
+            archive,
+        };
+        self.write_info(&meta, &info)?;
+        Ok(info)
+    }
+
+    fn write_info(&self, path: &Path, info: &BlobInfo) -> Result<(), StoreError> {
+        let json = serde_json::to_vec_pretty(info).expect("blob info serializes");
+        engram_os::write_atomic(path, &json).map_err(io("writing blob info", path))
+    }
+
+    /// The info on record for `cid`, if the blob is kept here.
+    ///
+    /// # Errors
+    /// [`StoreError::NotContentCid`] for a memory CID; [`StoreError::Io`] or
+    /// [`StoreError::Corrupt`] for an unreadable record.
+    pub fn info(&self, cid: &Cid) -> Result<Option<BlobInfo>, StoreError> {
+        let (data, meta) = self.paths(cid)?;
+        let json = match fs::read(&meta) {
+            Ok(json) => json,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io("reading blob info", &meta)(e)),
+        };
+        if !data.exists() {
+            return Ok(None);
+        }
+        serde_json::from_slice(&json)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                id: cid.to_string(),
+                reason: format!("blob info: {e}"),
+            })
+    }
+
+    /// The bytes of `cid`, checked against their name.
+    ///
+    /// # Errors
+    /// [`StoreError::BlobNotFound`] when not kept here, [`StoreError::Corrupt`] when the
+    /// bytes on disk no longer hash to `cid`.
+    pub fn get(&self, cid: &Cid) -> Result<Vec<u8>, StoreError> {
+        let (data, _) = self.paths(cid)?;
+        let bytes = match fs::read(&data) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::BlobNotFound(*cid));
+            }
+            Err(e) => return Err(io("reading blob", &data)(e)),
+        };
+        let digest: [u8; 32] = Sha256::digest(&bytes).into();
+        if &digest != cid.digest() {
+            return Err(StoreError::Corrupt {
+                id: cid.to_string(),
+                reason: format!(
+                    "blob bytes hash to sha256:{}, not to their name",
+                    hex::encode(digest)
+                ),
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Records a new archive state for `cid`.
+    ///
+    /// # Errors
+    /// [`StoreError::BlobNotFound`] when not kept here; I/O errors.
+    pub fn set_archive(&self, cid: &Cid, archive: Archive) -> Result<BlobInfo, StoreError> {
+        let mut info = self.info(cid)?.ok_or(StoreError::BlobNotFound(*cid))?;
+        info.archive = archive;
+        let (_, meta) = self.paths(cid)?;
+        self.write_info(&meta, &info)?;
+        Ok(info)
+    }
+
+    /// Every blob's info, in no particular order.
+    ///
+    /// # Errors
+    /// I/O errors listing the directory; damaged records are skipped.
+    pub fn all(&self) -> Result<Vec<BlobInfo>, StoreError> {
+        let mut out = Vec::new();
+        for shard in fs::read_dir(&self.dir).map_err(io("listing blobs", &self.dir))? {
+            let shard = shard.map_err(io("listing blobs", &self.dir))?.path();
+            let Ok(entries) = fs::read_dir(&shard) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(hex) = name.strip_suffix(".json") else {
+                    continue;
+                };
+                if let Ok(cid) = format!("sha256:{hex}").parse::<Cid>()
+                    && let Ok(Some(info)) = self.info(&cid)
+                {
+                    out.push(info);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Blobs waiting for their Arweave upload.
+    ///
+    /// # Errors
+    /// As [`Blobs::all`].
+    pub fn pending(&self) -> Result<Vec<BlobInfo>, StoreError> {
+        Ok(self
+            .all()?
+            .into_iter()
+            .filter(|b| matches!(b.archive, Archive::Pending { .. }))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blobs() -> (tempfile::TempDir, Blobs) {
+        let dir = tempfile::tempdir().unwrap();
+        let b = Blobs::open(dir.path()).unwrap();
+        (dir, b)
+    }
+
+    #[test]
+    fn keeps_bytes_under_their_content_cid() {
+        let (_d, b) = blobs();
+        let info = b
+            .put(
+                b"%PDF-1.7 x",
+                "application/pdf",
+                "public",
+                false,
+                Archive::Off,
+            )
+            .unwrap();
+        assert_eq!(info.cid, Cid::for_content(b"%PDF-1.7 x"));
+        assert_eq!(info.size, 10);
+        assert_eq!(b.get(&info.cid).unwrap(), b"%PDF-1.7 x");
+        assert_eq!(b.info(&info.cid).unwrap().unwrap(), info);
+        assert_eq!(b.all().unwrap(), vec![info]);
+    }
+
+    #[test]
+    fn empty_blob_round_trips() {
+        let (_d, b) = blobs();
+        let info = b
+            .put(b"", "text/plain", "public", false, Archive::Off)
+            .unwrap();
+        assert_eq!(b.get(&info.cid).unwrap(), b"");
+    }
+
+    #[test]
+    fn a_damaged_blob_is_refused_and_replaced_by_a_fresh_put() {
+        let (_d, b) = blobs();
+        let info = b
+            .put(b"hello", "text/plain", "public", false, Archive::Off)
+            .unwrap();
+        let (data, _) = b.paths(&info.cid).unwrap();
+        fs::write(&data, b"hellO").unwrap();
+        let err = b.get(&info.cid).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        b.put(b"hello", "text/plain", "public", false, Archive::Off)
+            .unwrap();
+        assert_eq!(b.get(&info.cid).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn unknown_and_memory_cids_are_errors() {
+        let (_d, b) = blobs();
+        let unknown = Cid::for_content(b"never stored");
+        assert!(matches!(b.get(&unknown), Err(StoreError::BlobNotFound(_))));
+        assert_eq!(b.info(&unknown).unwrap(), None);
+        let memory = Cid::V1([7; 32]);
+        assert!(matches!(b.get(&memory), Err(StoreError::NotContentCid(_))));
+    }
+
+    #[test]
+    fn archive_state_is_kept_and_pending_ones_listed() {
+        let (_d, b) = blobs();
+        let pending = Archive::Pending {
+            attempts: 0,
+            last_error: None,
+        };
+        let a = b
+            .put(b"a", "text/plain", "public", false, pending.clone())
+            .unwrap();
+        let c = b
+            .put(b"c", "text/plain", "public", false, Archive::Off)
+            .unwrap();
+        assert_eq!(b.pending().unwrap(), vec![a.clone()]);
+        // Storing the same bytes again keeps the recorded state.
+        b.put(b"a", "text/plain", "public", false, Archive::Off)
+            .unwrap();
+        assert_eq!(b.info(&a.cid).unwrap().unwrap().archive, pending);
+        let done = Archive::Uploaded {
+            tx_id: "tx".into(),
+            url: "http://127.0.0.1:1984/tx".into(),
+        };
+        b.set_archive(&a.cid, done.clone()).unwrap();
+        assert!(b.pending().unwrap().is_empty());
+        assert_eq!(b.info(&a.cid).unwrap().unwrap().archive, done);
+        assert!(matches!(
+            b.set_archive(&Cid::for_content(b"z"), Archive::Off),
+            Err(StoreError::BlobNotFound(_))
+        ));
+        let _ = c;
+    }
+}
