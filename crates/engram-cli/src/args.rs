@@ -70,6 +70,9 @@ pub(crate) enum Command {
     Cid,
     /// Show the data directory, model, record count, commitment root and disk use.
     Status,
+    /// Documents' raw bytes, kept under their content CID (sha256:…).
+    #[command(subcommand)]
+    Blob(BlobCommand),
     /// Run a node: the Engram wire protocol over HTTP on this data directory. With
     /// --network and --wallet it registers, announces itself and repairs replication.
     Serve(ServeArgs),
@@ -238,7 +241,7 @@ pub(crate) struct ServeArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("source").required(true).args(["text", "file", "vector"]))]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["text", "file", "vector", "pdf", "url", "image"]))]
 pub(crate) struct IngestArgs {
     /// The memory's text.
     pub(crate) text: Option<String>,
@@ -250,6 +253,23 @@ pub(crate) struct IngestArgs {
     /// exact vector is stored. `-` reads stdin.
     #[arg(long, value_name = "FILE")]
     pub(crate) vector: Option<PathBuf>,
+    /// A PDF: its text, page by page, in overlapping chunks (one memory each); the file is
+    /// kept as a blob under its content CID (and put on Arweave with a wallet).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) pdf: Option<PathBuf>,
+    /// A web page (or PDF) to fetch: its readable text in chunks; the page kept as a blob.
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: Option<String>,
+    /// An image (PNG, JPEG, GIF, WebP): embedded by its --description, else a vision model
+    /// (ENGRAM_VISION_URL), else its text by OCR (tesseract); kept as a blob.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) image: Option<PathBuf>,
+    /// The text that stands for --image.
+    #[arg(long, value_name = "TEXT", requires = "image")]
+    pub(crate) description: Option<String>,
+    /// Largest document read by --pdf, --url, --image [default: 50000000].
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) max_bytes: Option<usize>,
     /// Metadata for TEXT, as a JSON object.
     #[arg(long, value_name = "JSON")]
     pub(crate) metadata: Option<String>,
@@ -284,6 +304,27 @@ fn parse_epsilon(s: &str) -> Result<Epsilon, String> {
             _ => Err(format!("expected a positive number or `none`, got {s:?}")),
         },
     }
+}
+
+/// `engram blob …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BlobCommand {
+    /// Write a blob's bytes (checked against CID) to --out or stdout.
+    Get {
+        /// The content CID, `sha256:<hex>`.
+        cid: String,
+        /// The file to write; stdout when absent.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Show a blob's record: size, type, namespace, Arweave state.
+    Info {
+        /// The content CID, `sha256:<hex>`.
+        cid: String,
+    },
+    /// Upload the blobs whose Arweave upload is pending, now (needs ARWEAVE_KEY or
+    /// ARWEAVE_KEY_FILE; gateway ENGRAM_ARWEAVE_URL).
+    Push,
 }
 
 /// Format of an ingest file.

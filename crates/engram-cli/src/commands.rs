@@ -13,13 +13,13 @@ use serde_json::{Map, Value, json};
 
 use crate::UsageError;
 use crate::args::{
-    CidArgs, Cli, Command, DevnetCommand, Global, IngestArgs, KeysCommand, QueryArgs, ServeArgs,
-    SignArgs,
+    BlobCommand, CidArgs, Cli, Command, DevnetCommand, Global, IngestArgs, KeysCommand, QueryArgs,
+    ServeArgs, SignArgs,
 };
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
 };
-use crate::output::{bytes, print_hits, print_json};
+use crate::output::{self, bytes, print_hits, print_json};
 use crate::{devnet, keys, network};
 
 /// Texts embedded and stored per step of a file ingest (and per progress-bar tick).
@@ -29,6 +29,14 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
     let g = &cli.global;
     if let Some(dir) = &g.network {
         match cli.command {
+            Command::Ingest(args)
+                if args.pdf.is_some() || args.url.is_some() || args.image.is_some() =>
+            {
+                return Err(UsageError(
+                    "--pdf, --url and --image go to the local store or one node (--node), not yet to --network".into(),
+                )
+                .into());
+            }
             Command::Ingest(args) => return network::ingest(g, dir, args).await,
             Command::Query(args) => return network::query(g, dir, args).await,
             Command::Get(args) => return network::get(g, dir, args).await,
@@ -61,6 +69,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Embed { text } => embed(g, &text),
         Command::Cid => cid(),
         Command::Status => status(g).await,
+        Command::Blob(cmd) => blob(g, cmd).await,
         Command::Serve(args) => serve(g, args).await,
         Command::Wallet(cmd) => network::wallet(g, cmd),
         Command::Validate(args) => network::validate(g, args).await,
@@ -119,6 +128,9 @@ fn parse_cid(s: &str) -> Result<Cid> {
 }
 
 async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
+    if args.pdf.is_some() || args.url.is_some() || args.image.is_some() {
+        return ingest_document(g, args).await;
+    }
     let ns = args.namespace.as_deref();
     if let Some(path) = &args.vector {
         let item = parse_vector_record(&read_source(path)?, ns)?;
@@ -204,6 +216,166 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
         }])
         .await?;
     report_one(g, &out[0])
+}
+
+/// Reads a file for a document ingest, refusing one over `max_bytes` before reading it.
+fn read_document_file(path: &std::path::Path, max_bytes: usize) -> Result<(Vec<u8>, String)> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    engram_media::Limits {
+        max_bytes,
+        ..Default::default()
+    }
+    .check_size("file", usize::try_from(len).unwrap_or(usize::MAX))?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    Ok((bytes, name))
+}
+
+async fn ingest_document(g: &Global, args: IngestArgs) -> Result<()> {
+    use engram_client::media::{Archiver, DocumentSource, MediaOptions};
+    if args.encrypt.is_some() {
+        return Err(
+            UsageError("--encrypt applies to TEXT, not to --pdf, --url or --image".into()).into(),
+        );
+    }
+    let mut opts = MediaOptions::from_env(true);
+    if let Some(max) = args.max_bytes {
+        opts.limits.max_bytes = max;
+        opts.fetch.max_bytes = max;
+    }
+    let max = opts.limits.max_bytes;
+    let source = if let Some(path) = &args.pdf {
+        let (bytes, filename) = read_document_file(path, max)?;
+        DocumentSource::Pdf { bytes, filename }
+    } else if let Some(path) = &args.image {
+        let (bytes, filename) = read_document_file(path, max)?;
+        DocumentSource::Image {
+            bytes,
+            filename,
+            description: args.description.clone(),
+        }
+    } else {
+        DocumentSource::Url(args.url.clone().expect("one document source"))
+    };
+    let metadata = parse_metadata_arg(args.metadata.as_deref())?;
+    let memory = open(g, true, &args.sign)?;
+    // A node reads and archives with its own configuration.
+    let archiver = if memory.is_remote() {
+        None
+    } else {
+        memory.check_model()?;
+        Archiver::from_env()?
+    };
+    let out = memory
+        .ingest_document(
+            source,
+            metadata,
+            args.namespace.as_deref(),
+            &opts,
+            archiver.as_ref(),
+        )
+        .await?;
+    memory.build_index().await?;
+    if g.json {
+        print_json(&serde_json::to_value(&out)?);
+        return Ok(());
+    }
+    let content_cid = out.content_cid.as_deref().unwrap_or("?");
+    println!(
+        "stored {} memories from {} page(s){}",
+        out.cids.len(),
+        out.pages,
+        out.title
+            .as_deref()
+            .map(|t| format!(" of {t:?}"))
+            .unwrap_or_default()
+    );
+    println!("content CID: {content_cid}");
+    match (out.arweave.as_str(), &out.arweave_tx_id) {
+        ("uploaded", Some(tx)) => println!(
+            "arweave:     {tx} ({})",
+            out.arweave_url.as_deref().unwrap_or_default()
+        ),
+        ("pending", _) => {
+            println!("arweave:     pending (the upload failed; `engram blob push` retries)")
+        }
+        _ => println!("arweave:     off (no ARWEAVE_KEY; the file stays in the local blob store)"),
+    }
+    for cid in &out.cids {
+        println!("{cid}");
+    }
+    Ok(())
+}
+
+async fn blob(g: &Global, cmd: BlobCommand) -> Result<()> {
+    match cmd {
+        BlobCommand::Get { cid, out } => {
+            let cid = parse_cid(&cid)?;
+            let memory = open(g, false, &SignArgs { wallet: None })?;
+            let bytes = memory.blob(&cid).await?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &bytes)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    if !g.json {
+                        eprintln!(
+                            "wrote {} ({}) to {}",
+                            cid,
+                            output::bytes(bytes.len() as u64),
+                            path.display()
+                        );
+                    }
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
+            Ok(())
+        }
+        BlobCommand::Info { cid } => {
+            let cid = parse_cid(&cid)?;
+            let memory = open(g, false, &SignArgs { wallet: None })?;
+            let Memory::Embedded(engine) = &memory else {
+                return Err(UsageError(
+                    "blob info reads the local store; for a node use GET /blob/{cid}/info".into(),
+                )
+                .into());
+            };
+            let info =
+                engine.store().blobs().info(&cid)?.with_context(|| {
+                    format!("no blob {cid} is stored in {}", data_dir(g).display())
+                })?;
+            print_json(&serde_json::to_value(&info)?);
+            Ok(())
+        }
+        BlobCommand::Push => {
+            let memory = open(g, false, &SignArgs { wallet: None })?;
+            let Memory::Embedded(engine) = &memory else {
+                return Err(UsageError(
+                    "a node retries its own uploads; blob push is for the local store".into(),
+                )
+                .into());
+            };
+            let archiver = engram_client::media::Archiver::from_env()?
+                .context("no Arweave wallet: set ARWEAVE_KEY (JWK JSON) or ARWEAVE_KEY_FILE")?;
+            let (done, left) = archiver.retry_pending(engine.store().blobs()).await;
+            if g.json {
+                print_json(&json!({"uploaded": done, "pending": left}));
+            } else {
+                println!("uploaded {done}; still pending {left}");
+            }
+            if left > 0 {
+                bail!("{left} upload(s) still pending (see `engram status`)");
+            }
+            Ok(())
+        }
+    }
 }
 
 fn report_one(g: &Global, out: &engram_client::Stored) -> Result<()> {
@@ -421,8 +593,8 @@ async fn status(g: &Global) -> Result<()> {
             print_json(&serde_json::to_value(&s)?);
         } else {
             println!(
-                "node:        {}\nmemories:    {}\n  root v1:   {}\n  root v2:   {}",
-                s.location, s.count, s.root_hex, s.root_v2_hex
+                "node:        {}\nmemories:    {}\n  root v1:   {}\n  root v2:   {}\nblobs:       {} ({} pending Arweave uploads)",
+                s.location, s.count, s.root_hex, s.root_v2_hex, s.blobs, s.pending_uploads
             );
         }
         return Ok(());
@@ -446,6 +618,12 @@ async fn status(g: &Global) -> Result<()> {
     println!("  root v1:   {}", hex::encode(s.commitment.root_v1));
     println!("  root v2:   {}", hex::encode(s.commitment.root_v2));
     println!("unindexed:   {}", s.unindexed);
+    println!(
+        "blobs:       {} ({} pending Arweave upload{})",
+        s.blobs,
+        s.pending_uploads,
+        if s.pending_uploads == 1 { "" } else { "s" }
+    );
     println!("disk use:    {}", bytes(s.disk_bytes));
     Ok(())
 }

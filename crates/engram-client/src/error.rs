@@ -1,5 +1,6 @@
 //! The one error type of `engram-client`.
 
+use engram_core::Cid;
 use thiserror::Error;
 
 /// What can go wrong talking to a node or to the embedded store.
@@ -64,6 +65,22 @@ pub enum ClientError {
     #[cfg(feature = "network")]
     #[error(transparent)]
     Chain(#[from] engram_chain::ChainError),
+    /// A document bound for a private namespace on a node: its bytes and text would reach
+    /// the node unsealed.
+    #[error(
+        "documents in a private namespace are stored only in the embedded store for now (a node would see them unsealed); ingest them without --node, or as text with the private pipeline"
+    )]
+    PrivateDocument,
+    /// A node served bytes for a blob that do not hash to its content CID.
+    #[error("{url} served bytes hashing to {got}, not to {expected}")]
+    BlobMismatch {
+        /// Where they came from.
+        url: String,
+        /// The CID asked for.
+        expected: Cid,
+        /// What the bytes hash to.
+        got: Cid,
+    },
     /// No live node did what was asked.
     #[error("no node {action} ({live} live nodes; failures: {failures:?})")]
     NoNode {
@@ -80,6 +97,18 @@ pub enum ClientError {
     /// The request is invalid before it is sent.
     #[error(transparent)]
     Invalid(#[from] engram_core::CoreError),
+    /// A document that cannot be read (wrong type, damaged, too large, unreachable URL, …).
+    #[cfg(feature = "embedded")]
+    #[error(transparent)]
+    Media(#[from] engram_media::MediaError),
+    /// Arweave refused or could not be reached.
+    #[cfg(feature = "embedded")]
+    #[error("arweave: {0}")]
+    Arweave(#[from] engram_arweave::ArweaveError),
+    /// A store failure outside an engine call (blobs).
+    #[cfg(feature = "embedded")]
+    #[error(transparent)]
+    Store(#[from] engram_store::StoreError),
 }
 
 impl ClientError {
@@ -99,9 +128,13 @@ impl ClientError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             ClientError::Http { status, .. } => (400..500).contains(status),
-            ClientError::Invalid(_) | ClientError::NoSigner => true,
+            ClientError::Invalid(_) | ClientError::NoSigner | ClientError::PrivateDocument => true,
             #[cfg(feature = "embedded")]
             ClientError::Engine(e) => e.is_bad_input(),
+            #[cfg(feature = "embedded")]
+            ClientError::Media(e) => e.is_bad_input(),
+            #[cfg(feature = "embedded")]
+            ClientError::Arweave(_) | ClientError::Store(_) => false,
             ClientError::NotRawEmbedding => true,
             #[cfg(feature = "http")]
             ClientError::Transport { .. } | ClientError::Task(_) => false,
@@ -111,6 +144,7 @@ impl ClientError {
             | ClientError::InvalidUrl(_)
             | ClientError::Randomness(_)
             | ClientError::BadCid { .. }
+            | ClientError::BlobMismatch { .. }
             | ClientError::Sign(_)
             | ClientError::NoNode { .. } => false,
         }

@@ -13,6 +13,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::ClientError;
+
+/// How long `POST /IngestDocument` may take.
+pub(crate) const DOCUMENT_TIMEOUT: Duration = Duration::from_secs(900);
 use engram_wire::{
     AttestRequest, AttestResponse, AttestationResponse, ChallengeRequest, ChallengeResponse,
     CidsResponse, CommitmentResponse, ErrorBody, HealthResponse, IngestRequest, IngestResponse,
@@ -208,6 +211,66 @@ impl Client {
     /// [`ClientError::Http`] with the node's status and message, or a transport error.
     pub async fn ingest(&self, req: &IngestRequest) -> Result<IngestResponse, ClientError> {
         self.post("/IngestSynapse", req).await
+    }
+
+    /// `POST /IngestDocument`: a PDF, image or URL the node reads, archives and stores. It
+    /// may take minutes (a 100-page PDF is hundreds of chunks to embed), so it gets
+    /// fifteen minutes instead of the client's usual timeout, and no retries.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn ingest_document(
+        &self,
+        req: &engram_wire::DocumentRequest,
+    ) -> Result<engram_wire::DocumentResponse, ClientError> {
+        let url = format!("{}/IngestDocument", self.base);
+        let resp = self
+            .http
+            .post(&url)
+            .timeout(DOCUMENT_TIMEOUT)
+            .json(req)
+            .send()
+            .await
+            .map_err(|source| ClientError::Transport { url, source })?;
+        Self::decode(resp).await
+    }
+
+    /// `GET /blob/{cid}`: a blob's bytes, checked against the content CID before they are
+    /// returned.
+    ///
+    /// # Errors
+    /// [`ClientError::Http`] (404 when the node does not keep it), transport errors, and
+    /// [`ClientError::BlobMismatch`] when the bytes do not hash to `cid`.
+    pub async fn blob(&self, cid: &Cid) -> Result<Vec<u8>, ClientError> {
+        let path = format!("/blob/{cid}");
+        let resp = self.send::<()>(reqwest::Method::GET, &path, None).await?;
+        let url = resp.url().to_string();
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|source| ClientError::Transport {
+                url: url.clone(),
+                source,
+            })?;
+        if !status.is_success() {
+            let message = serde_json::from_slice::<ErrorBody>(&bytes)
+                .map(|b| b.error)
+                .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned());
+            return Err(ClientError::Http {
+                status: status.as_u16(),
+                message,
+            });
+        }
+        let got = Cid::for_content(&bytes);
+        if got != *cid {
+            return Err(ClientError::BlobMismatch {
+                url,
+                expected: *cid,
+                got,
+            });
+        }
+        Ok(bytes.to_vec())
     }
 
     /// `POST /QuerySynapse`.

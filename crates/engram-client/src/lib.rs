@@ -14,6 +14,7 @@
 //! - [`sealed`]: client-side encryption of memories (seal before sending, open results).
 //! - [`outgoing`]: the private pipeline (check, embed here, seal, noise) before a memory
 //!   leaves for a node (features `http` + `embedded`).
+//! - [`media`]: documents into memory: read, archive on Arweave, store blob and chunks.
 //! - `error`: [`ClientError`].
 //!
 //! # Example
@@ -33,6 +34,9 @@ pub use engram_wire as api;
 mod error;
 #[cfg(feature = "http")]
 mod http;
+/// Documents (PDFs, pages, images) into memory, with their blobs and Arweave copies.
+#[cfg(all(feature = "http", feature = "embedded"))]
+pub mod media;
 #[cfg(all(feature = "http", feature = "embedded"))]
 mod memory;
 #[cfg(feature = "network")]

@@ -64,6 +64,10 @@ pub struct MemoryStatus {
     pub root_hex: String,
     /// Merkle v2 root, hex.
     pub root_v2_hex: String,
+    /// Blobs kept (documents' raw bytes).
+    pub blobs: u64,
+    /// Blobs waiting for their Arweave upload.
+    pub pending_uploads: u64,
 }
 
 /// A text to store.
@@ -401,6 +405,82 @@ impl Memory {
         }
     }
 
+    /// Stores a document (PDF, image or web page): its blob and one memory per chunk.
+    /// Embedded: read here, archived on Arweave when `archiver` is set, stored locally;
+    /// remote: sent to the node's `POST /IngestDocument`, which reads and archives it with
+    /// its own configuration (`opts` then only limits what is sent).
+    ///
+    /// # Errors
+    /// [`ClientError::Media`] for a document that cannot be read, engine errors, a node's
+    /// refusal; a private namespace on a node (its documents would reach the node unsealed).
+    pub async fn ingest_document(
+        &self,
+        source: crate::media::DocumentSource,
+        metadata: Value,
+        namespace: Option<&str>,
+        opts: &crate::media::MediaOptions,
+        archiver: Option<&crate::media::Archiver>,
+    ) -> Result<engram_wire::DocumentResponse, ClientError> {
+        match self {
+            Memory::Embedded(engine) => {
+                let doc = crate::media::read_document(source, opts).await?;
+                crate::media::ingest_document(
+                    engine.clone(),
+                    archiver,
+                    doc,
+                    metadata,
+                    namespace.map(str::to_string),
+                    opts.limits,
+                )
+                .await
+            }
+            Memory::Remote(client) => {
+                if engram_core::auth::private_namespace(namespace).is_some() {
+                    return Err(ClientError::PrivateDocument);
+                }
+                use base64::Engine as _;
+                let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+                let kind = source.kind().to_string();
+                let mut req = engram_wire::DocumentRequest {
+                    kind,
+                    metadata,
+                    auth: client.namespace_auth(namespace)?,
+                    ..Default::default()
+                };
+                match source {
+                    crate::media::DocumentSource::Pdf { bytes, filename } => {
+                        opts.limits.check_size("PDF", bytes.len())?;
+                        req.data_b64 = Some(b64(&bytes));
+                        req.filename = Some(filename);
+                    }
+                    crate::media::DocumentSource::Image {
+                        bytes,
+                        filename,
+                        description,
+                    } => {
+                        opts.limits.check_size("image", bytes.len())?;
+                        req.data_b64 = Some(b64(&bytes));
+                        req.filename = Some(filename);
+                        req.description = description;
+                    }
+                    crate::media::DocumentSource::Url(url) => req.url = Some(url),
+                }
+                client.ingest_document(&req).await
+            }
+        }
+    }
+
+    /// A blob's bytes by content CID, checked against it.
+    ///
+    /// # Errors
+    /// [`ClientError::Store`] (not kept here, damaged) or a node's answer.
+    pub async fn blob(&self, cid: &Cid) -> Result<Vec<u8>, ClientError> {
+        match self {
+            Memory::Embedded(engine) => Ok(engine.store().blobs().get(cid)?),
+            Memory::Remote(client) => client.blob(cid).await,
+        }
+    }
+
     /// Whether the backend answers: a node's `/health`; the embedded store is up when open.
     ///
     /// # Errors
@@ -410,6 +490,7 @@ impl Memory {
             Memory::Embedded(engine) => Ok(engram_wire::HealthResponse {
                 status: "ok".into(),
                 vectors: Some(engine.store().len() as u64),
+                ..Default::default()
             }),
             Memory::Remote(client) => client.health().await,
         }
@@ -426,6 +507,8 @@ impl Memory {
                 let local = blocking(move || engine.status()).await?;
                 let (count, c) = (local.count, local.commitment);
                 Ok(MemoryStatus {
+                    blobs: local.blobs as u64,
+                    pending_uploads: local.pending_uploads as u64,
                     location: local.data_dir.display().to_string(),
                     local: Some(local),
                     count,
@@ -436,7 +519,10 @@ impl Memory {
             Memory::Remote(client) => {
                 let stats = client.stats().await?;
                 let c = client.commitment().await?;
+                let health = client.health().await?;
                 Ok(MemoryStatus {
+                    blobs: health.blobs.unwrap_or(0),
+                    pending_uploads: health.pending_uploads.unwrap_or(0),
                     local: None,
                     location: client.base_url().into(),
                     count: stats.memories,

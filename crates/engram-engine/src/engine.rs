@@ -8,8 +8,11 @@ use engram_core::{
     validate_text, validate_top_k,
 };
 use engram_embed::{Embedder, resolve_model_dir};
+use engram_media::{ArchiveRef, Document, Limits};
 use engram_os::now_ms;
-use engram_store::{Commitment, Hit, PUBLIC_NAMESPACE, Record, SearchQuery, Store, Upserted};
+use engram_store::{
+    Archive, BlobInfo, Commitment, Hit, PUBLIC_NAMESPACE, Record, SearchQuery, Store, Upserted,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -134,6 +137,15 @@ impl Where {
     }
 }
 
+/// A document stored: its blob and one memory per chunk.
+#[derive(Debug, Clone)]
+pub struct IngestedDocument {
+    /// The blob (content CID, size, type, archive state).
+    pub blob: BlobInfo,
+    /// The chunks' memories, in document order.
+    pub memories: Vec<Ingested>,
+}
+
 /// What `status` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -154,6 +166,10 @@ pub struct Status {
     pub commitment: Commitment,
     /// Vectors not yet in an HNSW index.
     pub unindexed: usize,
+    /// Blobs kept (documents' raw bytes).
+    pub blobs: usize,
+    /// Blobs waiting for their Arweave upload.
+    pub pending_uploads: usize,
     /// Bytes on disk.
     pub disk_bytes: u64,
 }
@@ -252,6 +268,60 @@ impl Engine {
             })
             .collect();
         self.store_records(records)
+    }
+
+    /// Stores a document read by `engram-media`: its bytes as a blob under their content
+    /// CID, and each chunk of its text as a memory whose metadata names the blob
+    /// ([`Document::chunk_metadata`]). Every chunk is checked before anything is written, so
+    /// a document that cannot be stored leaves nothing behind; `archive` is the blob's
+    /// Arweave state, decided by the caller (who did or queued the upload).
+    ///
+    /// # Errors
+    /// [`EngineError::Invalid`] for metadata that is not an object or too large with the
+    /// document's fields, or a document with no text; model or store failures.
+    pub fn ingest_document(
+        &self,
+        doc: &Document,
+        metadata: Value,
+        namespace: Option<String>,
+        limits: &Limits,
+        archive: Archive,
+    ) -> Result<IngestedDocument, EngineError> {
+        let user = match metadata {
+            Value::Null => Map::new(),
+            Value::Object(m) => m,
+            _ => return Err(engram_core::CoreError::MetadataNotObject.into()),
+        };
+        let chunks = doc.chunks(limits);
+        if chunks.is_empty() {
+            return Err(engram_core::CoreError::EmptyText.into());
+        }
+        let archive_ref = match &archive {
+            Archive::Off => ArchiveRef::Off,
+            Archive::Pending { .. } => ArchiveRef::Pending,
+            Archive::Uploaded { tx_id, url } => ArchiveRef::Uploaded {
+                tx_id: tx_id.clone(),
+                url: url.clone(),
+            },
+        };
+        let items: Vec<TextItem> = chunks
+            .iter()
+            .map(|c| TextItem {
+                text: c.text.clone(),
+                metadata: Value::Object(doc.chunk_metadata(c, chunks.len(), &archive_ref, &user)),
+                namespace: namespace.clone(),
+            })
+            .collect();
+        for item in &items {
+            item.check()?;
+        }
+        let ns = self::namespace(&namespace);
+        let blob = self
+            .store
+            .blobs()
+            .put(&doc.bytes, &doc.content_type, &ns, false, archive)?;
+        let memories = self.ingest_texts(items)?;
+        Ok(IngestedDocument { blob, memories })
     }
 
     /// Ingests ready-made vectors, keeping their exact bytes.
@@ -399,6 +469,7 @@ impl Engine {
         let embedder = self.embedder();
         let kernels = embedder.as_ref().ok().map(|e| e.kernels().to_string());
         let model_error = embedder.err().map(|e| e.to_string());
+        let blobs = self.store.blobs().all()?;
         Ok(Status {
             kernels,
             data_dir: self.data_dir.clone(),
@@ -408,6 +479,11 @@ impl Engine {
             count: self.store.count(None)?,
             commitment: self.store.commitment(),
             unindexed: self.store.unindexed(),
+            blobs: blobs.len(),
+            pending_uploads: blobs
+                .iter()
+                .filter(|b| matches!(b.archive, Archive::Pending { .. }))
+                .count(),
             disk_bytes: self.store.disk_usage(),
         })
     }

@@ -26,6 +26,8 @@ mod engine;
 mod error;
 mod query_cache;
 
-pub use engine::{Engine, EngineConfig, Ingested, Status, TextItem, VectorItem, Where};
+pub use engine::{
+    Engine, EngineConfig, Ingested, IngestedDocument, Status, TextItem, VectorItem, Where,
+};
 pub use error::EngineError;
 pub use query_cache::{QUERY_CACHE_ENTRIES, QueryCache, QueryCacheStats};

@@ -145,3 +145,11 @@ pub enum MediaError {
         content_type: String,
     },
 }
+
+impl MediaError {
+    /// True when the document or URL itself is at fault (as opposed to OCR or a vision
+    /// service failing on a good one).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, MediaError::Ocr(_) | MediaError::Vision { .. })
+    }
+}

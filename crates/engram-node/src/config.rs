@@ -45,6 +45,16 @@ pub struct NodeConfig {
     /// ε of the noise added to embeddings the node makes for private namespaces; `None`
     /// disables it (`DP_EPSILON`, `none` to disable; default 3).
     pub dp_epsilon: Option<f64>,
+    /// Largest document (PDF, image, fetched page) `POST /IngestDocument` reads, in bytes
+    /// (`ENGRAM_MAX_DOCUMENT_BYTES`, default 50 MB).
+    pub max_document_bytes: usize,
+    /// Let `POST /IngestDocument` fetch URLs on loopback, private and link-local addresses
+    /// (`ENGRAM_ALLOW_PRIVATE_URLS`; default false, so the node is no proxy into its own
+    /// network).
+    pub allow_private_urls: bool,
+    /// Seconds between retries of pending Arweave uploads, when `ARWEAVE_KEY` or
+    /// `ARWEAVE_KEY_FILE` configures a wallet (`ENGRAM_ARWEAVE_RETRY_S`).
+    pub arweave_retry_s: u64,
     /// Test-only misbehaviour (`ENGRAM_FAULT`); never read from the file, and absent from
     /// builds without the `fault-injection` feature.
     #[cfg(feature = "fault-injection")]
@@ -80,6 +90,9 @@ impl Default for NodeConfig {
             require_hotkey_sig: false,
             challenge_allowlist: Vec::new(),
             dp_epsilon: Some(engram_core::noise::DEFAULT_EPSILON),
+            max_document_bytes: engram_media::DEFAULT_MAX_BYTES,
+            allow_private_urls: false,
+            arweave_retry_s: 60,
             #[cfg(feature = "fault-injection")]
             fault: Fault::None,
         }
@@ -138,6 +151,9 @@ impl NodeConfig {
             "ENGRAM_ATTESTATION_REFRESH_S",
             &mut config.attestation_refresh_s,
         )?;
+        env_parse("ENGRAM_MAX_DOCUMENT_BYTES", &mut config.max_document_bytes)?;
+        env_parse("ENGRAM_ALLOW_PRIVATE_URLS", &mut config.allow_private_urls)?;
+        env_parse("ENGRAM_ARWEAVE_RETRY_S", &mut config.arweave_retry_s)?;
         env_parse("REQUIRE_HOTKEY_SIG", &mut config.require_hotkey_sig)?;
         env_parse("ENGRAM_REQUIRE_HOTKEY_SIG", &mut config.require_hotkey_sig)?;
         if let Ok(raw) = std::env::var("DP_EPSILON") {

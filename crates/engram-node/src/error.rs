@@ -78,9 +78,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) | ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::Engine(e) if e.is_bad_input() => StatusCode::BAD_REQUEST,
+            ApiError::Client(e) => client_status(e),
             ApiError::Engine(_)
             | ApiError::Embed(_)
-            | ApiError::Client(_)
             | ApiError::Persist { .. }
             | ApiError::Worker(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -92,6 +92,26 @@ impl ApiError {
             ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+/// The status for a failure of the client-side pipeline a node runs (documents): the
+/// document's own faults are 4xx, an upstream that failed is 502.
+fn client_status(e: &engram_client::ClientError) -> StatusCode {
+    use engram_client::ClientError as C;
+    use engram_media::MediaError as M;
+    match e {
+        C::Media(M::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+        C::Media(M::Forbidden { .. }) => StatusCode::FORBIDDEN,
+        C::Media(
+            M::Fetch { .. }
+            | M::Status { .. }
+            | M::Timeout { .. }
+            | M::Redirects { .. }
+            | M::Vision { .. },
+        ) => StatusCode::BAD_GATEWAY,
+        e if e.is_bad_input() => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -36,6 +36,7 @@ mod attest;
 mod auth;
 mod batcher;
 pub mod config;
+mod documents;
 mod error;
 mod fault;
 mod json;

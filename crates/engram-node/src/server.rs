@@ -33,6 +33,10 @@ pub struct AppState {
     pub(crate) replay: crate::auth::ReplayCache,
     pub(crate) namespaces: crate::namespaces::Namespaces,
     pub(crate) attestations: crate::attest::Attestations,
+    /// How documents are read (limits, URL policy, vision model).
+    pub(crate) media: engram_client::media::MediaOptions,
+    /// The Arweave uploader, when a wallet is configured.
+    pub(crate) archiver: Option<Arc<engram_client::media::Archiver>>,
     /// The sorted public CIDs, with the commitment root they were listed at.
     pub(crate) cids: std::sync::Mutex<Option<ListedCids>>,
 }
@@ -96,6 +100,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/prove-memory", post(routes::prove_memory))
         .route("/cids", get(routes::cids))
         .route("/list", post(routes::list))
+        .route(
+            "/IngestDocument",
+            post(crate::documents::ingest_document).layer(DefaultBodyLimit::max(
+                crate::documents::body_limit(state.config.max_document_bytes),
+            )),
+        )
+        .route("/blob/{cid}", get(crate::documents::blob))
+        .route("/blob/{cid}/info", get(crate::documents::blob_info))
         .route("/AttestNamespace", post(routes::attest))
         .route("/attestation/{namespace}", get(routes::attestation))
         .fallback(routes::not_found)
@@ -118,6 +130,7 @@ pub struct Node {
     indexer: Option<std::thread::JoinHandle<()>>,
     repair: Option<JoinHandle<()>>,
     tiers: Option<JoinHandle<()>>,
+    uploads: Option<JoinHandle<()>>,
 }
 
 impl Node {
@@ -149,7 +162,16 @@ impl Node {
             source,
         })?;
 
+        let mut media = engram_client::media::MediaOptions::from_env(config.allow_private_urls);
+        media.limits.max_bytes = config.max_document_bytes;
+        media.fetch.max_bytes = config.max_document_bytes;
+        let archiver = engram_client::media::Archiver::from_env()?.map(Arc::new);
+        if let Some(a) = &archiver {
+            tracing::info!(address = a.address(), "arweave uploads on");
+        }
         let state = Arc::new(AppState {
+            media,
+            archiver,
             embedder: EmbedPool::start(embedder, config.embed_queue, config.max_batch),
             limiter: RateLimiter::new(config.ingest_rate_per_minute),
             metrics: Metrics::new(),
@@ -183,13 +205,17 @@ impl Node {
         }
         Ok(Self {
             addr,
-            state,
             stop: Some(stop),
             server,
             indexer_stop,
             indexer: Some(indexer),
             repair: None,
             tiers: None,
+            uploads: crate::documents::spawn_upload_retry(
+                state.clone(),
+                Duration::from_secs(state.config.arweave_retry_s.max(1)),
+            ),
+            state,
         })
     }
 
@@ -232,7 +258,7 @@ impl Node {
     /// # Errors
     /// [`NodeError::Serve`] if the server failed, [`NodeError::Engine`] if the checkpoint did.
     pub async fn shutdown(mut self) -> Result<(), NodeError> {
-        for task in [self.repair.take(), self.tiers.take()]
+        for task in [self.repair.take(), self.tiers.take(), self.uploads.take()]
             .into_iter()
             .flatten()
         {

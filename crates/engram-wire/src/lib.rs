@@ -252,13 +252,72 @@ pub struct ChallengeResponse {
 }
 
 /// `GET /health`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthResponse {
     /// `"ok"`.
     pub status: String,
     /// Records the node holds, every namespace counted (the original's SDK reads it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vectors: Option<u64>,
+    /// Ours: blobs kept (documents' raw bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blobs: Option<u64>,
+    /// Ours: blobs waiting for their Arweave upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_uploads: Option<u64>,
+}
+
+/// `POST /IngestDocument` (ours): a PDF, an image or a URL to read, store as a blob and
+/// ingest chunk by chunk. File bytes travel base64-encoded in `data_b64`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DocumentRequest {
+    /// `"pdf"`, `"image"` or `"url"`.
+    pub kind: String,
+    /// The file's bytes, base64 (standard alphabet), for `pdf` and `image`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_b64: Option<String>,
+    /// The page to fetch, for `url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The file's name, for `pdf` and `image`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// An image's description: embedded instead of asking a vision model or OCR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Metadata merged into every chunk's.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub metadata: Value,
+    /// Namespace and its credentials.
+    #[serde(flatten)]
+    pub auth: NamespaceAuth,
+}
+
+/// The answer to `POST /IngestDocument`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentResponse {
+    /// The blob's content CID (`sha256:<hex>`).
+    pub content_cid: Option<String>,
+    /// One memory CID per chunk, in document order.
+    #[serde(default)]
+    pub cids: Vec<String>,
+    /// The document's title, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Pages read (PDFs), else 1.
+    #[serde(default)]
+    pub pages: usize,
+    /// `"off"` (no wallet), `"pending"` (queued for retry) or `"uploaded"`.
+    #[serde(default)]
+    pub arweave: String,
+    /// The Arweave transaction, once uploaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arweave_tx_id: Option<String>,
+    /// Where a gateway serves it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arweave_url: Option<String>,
+    /// Why it failed; null on success.
+    pub error: Option<String>,
 }
 
 /// `GET /stats`.

@@ -1,0 +1,252 @@
+//! Documents and blobs over HTTP: `POST /IngestDocument` reads a PDF, image or URL and
+//! stores it (blob + one memory per chunk, through `engram_client::media`, the pipeline
+//! the embedded store uses too); `GET /blob/{cid}` serves a blob's bytes, checked against
+//! its content CID, with single byte ranges; `GET /blob/{cid}/info` its record. A
+//! background task retries pending Arweave uploads.
+//!
+//! Fetching URLs for strangers makes a node a proxy into its own network, so the fetch
+//! refuses loopback, private and link-local addresses unless the operator sets
+//! `allow_private_urls` (see `engram_media::fetch`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use engram_client::media::{self, DocumentSource};
+use engram_core::Cid;
+use engram_os::now_ms;
+use engram_store::{BlobInfo, PUBLIC_NAMESPACE};
+use engram_wire::{DocumentRequest, DocumentResponse};
+
+use crate::error::ApiError;
+use crate::json::Json;
+use crate::server::AppState;
+
+type Shared = State<Arc<AppState>>;
+
+/// The body limit of `POST /IngestDocument`: the document cap in base64, plus room for the
+/// other fields.
+pub(crate) fn body_limit(max_document_bytes: usize) -> usize {
+    max_document_bytes.div_ceil(3) * 4 + (64 << 10)
+}
+
+pub(crate) async fn ingest_document(
+    State(state): Shared,
+    Json(req, _caller): Json<DocumentRequest>,
+) -> Result<axum::Json<DocumentResponse>, ApiError> {
+    if state
+        .namespaces
+        .authorize(&req.auth, now_ms(), true)?
+        .is_some()
+    {
+        return Err(ApiError::Client(
+            engram_client::ClientError::PrivateDocument,
+        ));
+    }
+    let bytes = |what: &str| -> Result<(Vec<u8>, String), ApiError> {
+        let data = req
+            .data_b64
+            .as_deref()
+            .ok_or_else(|| ApiError::BadRequest(format!("a {what} needs data_b64")))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .map_err(|e| ApiError::BadRequest(format!("data_b64 is not base64: {e}")))?;
+        let name = req
+            .filename
+            .clone()
+            .unwrap_or_else(|| format!("upload.{what}"));
+        Ok((bytes, name))
+    };
+    let source = match req.kind.as_str() {
+        "pdf" => {
+            let (bytes, filename) = bytes("pdf")?;
+            DocumentSource::Pdf { bytes, filename }
+        }
+        "image" => {
+            let (bytes, filename) = bytes("image")?;
+            DocumentSource::Image {
+                bytes,
+                filename,
+                description: req.description.clone(),
+            }
+        }
+        "url" => DocumentSource::Url(
+            req.url
+                .clone()
+                .ok_or_else(|| ApiError::BadRequest("a url document needs url".into()))?,
+        ),
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "kind must be pdf, image or url, not {other:?}"
+            )));
+        }
+    };
+    let doc = media::read_document(source, &state.media)
+        .await
+        .map_err(engram_client::ClientError::from)?;
+    let out = media::ingest_document(
+        state.engine.clone(),
+        state.archiver.as_deref(),
+        doc,
+        req.metadata,
+        None,
+        state.media.limits,
+    )
+    .await?;
+    Ok(axum::Json(out))
+}
+
+/// A public blob's record; private blobs are not served here.
+async fn public_blob(state: &AppState, raw: &str) -> Result<BlobInfo, ApiError> {
+    let cid: Cid = raw.parse()?;
+    if !matches!(cid, Cid::Content(_)) {
+        return Err(ApiError::BadRequest(format!(
+            "{cid} is a memory CID; blobs are named sha256:<hex>"
+        )));
+    }
+    let engine = state.engine.clone();
+    let info = tokio::task::spawn_blocking(move || engine.store().blobs().info(&cid))
+        .await?
+        .map_err(engram_engine::EngineError::from)?
+        .ok_or_else(|| ApiError::NotFound(format!("no blob {cid} is stored here")))?;
+    if info.namespace != PUBLIC_NAMESPACE {
+        return Err(ApiError::Forbidden(format!(
+            "blob {cid} belongs to a private namespace"
+        )));
+    }
+    Ok(info)
+}
+
+pub(crate) async fn blob_info(
+    State(state): Shared,
+    Path(cid): Path<String>,
+) -> Result<axum::Json<BlobInfo>, ApiError> {
+    Ok(axum::Json(public_blob(&state, &cid).await?))
+}
+
+pub(crate) async fn blob(
+    State(state): Shared,
+    Path(cid): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let info = public_blob(&state, &cid).await?;
+    let engine = state.engine.clone();
+    let id = info.cid;
+    let bytes = tokio::task::spawn_blocking(move || engine.store().blobs().get(&id))
+        .await?
+        .map_err(engram_engine::EngineError::from)?;
+    let total = bytes.len() as u64;
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|r| parse_range(r, total));
+    let mut response = match range {
+        None => Response::new(Body::from(bytes)),
+        Some(Some((start, end))) => {
+            let mut r = Response::new(Body::from(bytes[start as usize..=end as usize].to_vec()));
+            *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+            r.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes {start}-{end}/{total}"))
+                    .expect("a content range is a valid header"),
+            );
+            r
+        }
+        Some(None) => {
+            let mut r = (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                axum::Json(serde_json::json!({
+                    "error": format!("range not satisfiable for a blob of {total} bytes")
+                })),
+            )
+                .into_response();
+            r.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{total}")).expect("valid header"),
+            );
+            return Ok(r);
+        }
+    };
+    let h = response.headers_mut();
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(ct) = HeaderValue::from_str(&info.content_type) {
+        h.insert(header::CONTENT_TYPE, ct);
+    }
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", info.cid)) {
+        h.insert(header::ETAG, etag);
+    }
+    // Content-addressed bytes never change.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    Ok(response)
+}
+
+/// One `bytes=` range of a blob of `total` bytes as inclusive offsets; `None` when it is
+/// not satisfiable or not a single byte range.
+fn parse_range(raw: &str, total: u64) -> Option<(u64, u64)> {
+    let spec = raw.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') || total == 0 {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let (start, end) = if a.is_empty() {
+        let n: u64 = b.parse().ok()?;
+        if n == 0 {
+            return None;
+        }
+        (total.saturating_sub(n), total - 1)
+    } else {
+        let start: u64 = a.parse().ok()?;
+        let end = if b.is_empty() {
+            total - 1
+        } else {
+            b.parse::<u64>().ok()?.min(total - 1)
+        };
+        (start, end)
+    };
+    (start <= end && start < total).then_some((start, end))
+}
+
+/// Retries pending Arweave uploads every `every`, for as long as the node runs.
+pub(crate) fn spawn_upload_retry(
+    state: Arc<AppState>,
+    every: Duration,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let archiver = state.archiver.clone()?;
+    Some(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let (done, left) = archiver.retry_pending(state.engine.store().blobs()).await;
+            if done + left > 0 {
+                tracing::info!(uploaded = done, pending = left, "arweave retry round");
+            }
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn byte_ranges() {
+        assert_eq!(parse_range("bytes=0-0", 10), Some((0, 0)));
+        assert_eq!(parse_range("bytes=2-", 10), Some((2, 9)));
+        assert_eq!(parse_range("bytes=-3", 10), Some((7, 9)));
+        assert_eq!(parse_range("bytes=5-100", 10), Some((5, 9)));
+        assert_eq!(parse_range("bytes=-100", 10), Some((0, 9)));
+        assert_eq!(parse_range("bytes=10-", 10), None);
+        assert_eq!(parse_range("bytes=5-2", 10), None);
+        assert_eq!(parse_range("bytes=0-1,3-4", 10), None);
+        assert_eq!(parse_range("items=0-1", 10), None);
+        assert_eq!(parse_range("bytes=-0", 10), None);
+        assert_eq!(parse_range("bytes=0-0", 0), None);
+    }
+}
