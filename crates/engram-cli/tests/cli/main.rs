@@ -5,6 +5,7 @@ mod bad_input;
 mod devnet;
 mod flows;
 mod keys;
+mod media;
 mod private;
 mod serve_crash;
 

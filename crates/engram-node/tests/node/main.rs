@@ -3,6 +3,7 @@
 
 mod attestation;
 mod bad_input;
+mod documents;
 mod endpoints;
 mod hostile;
 mod load;

@@ -1,0 +1,263 @@
+//! Documents through the `engram` binary: PDFs, images (OCR) and pages into memories and
+//! blobs; Arweave uploads against a real arlocal, a failed upload queued and pushed later;
+//! bad documents refused with one message, changing nothing.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::{engram, engram_command, fails, fingerprint, json};
+
+#[path = "../../../engram-arweave/tests/support/arlocal.rs"]
+mod arlocal;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../engram-media/tests/fixtures")
+        .join(name)
+}
+
+fn write_pdf(dir: &Path, name: &str, pages: usize) -> std::path::PathBuf {
+    let text: Vec<String> = (1..=pages)
+        .map(|i| format!("Page {i} of the atlas describes the river delta number {i}. ").repeat(10))
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, engram_media::pdf::build("River Atlas", &text)).unwrap();
+    path
+}
+
+#[test]
+fn pdfs_and_images_become_memories_and_blobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pdf = write_pdf(d, "atlas.pdf", 4);
+    let out = json(
+        d,
+        &[
+            "ingest",
+            "--pdf",
+            pdf.to_str().unwrap(),
+            "--metadata",
+            r#"{"box":"7"}"#,
+        ],
+    );
+    assert_eq!(out["pages"], 4);
+    assert_eq!(out["title"], "River Atlas");
+    assert_eq!(out["arweave"], "off");
+    let content_cid = out["content_cid"].as_str().unwrap().to_string();
+    let hits = json(d, &["query", "river delta number 3", "--top-k", "1"]);
+    let hit = &hits["results"][0];
+    assert_eq!(hit["metadata"]["content_cid"], content_cid);
+    assert_eq!(hit["metadata"]["page"], 3);
+    assert_eq!(hit["metadata"]["box"], "7");
+
+    let back = d.join("back.pdf");
+    let got = engram(
+        d,
+        &["blob", "get", &content_cid, "--out", back.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&pdf).unwrap());
+
+    // An image: its text by OCR (tesseract, installed by scripts/media-tools.sh).
+    let png = fixture("text.png");
+    let out = json(d, &["ingest", "--image", png.to_str().unwrap()]);
+    assert_eq!(out["cids"].as_array().unwrap().len(), 1);
+    let hits = json(d, &["query", "quarterly revenue growth", "--top-k", "1"]);
+    assert_eq!(hits["results"][0]["metadata"]["type"], "image");
+    assert!(
+        hits["results"][0]["metadata"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Quarterly revenue grew 42 percent")
+    );
+    // With a description, that is what is embedded.
+    let out = json(
+        d,
+        &[
+            "ingest",
+            "--image",
+            fixture("text.jpg").to_str().unwrap(),
+            "--description",
+            "a banner about memories",
+        ],
+    );
+    assert_eq!(out["cids"].as_array().unwrap().len(), 1);
+    let status = json(d, &["status"]);
+    assert_eq!(status["blobs"], 3);
+    assert_eq!(status["pending_uploads"], 0);
+}
+
+#[test]
+fn bad_documents_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    json(d, &["ingest", "a first memory"]);
+    let before = fingerprint(d);
+    let not_pdf = d.join("notes.pdf");
+    std::fs::write(&not_pdf, "just text").unwrap();
+    let err = fails(d, &["ingest", "--pdf", not_pdf.to_str().unwrap()], None, 1);
+    assert!(err.contains("not a PDF"), "{err}");
+    let pdf = write_pdf(d, "big.pdf", 2);
+    let err = fails(
+        d,
+        &[
+            "ingest",
+            "--pdf",
+            pdf.to_str().unwrap(),
+            "--max-bytes",
+            "100",
+        ],
+        None,
+        1,
+    );
+    assert!(err.contains("the limit is 100"), "{err}");
+    let empty = d.join("empty.pdf");
+    std::fs::write(&empty, "").unwrap();
+    let err = fails(d, &["ingest", "--pdf", empty.to_str().unwrap()], None, 1);
+    assert!(err.contains("empty"), "{err}");
+    let err = fails(
+        d,
+        &["ingest", "--pdf", d.join("missing.pdf").to_str().unwrap()],
+        None,
+        1,
+    );
+    assert!(err.contains("cannot read"), "{err}");
+    let err = fails(
+        d,
+        &[
+            "ingest",
+            "--image",
+            pdf.to_str().unwrap(),
+            "--description",
+            "x",
+        ],
+        None,
+        1,
+    );
+    assert!(err.contains("not a PNG, JPEG, GIF or WebP image"), "{err}");
+    let port = crate::free_port();
+    let err = fails(
+        d,
+        &["ingest", "--url", &format!("http://127.0.0.1:{port}/")],
+        None,
+        1,
+    );
+    assert!(err.contains("fetching"), "{err}");
+    let err = fails(d, &["ingest", "--url", "ftp://example.com/a"], None, 1);
+    assert!(err.contains("only http and https"), "{err}");
+    let err = fails(d, &["blob", "get", "sha256:nothex"], None, 2);
+    assert!(err.contains("malformed CID"), "{err}");
+    assert_eq!(fingerprint(d), before);
+    assert_eq!(json(d, &["status"])["blobs"], 0);
+}
+
+fn with_arweave(d: &Path, key_file: &Path, gateway: &str, args: &[&str]) -> Output {
+    engram_command()
+        .arg("--data-dir")
+        .arg(d)
+        .arg("--json")
+        .args(args)
+        .env("ARWEAVE_KEY_FILE", key_file)
+        .env_remove("ARWEAVE_KEY")
+        .env("ENGRAM_ARWEAVE_URL", gateway)
+        .output()
+        .unwrap()
+}
+
+fn ok_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_go_to_arweave_and_a_failed_upload_is_retried() {
+    let mut gw = arlocal::Arlocal::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let wallet = engram_arweave::Wallet::generate(2048).unwrap();
+    gw.mint(wallet.address()).await;
+    let key = d.join("wallet.json");
+    std::fs::write(&key, wallet.to_jwk()).unwrap();
+
+    // Uploaded at ingest: every chunk's metadata names the transaction.
+    let pdf = write_pdf(&d, "atlas.pdf", 2);
+    let bytes = std::fs::read(&pdf).unwrap();
+    let (d2, k2, url2) = (d.clone(), key.clone(), gw.url.clone());
+    let p2 = pdf.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        with_arweave(&d2, &k2, &url2, &["ingest", "--pdf", p2.to_str().unwrap()])
+    })
+    .await
+    .unwrap();
+    let out = ok_json(&out);
+    assert_eq!(out["arweave"], "uploaded", "{out}");
+    let tx = out["arweave_tx_id"].as_str().unwrap().to_string();
+    assert_eq!(out["arweave_url"], format!("{}/{tx}", gw.url));
+    let rec = json(&d, &["get", out["cids"][0].as_str().unwrap()]);
+    assert_eq!(rec["metadata"]["arweave_tx_id"], tx);
+    gw.mine().await;
+    let client = engram_arweave::Client::new(&gw.url).unwrap();
+    let sha: [u8; 32] = *engram_core::Cid::for_content(&bytes).digest();
+    assert_eq!(
+        client
+            .download_verified(&tx.parse().unwrap(), sha)
+            .await
+            .unwrap(),
+        bytes
+    );
+
+    // The gateway unreachable: the ingest succeeds, the upload waits.
+    let dead = format!("http://127.0.0.1:{}", crate::free_port());
+    let png = fixture("text.png");
+    let (d2, k2, p2) = (d.clone(), key.clone(), png.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        with_arweave(
+            &d2,
+            &k2,
+            &dead,
+            &[
+                "ingest",
+                "--image",
+                p2.to_str().unwrap(),
+                "--description",
+                "a chart",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let out = ok_json(&out);
+    assert_eq!(out["arweave"], "pending", "{out}");
+    let rec = json(&d, &["get", out["cids"][0].as_str().unwrap()]);
+    assert_eq!(rec["metadata"]["arweave"], "pending");
+    assert_eq!(json(&d, &["status"])["pending_uploads"], 1);
+
+    // Pushed once the gateway is back.
+    let (d2, k2, url2) = (d.clone(), key.clone(), gw.url.clone());
+    let pushed =
+        tokio::task::spawn_blocking(move || with_arweave(&d2, &k2, &url2, &["blob", "push"]))
+            .await
+            .unwrap();
+    assert_eq!(ok_json(&pushed)["uploaded"], 1);
+    assert_eq!(json(&d, &["status"])["pending_uploads"], 0);
+    let content_cid = out["content_cid"].as_str().unwrap();
+    let info = json(&d, &["blob", "info", content_cid]);
+    assert_eq!(info["archive"]["state"], "uploaded", "{info}");
+    gw.mine().await;
+    let tx: engram_arweave::TxId = info["archive"]["tx_id"].as_str().unwrap().parse().unwrap();
+    let png_bytes = std::fs::read(&png).unwrap();
+    let sha: [u8; 32] = *engram_core::Cid::for_content(&png_bytes).digest();
+    assert_eq!(client.download_verified(&tx, sha).await.unwrap(), png_bytes);
+    gw.assert_alive();
+}
