@@ -93,6 +93,21 @@ class Memory:
     def delete(self, cid: str, namespace: Optional[str] = None) -> bool: ...
     def status(self) -> str: ...
     def health(self) -> str: ...
+    def ingest_document(
+        self,
+        kind: str,
+        data: Optional[bytes] = None,
+        url: Optional[str] = None,
+        filename: Optional[str] = None,
+        description: Optional[str] = None,
+        metadata_json: Optional[str] = None,
+        namespace: Optional[str] = None,
+        max_bytes: Optional[int] = None,
+        vision_url: Optional[str] = None,
+        vision_key: Optional[str] = None,
+        vision_model: Optional[str] = None,
+    ) -> str: ...
+    def blob(self, cid: str) -> bytes: ...
     def build_index(self) -> bool: ...
 
 class Network:

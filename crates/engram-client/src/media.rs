@@ -277,6 +277,12 @@ pub async fn ingest_document(
     };
     let title = doc.title.clone();
     let pages = doc.pages.len();
+    let chars = doc
+        .pages
+        .iter()
+        .map(|p| engram_media::chunk::normalize(p).chars().count())
+        .sum();
+    let description = (doc.kind == engram_media::Kind::Image).then(|| doc.pages.concat());
     let stored = tokio::task::spawn_blocking(move || {
         engine.ingest_document(&doc, metadata, namespace, &limits, archive)
     })
@@ -291,6 +297,8 @@ pub async fn ingest_document(
         cids: stored.memories.iter().map(|m| m.cid.to_string()).collect(),
         title,
         pages,
+        chars,
+        description,
         arweave: arweave.into(),
         arweave_tx_id: tx_id,
         arweave_url: url,

@@ -93,6 +93,8 @@ pub(crate) fn client(e: ClientError) -> PyErr {
         ClientError::BadCid { url, cid, .. } => BadCidError::new_err((cid, url)),
         ClientError::Invalid(e) => invalid(e),
         ClientError::Engine(e) if e.is_bad_input() => invalid(e),
+        ClientError::Media(e) if e.is_bad_input() => invalid(e),
+        ClientError::PrivateDocument => invalid(ClientError::PrivateDocument),
         ClientError::Sign(source) => match source.downcast::<PyErr>() {
             Ok(original) => *original,
             Err(other) => EngramNativeError::new_err(format!("signing failed: {other}")),

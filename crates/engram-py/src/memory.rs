@@ -315,6 +315,93 @@ impl PyMemory {
         Ok(to_json(&h))
     }
 
+    /// Stores a document: `kind` `pdf` or `image` with `data`, or `url` with `url`. Embedded:
+    /// read here, put on Arweave when `ARWEAVE_KEY`/`ARWEAVE_KEY_FILE` is set; a node reads
+    /// and archives it itself. Returns the `DocumentResponse` as JSON text.
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, each optional
+    #[pyo3(signature = (kind, data=None, url=None, filename=None, description=None, metadata_json=None, namespace=None, max_bytes=None, vision_url=None, vision_key=None, vision_model=None))]
+    fn ingest_document(
+        &self,
+        py: Python<'_>,
+        kind: &str,
+        data: Option<Vec<u8>>,
+        url: Option<String>,
+        filename: Option<String>,
+        description: Option<String>,
+        metadata_json: Option<String>,
+        namespace: Option<String>,
+        max_bytes: Option<usize>,
+        vision_url: Option<String>,
+        vision_key: Option<String>,
+        vision_model: Option<String>,
+    ) -> PyResult<String> {
+        use engram_client::media::{Archiver, DocumentSource, MediaOptions};
+        let metadata = Value::Object(object(metadata_json.as_deref())?);
+        let name = |default: &str| filename.clone().unwrap_or_else(|| default.to_string());
+        let source = match (kind, data, url) {
+            ("pdf", Some(bytes), None) => DocumentSource::Pdf {
+                bytes,
+                filename: name("document.pdf"),
+            },
+            ("image", Some(bytes), None) => DocumentSource::Image {
+                bytes,
+                filename: name("image"),
+                description,
+            },
+            ("url", None, Some(url)) => DocumentSource::Url(url),
+            _ => {
+                return Err(invalid(
+                    "pass kind 'pdf' or 'image' with data, or kind 'url' with url",
+                ));
+            }
+        };
+        let mut opts = MediaOptions::from_env(true);
+        if let Some(max) = max_bytes {
+            opts.limits.max_bytes = max;
+            opts.fetch.max_bytes = max;
+        }
+        if let Some(url) = vision_url {
+            opts.vision = Some(engram_media::vision::VisionConfig {
+                url,
+                key: vision_key,
+                model: vision_model
+                    .unwrap_or_else(|| engram_media::vision::DEFAULT_MODEL.to_string()),
+            });
+        }
+        let memory = self.memory()?;
+        let out = py
+            .detach(|| {
+                runtime().block_on(async move {
+                    let archiver = if memory.is_remote() {
+                        None
+                    } else {
+                        Archiver::from_env()?
+                    };
+                    memory
+                        .ingest_document(
+                            source,
+                            metadata,
+                            namespace.as_deref(),
+                            &opts,
+                            archiver.as_ref(),
+                        )
+                        .await
+                })
+            })
+            .map_err(client)?;
+        Ok(to_json(&out))
+    }
+
+    /// A blob's bytes by content CID (`sha256:…`), checked against it.
+    fn blob(&self, py: Python<'_>, cid: &str) -> PyResult<std::borrow::Cow<'static, [u8]>> {
+        let cid = parse_cid(cid)?;
+        let memory = self.memory()?;
+        let bytes = py
+            .detach(|| runtime().block_on(async move { memory.blob(&cid).await }))
+            .map_err(client)?;
+        Ok(std::borrow::Cow::Owned(bytes))
+    }
+
     /// Builds the search index for what was just stored (embedded); false for a node.
     fn build_index(&self, py: Python<'_>) -> PyResult<bool> {
         let memory = self.memory()?;

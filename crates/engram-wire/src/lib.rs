@@ -307,6 +307,13 @@ pub struct DocumentResponse {
     /// Pages read (PDFs), else 1.
     #[serde(default)]
     pub pages: usize,
+    /// Characters of text drawn from the document (after whitespace is normalized).
+    #[serde(default)]
+    pub chars: usize,
+    /// For an image: the text that was embedded (its description, the vision model's, or
+    /// OCR's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// `"off"` (no wallet), `"pending"` (queued for retry) or `"uploaded"`.
     #[serde(default)]
     pub arweave: String,

@@ -173,6 +173,74 @@ class _MemoryAPI:
             cids.append(self.ingest(content, meta))
         return cids
 
+    # -- documents -----------------------------------------------------------------------
+
+    def _document(self, kind: str, **kw: Any) -> Dict[str, Any]:
+        meta = _dumps(_metadata(kw.pop("metadata", None), IngestError), IngestError)
+        out = _raise_as(
+            IngestError,
+            lambda: self._memory.ingest_document(kind, metadata_json=meta, namespace=self.namespace, **kw),
+        )
+        result: Dict[str, Any] = json.loads(out)
+        cids = result.get("cids") or []
+        result["cid"] = cids[0] if cids else None
+        result.setdefault("arweave_tx_id", None)
+        result.setdefault("arweave_url", None)
+        return result
+
+    def ingest_pdf(
+        self, source: Union[str, "os.PathLike[str]", bytes], *, metadata: Optional[Dict[str, Any]] = None
+    ) -> Dict[str, Any]:
+        """Stores a PDF: its text page by page in overlapping chunks, one memory each, and the
+        file as a blob under its content CID (on Arweave when a wallet is configured). Returns
+        the original's keys (``cid`` — the first chunk's —, ``pages``, ``chars``,
+        ``content_cid``, ``filename``, ``arweave_tx_id``, ``arweave_url``) plus ``cids``,
+        ``title`` and ``arweave`` (``off``, ``pending`` or ``uploaded``)."""
+        data, filename = _read_source(source, "document.pdf")
+        out = self._document("pdf", data=data, filename=filename, metadata=metadata)
+        out["filename"] = filename
+        return out
+
+    def ingest_image(
+        self,
+        source: Union[str, "os.PathLike[str]", bytes],
+        *,
+        description: Optional[str] = None,
+        xai_api_key: Optional[str] = None,
+        mime_type: Optional[str] = None,
+        metadata: Optional[Dict[str, Any]] = None,
+    ) -> Dict[str, Any]:
+        """Stores an image and the text that stands for it: ``description`` if given, else a
+        vision model's (xAI's Grok with ``xai_api_key``, as the original, or whatever
+        ``ENGRAM_VISION_URL`` configures), else its text by OCR where tesseract is installed.
+        The type is read from the bytes (``mime_type`` is accepted for compatibility).
+        Returns ``cid``, ``description``, ``content_cid``, ``filename``, ``arweave_tx_id``,
+        ``arweave_url`` and ``cids``."""
+        del mime_type  # the bytes say what they are
+        data, filename = _read_source(source, "image")
+        vision: Dict[str, Any] = {}
+        if xai_api_key is not None:
+            vision = {"vision_url": "https://api.x.ai/v1", "vision_key": xai_api_key}
+        out = self._document(
+            "image", data=data, filename=filename, description=description, metadata=metadata, **vision
+        )
+        out["filename"] = filename
+        return out
+
+    def ingest_url(self, url: str, *, metadata: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        """Fetches a page (or a PDF) and stores its readable text in chunks, the page kept as a
+        blob. Returns ``cid``, ``url``, ``title``, ``chars``, ``content_cid``,
+        ``arweave_tx_id``, ``arweave_url`` and ``cids``."""
+        if not isinstance(url, str):
+            raise IngestError(f"url must be a str, got {type(url).__name__}")
+        out = self._document("url", url=url, metadata=metadata)
+        out["url"] = url
+        return out
+
+    def get_blob(self, content_cid: str) -> bytes:
+        """A document's bytes by content CID (``sha256:…``), checked against it."""
+        return bytes(_raise_as(EngramError, lambda: self._memory.blob(content_cid)))
+
     # -- reads -------------------------------------------------------------------------
 
     def query(self, text: str, top_k: int = 10, filter: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
@@ -271,6 +339,19 @@ class _MemoryAPI:
     def status(self) -> Dict[str, Any]:
         """Count, Merkle roots and location (embedded: model, kernel path, index state)."""
         return dict(json.loads(_raise_as(_http_error, self._memory.status)))
+
+
+def _read_source(source: Union[str, "os.PathLike[str]", bytes], default_name: str) -> Tuple[bytes, str]:
+    """The bytes of a document given as a path or as bytes, and its file name."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), default_name
+    if not isinstance(source, (str, os.PathLike)):
+        raise IngestError(f"source must be a path or bytes, got {type(source).__name__}")
+    path = Path(source)
+    try:
+        return path.read_bytes(), path.name
+    except OSError as e:
+        raise IngestError(f"cannot read {path}: {e}") from e
 
 
 def _as_floats(vector: Sequence[float], error: Callable[[str], EngramError]) -> List[float]:
