@@ -283,8 +283,9 @@ pub(crate) struct IngestArgs {
     pub(crate) format: FileFormat,
     /// Encrypt TEXT and its metadata to this key file's public key before anything leaves
     /// the machine: the vector is computed locally and the store keeps only the vector and
-    /// the ciphertext (metadata `engram_encrypted`).
-    #[arg(long, value_name = "KEY_FILE", requires = "text", conflicts_with_all = ["file", "vector"])]
+    /// the ciphertext (metadata `engram_encrypted`). With --pdf, --url or --image (and a
+    /// private --namespace) the file is sealed too, and each chunk is a sealed memory.
+    #[arg(long, value_name = "KEY_FILE", conflicts_with_all = ["file", "vector"])]
     pub(crate) encrypt: Option<PathBuf>,
     /// Noise on vectors sent from here into a private namespace (--encrypt, --vector):
     /// σ = 1/(ε·√384) per dimension, then re-normalized; `none` sends them exact.
@@ -316,6 +317,14 @@ pub(crate) enum BlobCommand {
         /// The file to write; stdout when absent.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// The private namespace it belongs to (on a node: signed with --wallet).
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Open a sealed blob with this key file (the one `ingest --encrypt` sealed it to).
+        #[arg(long, value_name = "KEY_FILE")]
+        decrypt: Option<PathBuf>,
+        #[command(flatten)]
+        sign: SignArgs,
     },
     /// Show a blob's record: size, type, namespace, Arweave state.
     Info {

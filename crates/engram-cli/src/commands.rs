@@ -237,12 +237,7 @@ fn read_document_file(path: &std::path::Path, max_bytes: usize) -> Result<(Vec<u
 }
 
 async fn ingest_document(g: &Global, args: IngestArgs) -> Result<()> {
-    use engram_client::media::{Archiver, DocumentSource, MediaOptions};
-    if args.encrypt.is_some() {
-        return Err(
-            UsageError("--encrypt applies to TEXT, not to --pdf, --url or --image".into()).into(),
-        );
-    }
+    use engram_client::media::{Archiver, DocumentSource, MediaOptions, Seal};
     let mut opts = MediaOptions::from_env(true);
     if let Some(max) = args.max_bytes {
         opts.limits.max_bytes = max;
@@ -271,6 +266,14 @@ async fn ingest_document(g: &Global, args: IngestArgs) -> Result<()> {
         memory.check_model()?;
         Archiver::from_env()?
     };
+    let seal = match &args.encrypt {
+        Some(key_file) => Some(Seal {
+            recipient: keys::recipient(key_file)?,
+            epsilon: args.dp_epsilon.0,
+            embedder: std::sync::Arc::new(load_embedder(g)?),
+        }),
+        None => None,
+    };
     let out = memory
         .ingest_document(
             source,
@@ -278,6 +281,7 @@ async fn ingest_document(g: &Global, args: IngestArgs) -> Result<()> {
             args.namespace.as_deref(),
             &opts,
             archiver.as_ref(),
+            seal.as_ref(),
         )
         .await?;
     memory.build_index().await?;
@@ -314,10 +318,20 @@ async fn ingest_document(g: &Global, args: IngestArgs) -> Result<()> {
 
 async fn blob(g: &Global, cmd: BlobCommand) -> Result<()> {
     match cmd {
-        BlobCommand::Get { cid, out } => {
+        BlobCommand::Get {
+            cid,
+            out,
+            namespace,
+            decrypt,
+            sign,
+        } => {
             let cid = parse_cid(&cid)?;
-            let memory = open(g, false, &SignArgs { wallet: None })?;
-            let bytes = memory.blob(&cid).await?;
+            let memory = open(g, false, &sign)?;
+            let mut bytes = memory.blob(&cid, namespace.as_deref()).await?;
+            if let Some(key_file) = &decrypt {
+                bytes = engram_core::crypto::decrypt_raw(&keys::read_key(key_file)?, &bytes)
+                    .with_context(|| format!("cannot open {cid} with {}", key_file.display()))?;
+            }
             match out {
                 Some(path) => {
                     std::fs::write(&path, &bytes)

@@ -65,12 +65,15 @@ pub enum ClientError {
     #[cfg(feature = "network")]
     #[error(transparent)]
     Chain(#[from] engram_chain::ChainError),
-    /// A document bound for a private namespace on a node: its bytes and text would reach
-    /// the node unsealed.
+    /// A document bound for a private namespace on a node without a key to seal it: its
+    /// bytes and text would reach the node in the clear.
     #[error(
-        "documents in a private namespace are stored only in the embedded store for now (a node would see them unsealed); ingest them without --node, or as text with the private pipeline"
+        "a document for a private namespace on a node must be sealed first: pass an encryption key (--encrypt KEY_FILE; Python: encryption=HybridEncryption(...))"
     )]
     PrivateDocument,
+    /// A sealed document without a private namespace to keep it in.
+    #[error("sealed documents go to a private namespace: pass --namespace NAME")]
+    SealNeedsNamespace,
     /// A node served bytes for a blob that do not hash to its content CID.
     #[error("{url} served bytes hashing to {got}, not to {expected}")]
     BlobMismatch {
@@ -128,7 +131,10 @@ impl ClientError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             ClientError::Http { status, .. } => (400..500).contains(status),
-            ClientError::Invalid(_) | ClientError::NoSigner | ClientError::PrivateDocument => true,
+            ClientError::Invalid(_)
+            | ClientError::NoSigner
+            | ClientError::PrivateDocument
+            | ClientError::SealNeedsNamespace => true,
             #[cfg(feature = "embedded")]
             ClientError::Engine(e) => e.is_bad_input(),
             #[cfg(feature = "embedded")]

@@ -242,7 +242,39 @@ impl Client {
     /// [`ClientError::Http`] (404 when the node does not keep it), transport errors, and
     /// [`ClientError::BlobMismatch`] when the bytes do not hash to `cid`.
     pub async fn blob(&self, cid: &Cid) -> Result<Vec<u8>, ClientError> {
-        let path = format!("/blob/{cid}");
+        self.blob_in(cid, &NamespaceAuth::default()).await
+    }
+
+    /// `POST /blob`: stores a private namespace's sealed blob (the namespace and signature
+    /// travel in the query string, the bytes as the body). The node's record of it.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    #[cfg(feature = "embedded")]
+    pub async fn put_blob(
+        &self,
+        sealed: &[u8],
+        auth: &NamespaceAuth,
+    ) -> Result<engram_store::BlobInfo, ClientError> {
+        let url = format!("{}/blob{}", self.base, query_string(auth));
+        let resp = self
+            .http
+            .post(&url)
+            .timeout(DOCUMENT_TIMEOUT)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(sealed.to_vec())
+            .send()
+            .await
+            .map_err(|source| ClientError::Transport { url, source })?;
+        Self::decode(resp).await
+    }
+
+    /// `GET /blob/{cid}` with a private namespace's credentials.
+    ///
+    /// # Errors
+    /// As [`Client::blob`].
+    pub async fn blob_in(&self, cid: &Cid, auth: &NamespaceAuth) -> Result<Vec<u8>, ClientError> {
+        let path = format!("/blob/{cid}{}", query_string(auth));
         let resp = self.send::<()>(reqwest::Method::GET, &path, None).await?;
         let url = resp.url().to_string();
         let status = resp.status();

@@ -24,6 +24,50 @@ use serde_json::Value;
 
 use crate::ClientError;
 
+/// The content type a sealed blob is kept under.
+pub const SEALED_TYPE: &str = "application/octet-stream";
+
+/// Characters per chunk of a sealed document: its text and metadata travel sealed inside
+/// the metadata, which must stay under 4,096 bytes even for three-byte characters.
+pub const SEALED_CHUNK_CHARS: usize = 600;
+
+/// How a private namespace's document is sealed here before anything leaves: the file
+/// encrypted to `recipient` (the original's `encrypt_raw`, hybrid X25519 + AES-256-GCM), each
+/// chunk embedded by `embedder`, sealed to `recipient` and noised at `epsilon`.
+#[derive(Clone)]
+pub struct Seal {
+    /// The owner's X25519 public key.
+    pub recipient: [u8; 32],
+    /// Noise on the chunks' vectors (`None`: exact).
+    pub epsilon: Option<f64>,
+    /// The local embedder (a node cannot embed text it cannot read).
+    pub embedder: Arc<engram_embed::Embedder>,
+}
+
+impl std::fmt::Debug for Seal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Seal")
+            .field("recipient", &hex::encode(self.recipient))
+            .field("epsilon", &self.epsilon)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `bytes` encrypted to `recipient` in the original's raw format.
+///
+/// # Errors
+/// [`ClientError::Randomness`].
+pub fn seal_bytes(recipient: &[u8; 32], bytes: &[u8]) -> Result<Vec<u8>, ClientError> {
+    let mut ephemeral = [0u8; 32];
+    let mut nonce = [0u8; 12];
+    getrandom::getrandom(&mut ephemeral)
+        .and_then(|()| getrandom::getrandom(&mut nonce))
+        .map_err(ClientError::Randomness)?;
+    Ok(engram_core::crypto::encrypt_raw(
+        recipient, bytes, &ephemeral, &nonce,
+    ))
+}
+
 /// The gateway used when `ENGRAM_ARWEAVE_URL` is not set.
 pub const DEFAULT_GATEWAY: &str = "https://arweave.net";
 /// Longest an upload may hold up an ingest before it is left to the retry queue.
@@ -248,6 +292,95 @@ impl Archiver {
     }
 }
 
+/// What a sealed document sends: the sealed file and one prepared memory per chunk.
+pub(crate) struct SealedDocument {
+    /// The file, encrypted to the owner.
+    pub(crate) blob: Vec<u8>,
+    /// The chunks, embedded here, sealed and noised.
+    pub(crate) memories: Vec<crate::outgoing::Prepared>,
+    /// The response to give, its CIDs still to fill in.
+    pub(crate) response: DocumentResponse,
+}
+
+/// Seals `doc` for `namespace`: every chunk checked, embedded and sealed before anything
+/// is stored or sent. Each chunk's sealed metadata carries the document's fields and
+/// `blob_cid`, the content CID of the sealed file (its `content_cid` is the plaintext's,
+/// which only the owner can see).
+pub(crate) fn seal_document(
+    doc: &Document,
+    metadata: Value,
+    namespace: &str,
+    seal: &Seal,
+    limits: Limits,
+) -> Result<SealedDocument, ClientError> {
+    let user = match metadata {
+        Value::Null => serde_json::Map::new(),
+        Value::Object(m) => m,
+        _ => return Err(engram_core::CoreError::MetadataNotObject.into()),
+    };
+    let limits = Limits {
+        chunk_chars: limits.chunk_chars.min(SEALED_CHUNK_CHARS),
+        chunk_overlap: limits.chunk_overlap.min(SEALED_CHUNK_CHARS / 5),
+        ..limits
+    };
+    let blob = seal_bytes(&seal.recipient, &doc.bytes)?;
+    let blob_cid = Cid::for_content(&blob);
+    let chunks = doc.chunks(&limits);
+    if chunks.is_empty() {
+        return Err(engram_core::CoreError::EmptyText.into());
+    }
+    let items: Vec<crate::NewText> = chunks
+        .iter()
+        .map(|c| {
+            let mut m = doc.chunk_metadata(c, chunks.len(), &engram_media::ArchiveRef::Off, &user);
+            // The whole text is sealed beside the metadata; no preview is needed.
+            m.remove("text");
+            m.insert("blob_cid".into(), blob_cid.to_string().into());
+            crate::NewText {
+                text: c.text.clone(),
+                metadata: Value::Object(m),
+                namespace: Some(namespace.to_string()),
+            }
+        })
+        .collect();
+    let how = crate::outgoing::Outgoing {
+        seal_to: Some(&seal.recipient),
+        namespace: Some(namespace),
+        epsilon: seal.epsilon,
+    };
+    let memories = crate::outgoing::texts(&seal.embedder, &items, how)?;
+    for m in &memories {
+        engram_core::validate_metadata(&m.metadata)?;
+    }
+    let response = DocumentResponse {
+        content_cid: Some(blob_cid.to_string()),
+        title: doc.title.clone(),
+        pages: doc.pages.len(),
+        chars: doc
+            .pages
+            .iter()
+            .map(|p| engram_media::chunk::normalize(p).chars().count())
+            .sum(),
+        description: (doc.kind == engram_media::Kind::Image).then(|| doc.pages.concat()),
+        arweave: "off".into(),
+        ..Default::default()
+    };
+    Ok(SealedDocument {
+        blob,
+        memories,
+        response,
+    })
+}
+
+/// The wire's `arweave*` fields for an archive state.
+pub(crate) fn archive_fields(archive: &Archive) -> (&'static str, Option<String>, Option<String>) {
+    match archive {
+        Archive::Off => ("off", None, None),
+        Archive::Pending { .. } => ("pending", None, None),
+        Archive::Uploaded { tx_id, url } => ("uploaded", Some(tx_id.clone()), Some(url.clone())),
+    }
+}
+
 /// Stores `doc` in `engine`: uploaded first when `archiver` is set (pending on failure),
 /// then the blob and its chunks' memories.
 ///
@@ -262,6 +395,10 @@ pub async fn ingest_document(
     limits: Limits,
 ) -> Result<DocumentResponse, ClientError> {
     let content_cid = doc.content_cid();
+    // A private namespace's file never goes to the permanent web in the clear: without a
+    // seal it stays in this store only.
+    let archiver =
+        archiver.filter(|_| engram_core::auth::private_namespace(namespace.as_deref()).is_none());
     let archive = match archiver {
         None => Archive::Off,
         Some(a) => match a
@@ -287,11 +424,7 @@ pub async fn ingest_document(
         engine.ingest_document(&doc, metadata, namespace, &limits, archive)
     })
     .await??;
-    let (arweave, tx_id, url) = match stored.blob.archive {
-        Archive::Off => ("off", None, None),
-        Archive::Pending { .. } => ("pending", None, None),
-        Archive::Uploaded { tx_id, url } => ("uploaded", Some(tx_id), Some(url)),
-    };
+    let (arweave, tx_id, url) = archive_fields(&stored.blob.archive);
     Ok(DocumentResponse {
         content_cid: Some(content_cid.to_string()),
         cids: stored.memories.iter().map(|m| m.cid.to_string()).collect(),

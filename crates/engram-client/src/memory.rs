@@ -408,11 +408,14 @@ impl Memory {
     /// Stores a document (PDF, image or web page): its blob and one memory per chunk.
     /// Embedded: read here, archived on Arweave when `archiver` is set, stored locally;
     /// remote: sent to the node's `POST /IngestDocument`, which reads and archives it with
-    /// its own configuration (`opts` then only limits what is sent).
+    /// its own configuration (`opts` then only limits what is sent). With `seal`, for a
+    /// private namespace: read here, the file and every chunk sealed to the owner's key
+    /// before anything is stored or sent (`media::seal_document`).
     ///
     /// # Errors
     /// [`ClientError::Media`] for a document that cannot be read, engine errors, a node's
-    /// refusal; a private namespace on a node (its documents would reach the node unsealed).
+    /// refusal; [`ClientError::PrivateDocument`] for a private namespace on a node without
+    /// `seal`; [`ClientError::SealNeedsNamespace`] for `seal` without a private namespace.
     pub async fn ingest_document(
         &self,
         source: crate::media::DocumentSource,
@@ -420,7 +423,19 @@ impl Memory {
         namespace: Option<&str>,
         opts: &crate::media::MediaOptions,
         archiver: Option<&crate::media::Archiver>,
+        seal: Option<&crate::media::Seal>,
     ) -> Result<engram_wire::DocumentResponse, ClientError> {
+        let private = engram_core::auth::private_namespace(namespace);
+        match (private, seal) {
+            (Some(ns), Some(seal)) => {
+                return self
+                    .ingest_sealed_document(source, metadata, ns, opts, archiver, seal)
+                    .await;
+            }
+            (None, Some(_)) => return Err(ClientError::SealNeedsNamespace),
+            (Some(_), None) if self.is_remote() => return Err(ClientError::PrivateDocument),
+            _ => {}
+        }
         match self {
             Memory::Embedded(engine) => {
                 let doc = crate::media::read_document(source, opts).await?;
@@ -435,9 +450,6 @@ impl Memory {
                 .await
             }
             Memory::Remote(client) => {
-                if engram_core::auth::private_namespace(namespace).is_some() {
-                    return Err(ClientError::PrivateDocument);
-                }
                 use base64::Engine as _;
                 let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
                 let kind = source.kind().to_string();
@@ -470,14 +482,92 @@ impl Memory {
         }
     }
 
-    /// A blob's bytes by content CID, checked against it.
+    async fn ingest_sealed_document(
+        &self,
+        source: crate::media::DocumentSource,
+        metadata: Value,
+        namespace: &str,
+        opts: &crate::media::MediaOptions,
+        archiver: Option<&crate::media::Archiver>,
+        seal: &crate::media::Seal,
+    ) -> Result<engram_wire::DocumentResponse, ClientError> {
+        let doc = crate::media::read_document(source, opts).await?;
+        let (ns, seal2, limits) = (namespace.to_string(), seal.clone(), opts.limits);
+        let sealed = tokio::task::spawn_blocking(move || {
+            crate::media::seal_document(&doc, metadata, &ns, &seal2, limits)
+        })
+        .await??;
+        let blob_cid = Cid::for_content(&sealed.blob);
+        let info = match self {
+            Memory::Embedded(engine) => {
+                let archive = match archiver {
+                    None => engram_store::Archive::Off,
+                    Some(a) => match a
+                        .upload(&sealed.blob, crate::media::SEALED_TYPE, &blob_cid, true)
+                        .await
+                    {
+                        Ok(state) => state,
+                        Err(e) => engram_store::Archive::Pending {
+                            attempts: 1,
+                            last_error: Some(e.to_string()),
+                        },
+                    },
+                };
+                let (engine, blob, ns) = (engine.clone(), sealed.blob, namespace.to_string());
+                blocking(move || {
+                    Ok(engine.store().blobs().put(
+                        &blob,
+                        crate::media::SEALED_TYPE,
+                        &ns,
+                        true,
+                        archive,
+                    )?)
+                })
+                .await?
+            }
+            Memory::Remote(client) => {
+                client
+                    .put_blob(&sealed.blob, &client.namespace_auth(Some(namespace))?)
+                    .await?
+            }
+        };
+        let mut response = sealed.response;
+        (
+            response.arweave,
+            response.arweave_tx_id,
+            response.arweave_url,
+        ) = {
+            let (a, t, u) = crate::media::archive_fields(&info.archive);
+            (a.to_string(), t, u)
+        };
+        for p in sealed.memories {
+            let stored = self
+                .ingest_vector(
+                    p.embedding,
+                    p.metadata,
+                    None,
+                    Some(namespace),
+                    p.source_text,
+                )
+                .await?;
+            response.cids.push(stored.cid.to_string());
+        }
+        Ok(response)
+    }
+
+    /// A blob's bytes by content CID, checked against it; a private namespace's blob from
+    /// a node with this client's signature for `namespace`.
     ///
     /// # Errors
     /// [`ClientError::Store`] (not kept here, damaged) or a node's answer.
-    pub async fn blob(&self, cid: &Cid) -> Result<Vec<u8>, ClientError> {
+    pub async fn blob(&self, cid: &Cid, namespace: Option<&str>) -> Result<Vec<u8>, ClientError> {
         match self {
             Memory::Embedded(engine) => Ok(engine.store().blobs().get(cid)?),
-            Memory::Remote(client) => client.blob(cid).await,
+            Memory::Remote(client) => {
+                client
+                    .blob_in(cid, &client.namespace_auth(namespace)?)
+                    .await
+            }
         }
     }
 

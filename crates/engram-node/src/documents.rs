@@ -19,11 +19,11 @@ use base64::Engine as _;
 use engram_client::media::{self, DocumentSource};
 use engram_core::Cid;
 use engram_os::now_ms;
-use engram_store::{BlobInfo, PUBLIC_NAMESPACE};
-use engram_wire::{DocumentRequest, DocumentResponse};
+use engram_store::{Archive, BlobInfo, PUBLIC_NAMESPACE};
+use engram_wire::{DocumentRequest, DocumentResponse, NamespaceAuth};
 
 use crate::error::ApiError;
-use crate::json::Json;
+use crate::json::{Json, Query};
 use crate::server::AppState;
 
 type Shared = State<Arc<AppState>>;
@@ -43,6 +43,7 @@ pub(crate) async fn ingest_document(
         .authorize(&req.auth, now_ms(), true)?
         .is_some()
     {
+        // Private documents arrive sealed, through POST /blob and sealed memories.
         return Err(ApiError::Client(
             engram_client::ClientError::PrivateDocument,
         ));
@@ -100,8 +101,46 @@ pub(crate) async fn ingest_document(
     Ok(axum::Json(out))
 }
 
-/// A public blob's record; private blobs are not served here.
-async fn public_blob(state: &AppState, raw: &str) -> Result<BlobInfo, ApiError> {
+pub(crate) async fn put_blob(
+    State(state): Shared,
+    Query(auth): Query<NamespaceAuth>,
+    body: axum::body::Bytes,
+) -> Result<axum::Json<BlobInfo>, ApiError> {
+    let Some(ns) = state.namespaces.authorize(&auth, now_ms(), true)? else {
+        return Err(ApiError::BadRequest(
+            "POST /blob keeps private namespaces' sealed files (sign for a namespace); public documents go to POST /IngestDocument".into(),
+        ));
+    };
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("the blob is empty".into()));
+    }
+    let archive = if state.archiver.is_some() {
+        Archive::Pending {
+            attempts: 0,
+            last_error: None,
+        }
+    } else {
+        Archive::Off
+    };
+    let engine = state.engine.clone();
+    let info = tokio::task::spawn_blocking(move || {
+        engine
+            .store()
+            .blobs()
+            .put(&body, media::SEALED_TYPE, &ns, true, archive)
+    })
+    .await?
+    .map_err(engram_engine::EngineError::from)?;
+    Ok(axum::Json(info))
+}
+
+/// A blob's record, if the caller may read it: anyone a public blob, the signed owner a
+/// private namespace's.
+async fn readable_blob(
+    state: &AppState,
+    raw: &str,
+    auth: &NamespaceAuth,
+) -> Result<BlobInfo, ApiError> {
     let cid: Cid = raw.parse()?;
     if !matches!(cid, Cid::Content(_)) {
         return Err(ApiError::BadRequest(format!(
@@ -113,9 +152,15 @@ async fn public_blob(state: &AppState, raw: &str) -> Result<BlobInfo, ApiError> 
         .await?
         .map_err(engram_engine::EngineError::from)?
         .ok_or_else(|| ApiError::NotFound(format!("no blob {cid} is stored here")))?;
-    if info.namespace != PUBLIC_NAMESPACE {
+    if info.namespace != PUBLIC_NAMESPACE
+        && state
+            .namespaces
+            .authorize(auth, now_ms(), false)?
+            .as_deref()
+            != Some(info.namespace.as_str())
+    {
         return Err(ApiError::Forbidden(format!(
-            "blob {cid} belongs to a private namespace"
+            "blob {cid} belongs to a private namespace; sign for it as its owner"
         )));
     }
     Ok(info)
@@ -124,16 +169,18 @@ async fn public_blob(state: &AppState, raw: &str) -> Result<BlobInfo, ApiError> 
 pub(crate) async fn blob_info(
     State(state): Shared,
     Path(cid): Path<String>,
+    Query(auth): Query<NamespaceAuth>,
 ) -> Result<axum::Json<BlobInfo>, ApiError> {
-    Ok(axum::Json(public_blob(&state, &cid).await?))
+    Ok(axum::Json(readable_blob(&state, &cid, &auth).await?))
 }
 
 pub(crate) async fn blob(
     State(state): Shared,
     Path(cid): Path<String>,
+    Query(auth): Query<NamespaceAuth>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let info = public_blob(&state, &cid).await?;
+    let info = readable_blob(&state, &cid, &auth).await?;
     let engine = state.engine.clone();
     let id = info.cid;
     let bytes = tokio::task::spawn_blocking(move || engine.store().blobs().get(&id))

@@ -106,6 +106,12 @@ pub fn router(state: Arc<AppState>) -> Router {
                 crate::documents::body_limit(state.config.max_document_bytes),
             )),
         )
+        .route(
+            "/blob",
+            post(crate::documents::put_blob).layer(DefaultBodyLimit::max(
+                state.config.max_document_bytes.saturating_add(64 << 10),
+            )),
+        )
         .route("/blob/{cid}", get(crate::documents::blob))
         .route("/blob/{cid}/info", get(crate::documents::blob_info))
         .route("/AttestNamespace", post(routes::attest))

@@ -384,6 +384,7 @@ impl PyMemory {
                             namespace.as_deref(),
                             &opts,
                             archiver.as_ref(),
+                            None,
                         )
                         .await
                 })
@@ -397,7 +398,7 @@ impl PyMemory {
         let cid = parse_cid(cid)?;
         let memory = self.memory()?;
         let bytes = py
-            .detach(|| runtime().block_on(async move { memory.blob(&cid).await }))
+            .detach(|| runtime().block_on(async move { memory.blob(&cid, None).await }))
             .map_err(client)?;
         Ok(std::borrow::Cow::Owned(bytes))
     }

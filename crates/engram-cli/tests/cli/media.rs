@@ -261,3 +261,156 @@ async fn documents_go_to_arweave_and_a_failed_upload_is_retried() {
     assert_eq!(client.download_verified(&tx, sha).await.unwrap(), png_bytes);
     gw.assert_alive();
 }
+
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_document_is_sealed_before_it_reaches_a_node() {
+    let data = tempfile::tempdir().unwrap();
+    let me = tempfile::tempdir().unwrap();
+    let m = me.path();
+    let wallets = m.join("wallets");
+    let w = wallets.to_str().unwrap();
+    for name in ["alice", "bob"] {
+        json(m, &["--wallet-dir", w, "wallet", "new", name]);
+    }
+    let key = m.join("k.key");
+    json(m, &["keys", "new", "--out", key.to_str().unwrap()]);
+    let port = crate::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut node = Killed(crate::serve(data.path(), port, &[], &[]));
+    crate::wait_healthy(&engram_client::Client::new(&url).unwrap()).await;
+    let pdf = write_pdf(m, "atlas.pdf", 3);
+    let p = pdf.to_str().unwrap();
+    let k = key.to_str().unwrap();
+    let on = |args: &[&str]| -> Vec<String> {
+        ["--node", url.as_str(), "--wallet-dir", w]
+            .iter()
+            .chain(args)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let run = |args: &[&str]| json(m, &on(args).iter().map(String::as_str).collect::<Vec<_>>());
+    let refused = |args: &[&str]| {
+        fails(
+            m,
+            &on(args).iter().map(String::as_str).collect::<Vec<_>>(),
+            None,
+            1,
+        )
+    };
+
+    // Unsealed, or sealed without a private namespace: refused before anything is sent.
+    let e = refused(&[
+        "ingest",
+        "--pdf",
+        p,
+        "--namespace",
+        "vault",
+        "--wallet",
+        "alice",
+    ]);
+    assert!(e.contains("must be sealed first"), "{e}");
+    let e = refused(&["ingest", "--pdf", p, "--encrypt", k]);
+    assert!(e.contains("private namespace"), "{e}");
+
+    let out = run(&[
+        "ingest",
+        "--pdf",
+        p,
+        "--namespace",
+        "vault",
+        "--wallet",
+        "alice",
+        "--encrypt",
+        k,
+    ]);
+    let sealed_cid = out["content_cid"].as_str().unwrap().to_string();
+    let plain_cid = engram_core::Cid::for_content(&std::fs::read(&pdf).unwrap()).to_string();
+    assert_ne!(
+        sealed_cid, plain_cid,
+        "the node keeps the sealed file, not the PDF"
+    );
+    assert!(out["cids"].as_array().unwrap().len() >= 3);
+
+    // The node holds ciphertext: no one but the signed owner gets even that.
+    let anon = reqwest::get(format!("{url}/blob/{sealed_cid}"))
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 403);
+    let e = refused(&[
+        "blob",
+        "get",
+        &sealed_cid,
+        "--namespace",
+        "vault",
+        "--wallet",
+        "bob",
+    ]);
+    assert!(e.contains("403") || e.contains("another"), "{e}");
+    let back = m.join("back.pdf");
+    let got = engram(
+        m,
+        &on(&[
+            "blob",
+            "get",
+            &sealed_cid,
+            "--namespace",
+            "vault",
+            "--wallet",
+            "alice",
+            "--decrypt",
+            k,
+            "--out",
+            back.to_str().unwrap(),
+        ])
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
+        None,
+    );
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&pdf).unwrap());
+
+    // The memories are sealed too: only the key opens their text and metadata.
+    let hits = run(&[
+        "query",
+        "river delta number 2",
+        "--namespace",
+        "vault",
+        "--wallet",
+        "alice",
+        "--top-k",
+        "1",
+    ]);
+    let meta = hits["results"][0]["metadata"].as_object().unwrap();
+    assert_eq!(meta.keys().collect::<Vec<_>>(), vec!["engram_encrypted"]);
+    let hits = run(&[
+        "query",
+        "river delta number 2",
+        "--namespace",
+        "vault",
+        "--wallet",
+        "alice",
+        "--top-k",
+        "1",
+        "--decrypt",
+        k,
+    ]);
+    let meta = &hits["results"][0]["metadata"];
+    assert_eq!(meta["content_cid"], plain_cid);
+    assert_eq!(meta["blob_cid"], sealed_cid);
+    assert_eq!(meta["page"], 2);
+    assert!(node.0.try_wait().unwrap().is_none(), "the node is still up");
+}
