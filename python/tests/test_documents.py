@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 
 import engram
-from engram.sdk import EngramClient, IngestError
+from engram.sdk import EngramClient, EngramError, IngestError
 
 from conftest import Node
 
@@ -91,3 +91,23 @@ def test_documents_on_a_node(node: Node, site: str) -> None:
     # The node refuses to fetch into its own network (no ENGRAM_ALLOW_PRIVATE_URLS).
     with pytest.raises(IngestError, match="loopback, private or link-local"):
         client.ingest_url(f"{site}/notes")
+
+
+def test_a_private_document_is_sealed_before_it_reaches_the_node(node: Node) -> None:
+    from engram.sdk.encryption import HybridEncryption, generate_keypair
+
+    private, _public = generate_keypair()
+    enc = HybridEncryption(private_key=private)
+    owner = engram.Keypair.from_uri("//DocOwner")
+    client = EngramClient(node.url, namespace="doc-vault", keypair=owner, encryption=enc)
+    pdf = FIXTURES / "unicode-3-pages.pdf"
+    out = client.ingest_pdf(pdf, metadata={"case": "42"})
+    assert len(out["cids"]) >= 3
+    sealed = client.get_blob(out["content_cid"])
+    assert sealed != pdf.read_bytes() and enc.decrypt_raw(sealed) == pdf.read_bytes()
+    hits = client.query("Greek and Japanese text", top_k=1)
+    assert hits[0]["metadata"]["page"] == 2 and hits[0]["metadata"]["case"] == "42"
+    # Someone else's signature gets nothing.
+    stranger = EngramClient(node.url, namespace="doc-vault", keypair=engram.Keypair.from_uri("//Stranger"))
+    with pytest.raises(EngramError):
+        stranger.get_blob(out["content_cid"])

@@ -319,7 +319,7 @@ impl PyMemory {
     /// read here, put on Arweave when `ARWEAVE_KEY`/`ARWEAVE_KEY_FILE` is set; a node reads
     /// and archives it itself. Returns the `DocumentResponse` as JSON text.
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, each optional
-    #[pyo3(signature = (kind, data=None, url=None, filename=None, description=None, metadata_json=None, namespace=None, max_bytes=None, vision_url=None, vision_key=None, vision_model=None))]
+    #[pyo3(signature = (kind, data=None, url=None, filename=None, description=None, metadata_json=None, namespace=None, max_bytes=None, vision_url=None, vision_key=None, vision_model=None, seal_to=None, dp_epsilon=Some(engram_core::noise::DEFAULT_EPSILON)))]
     fn ingest_document(
         &self,
         py: Python<'_>,
@@ -334,6 +334,8 @@ impl PyMemory {
         vision_url: Option<String>,
         vision_key: Option<String>,
         vision_model: Option<String>,
+        seal_to: Option<Vec<u8>>,
+        dp_epsilon: Option<f64>,
     ) -> PyResult<String> {
         use engram_client::media::{Archiver, DocumentSource, MediaOptions};
         let metadata = Value::Object(object(metadata_json.as_deref())?);
@@ -368,6 +370,22 @@ impl PyMemory {
                     .unwrap_or_else(|| engram_media::vision::DEFAULT_MODEL.to_string()),
             });
         }
+        let seal = match seal_to {
+            None => None,
+            Some(key) => {
+                let recipient = <[u8; 32]>::try_from(key.as_slice())
+                    .map_err(|_| invalid("seal_to must be a 32-byte X25519 public key"))?;
+                let dir = engram_embed::resolve_model_dir(None);
+                let embedder = py
+                    .detach(|| engram_embed::Embedder::load(&dir))
+                    .map_err(crate::error::native)?;
+                Some(engram_client::media::Seal {
+                    recipient,
+                    epsilon: dp_epsilon,
+                    embedder: Arc::new(embedder),
+                })
+            }
+        };
         let memory = self.memory()?;
         let out = py
             .detach(|| {
@@ -384,7 +402,7 @@ impl PyMemory {
                             namespace.as_deref(),
                             &opts,
                             archiver.as_ref(),
-                            None,
+                            seal.as_ref(),
                         )
                         .await
                 })
@@ -393,12 +411,21 @@ impl PyMemory {
         Ok(to_json(&out))
     }
 
-    /// A blob's bytes by content CID (`sha256:…`), checked against it.
-    fn blob(&self, py: Python<'_>, cid: &str) -> PyResult<std::borrow::Cow<'static, [u8]>> {
+    /// A blob's bytes by content CID (`sha256:…`), checked against it; a private
+    /// namespace's with this memory's signature for `namespace`.
+    #[pyo3(signature = (cid, namespace=None))]
+    fn blob(
+        &self,
+        py: Python<'_>,
+        cid: &str,
+        namespace: Option<String>,
+    ) -> PyResult<std::borrow::Cow<'static, [u8]>> {
         let cid = parse_cid(cid)?;
         let memory = self.memory()?;
         let bytes = py
-            .detach(|| runtime().block_on(async move { memory.blob(&cid, None).await }))
+            .detach(|| {
+                runtime().block_on(async move { memory.blob(&cid, namespace.as_deref()).await })
+            })
             .map_err(client)?;
         Ok(std::borrow::Cow::Owned(bytes))
     }

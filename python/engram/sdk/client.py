@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from engram import _engram
-from engram.sdk.encryption import NamespaceEncryption
+from engram.sdk.encryption import HybridEncryption, NamespaceEncryption
 from engram.sdk.exceptions import (
     EngramError,
     IngestError,
@@ -177,6 +177,11 @@ class _MemoryAPI:
 
     def _document(self, kind: str, **kw: Any) -> Dict[str, Any]:
         meta = _dumps(_metadata(kw.pop("metadata", None), IngestError), IngestError)
+        if self._enc is not None:
+            # A private namespace's document is sealed here: the file and every chunk.
+            if not isinstance(self._enc, HybridEncryption):
+                raise IngestError("documents are sealed with HybridEncryption (an X25519 key), not a namespace_key")
+            kw["seal_to"] = self._enc.public_key
         out = _raise_as(
             IngestError,
             lambda: self._memory.ingest_document(kind, metadata_json=meta, namespace=self.namespace, **kw),
@@ -239,7 +244,7 @@ class _MemoryAPI:
 
     def get_blob(self, content_cid: str) -> bytes:
         """A document's bytes by content CID (``sha256:…``), checked against it."""
-        return bytes(_raise_as(EngramError, lambda: self._memory.blob(content_cid)))
+        return bytes(_raise_as(EngramError, lambda: self._memory.blob(content_cid, self.namespace)))
 
     # -- reads -------------------------------------------------------------------------
 

@@ -31,7 +31,9 @@ def _decrypt_results(cipher: Any, results: List[Dict[str, Any]]) -> List[Dict[st
     out = []
     for r in results:
         meta = r.get("metadata") or {}
-        blob = meta.get("_enc") if isinstance(meta, dict) else None
+        # "_enc" is the original SDK's field; "engram_encrypted" the CLI's and sealed
+        # documents' (the same hybrid format).
+        blob = (meta.get("_enc") or meta.get("engram_encrypted")) if isinstance(meta, dict) else None
         if not blob:
             out.append(r)
             continue
