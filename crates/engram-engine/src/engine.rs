@@ -706,4 +706,62 @@ mod tests {
             );
         }
     }
+
+    fn document(pages: &[&str]) -> Document {
+        Document {
+            kind: engram_media::Kind::Pdf,
+            bytes: b"%PDF-1.7 stand-in bytes".to_vec(),
+            content_type: "application/pdf".into(),
+            source: "t.pdf".into(),
+            filename: Some("t.pdf".into()),
+            title: Some("T".into()),
+            pages: pages.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_document_is_a_blob_and_one_memory_per_chunk() {
+        let (_d, e) = engine();
+        let doc = document(&["Owls hunt at night.", "Hawks hunt by day."]);
+        let out = e
+            .ingest_document(
+                &doc,
+                json!({"k": 1}),
+                None,
+                &Limits::default(),
+                Archive::Off,
+            )
+            .unwrap();
+        assert_eq!(out.memories.len(), 2);
+        assert_eq!(out.blob.cid, doc.content_cid());
+        assert_eq!(e.store().blobs().get(&out.blob.cid).unwrap(), doc.bytes);
+        let rec = e.get(&out.memories[1].cid, None).unwrap().unwrap();
+        assert_eq!(rec.metadata["page"], 2);
+        assert_eq!(rec.metadata["k"], 1);
+        assert_eq!(rec.metadata["content_cid"], doc.content_cid().to_string());
+        assert_eq!(rec.text.as_deref(), Some("Hawks hunt by day."));
+        let status = e.status().unwrap();
+        assert_eq!((status.blobs, status.pending_uploads), (1, 0));
+    }
+
+    #[test]
+    fn a_document_that_cannot_be_stored_leaves_nothing() {
+        let (_d, e) = engine();
+        let doc = document(&["Some text."]);
+        for bad in [json!([1]), json!({"big": "x".repeat(MAX_METADATA_BYTES)})] {
+            assert!(
+                e.ingest_document(&doc, bad, None, &Limits::default(), Archive::Off)
+                    .unwrap_err()
+                    .is_bad_input()
+            );
+        }
+        let empty = document(&["", "   "]);
+        assert!(
+            e.ingest_document(&empty, Value::Null, None, &Limits::default(), Archive::Off)
+                .unwrap_err()
+                .is_bad_input()
+        );
+        assert_eq!(e.status().unwrap().count, 0);
+        assert!(e.store().blobs().all().unwrap().is_empty());
+    }
 }
