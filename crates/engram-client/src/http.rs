@@ -174,7 +174,9 @@ impl Client {
         }
     }
 
-    async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, ClientError> {
+    /// The body of a successful answer with its URL; an error status as
+    /// [`ClientError::Http`] with the node's message.
+    async fn body(resp: reqwest::Response) -> Result<(String, Vec<u8>), ClientError> {
         let url = resp.url().to_string();
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(|e| ClientError::Transport {
@@ -190,6 +192,11 @@ impl Client {
                 message,
             });
         }
+        Ok((url, bytes.into()))
+    }
+
+    async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, ClientError> {
+        let (url, bytes) = Self::body(resp).await?;
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode { url, source: e })
     }
 
@@ -276,24 +283,7 @@ impl Client {
     pub async fn blob_in(&self, cid: &Cid, auth: &NamespaceAuth) -> Result<Vec<u8>, ClientError> {
         let path = format!("/blob/{cid}{}", query_string(auth));
         let resp = self.send::<()>(reqwest::Method::GET, &path, None).await?;
-        let url = resp.url().to_string();
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|source| ClientError::Transport {
-                url: url.clone(),
-                source,
-            })?;
-        if !status.is_success() {
-            let message = serde_json::from_slice::<ErrorBody>(&bytes)
-                .map(|b| b.error)
-                .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned());
-            return Err(ClientError::Http {
-                status: status.as_u16(),
-                message,
-            });
-        }
+        let (url, bytes) = Self::body(resp).await?;
         let got = Cid::for_content(&bytes);
         if got != *cid {
             return Err(ClientError::BlobMismatch {
@@ -302,7 +292,7 @@ impl Client {
                 got,
             });
         }
-        Ok(bytes.to_vec())
+        Ok(bytes)
     }
 
     /// `POST /QuerySynapse`.

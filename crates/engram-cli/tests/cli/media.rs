@@ -102,58 +102,46 @@ fn bad_documents_are_refused_and_change_nothing() {
     let before = fingerprint(d);
     let not_pdf = d.join("notes.pdf");
     std::fs::write(&not_pdf, "just text").unwrap();
-    let err = fails(d, &["ingest", "--pdf", not_pdf.to_str().unwrap()], None, 1);
-    assert!(err.contains("not a PDF"), "{err}");
     let pdf = write_pdf(d, "big.pdf", 2);
-    let err = fails(
-        d,
-        &[
-            "ingest",
-            "--pdf",
-            pdf.to_str().unwrap(),
-            "--max-bytes",
-            "100",
-        ],
-        None,
-        1,
-    );
-    assert!(err.contains("the limit is 100"), "{err}");
     let empty = d.join("empty.pdf");
     std::fs::write(&empty, "").unwrap();
-    let err = fails(d, &["ingest", "--pdf", empty.to_str().unwrap()], None, 1);
-    assert!(err.contains("empty"), "{err}");
-    let err = fails(
-        d,
-        &["ingest", "--pdf", d.join("missing.pdf").to_str().unwrap()],
-        None,
-        1,
+    let (not_pdf, pdf, empty) = (
+        not_pdf.to_str().unwrap(),
+        pdf.to_str().unwrap(),
+        empty.to_str().unwrap(),
     );
-    assert!(err.contains("cannot read"), "{err}");
-    let err = fails(
-        d,
-        &[
-            "ingest",
-            "--image",
-            pdf.to_str().unwrap(),
-            "--description",
-            "x",
-        ],
-        None,
-        1,
-    );
-    assert!(err.contains("not a PNG, JPEG, GIF or WebP image"), "{err}");
-    let port = crate::free_port();
-    let err = fails(
-        d,
-        &["ingest", "--url", &format!("http://127.0.0.1:{port}/")],
-        None,
-        1,
-    );
-    assert!(err.contains("fetching"), "{err}");
-    let err = fails(d, &["ingest", "--url", "ftp://example.com/a"], None, 1);
-    assert!(err.contains("only http and https"), "{err}");
-    let err = fails(d, &["blob", "get", "sha256:nothex"], None, 2);
-    assert!(err.contains("malformed CID"), "{err}");
+    let missing = d.join("missing.pdf");
+    let closed = format!("http://127.0.0.1:{}/", crate::free_port());
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["ingest", "--pdf", not_pdf], 1, "not a PDF"),
+        (
+            &["ingest", "--pdf", pdf, "--max-bytes", "100"],
+            1,
+            "the limit is 100",
+        ),
+        (&["ingest", "--pdf", empty], 1, "empty"),
+        (
+            &["ingest", "--pdf", missing.to_str().unwrap()],
+            1,
+            "cannot read",
+        ),
+        (
+            &["ingest", "--image", pdf, "--description", "x"],
+            1,
+            "not a PNG, JPEG, GIF or WebP image",
+        ),
+        (&["ingest", "--url", &closed], 1, "fetching"),
+        (
+            &["ingest", "--url", "ftp://example.com/a"],
+            1,
+            "only http and https",
+        ),
+        (&["blob", "get", "sha256:nothex"], 2, "malformed CID"),
+    ];
+    for (args, code, says) in cases {
+        let err = fails(d, args, None, *code);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
     assert_eq!(fingerprint(d), before);
     assert_eq!(json(d, &["status"])["blobs"], 0);
 }
