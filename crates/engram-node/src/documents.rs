@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -36,7 +38,8 @@ pub(crate) fn body_limit(max_document_bytes: usize) -> usize {
 
 pub(crate) async fn ingest_document(
     State(state): Shared,
-    Json(req, _caller): Json<DocumentRequest>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(req, caller): Json<DocumentRequest>,
 ) -> Result<axum::Json<DocumentResponse>, ApiError> {
     if state
         .namespaces
@@ -86,6 +89,17 @@ pub(crate) async fn ingest_document(
             )));
         }
     };
+    // A document is many ingests: it counts against the caller's rate like one.
+    state
+        .limiter
+        .check(
+            &caller.unwrap_or_else(|| peer.ip().to_string()),
+            std::time::Instant::now(),
+        )
+        .map_err(|retry_after| ApiError::RateLimited {
+            per_minute: state.limiter.per_minute(),
+            retry_after,
+        })?;
     let doc = media::read_document(source, &state.media)
         .await
         .map_err(engram_client::ClientError::from)?;
