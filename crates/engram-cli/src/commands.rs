@@ -365,7 +365,20 @@ async fn blob(g: &Global, cmd: BlobCommand) -> Result<()> {
                 engine.store().blobs().info(&cid)?.with_context(|| {
                     format!("no blob {cid} is stored in {}", data_dir(g).display())
                 })?;
-            print_json(&serde_json::to_value(&info)?);
+            let mut out = serde_json::to_value(&info)?;
+            // An uploaded blob: ask its gateway whether the transaction is confirmed yet.
+            if let engram_store::Archive::Uploaded { tx_id, url } = &info.archive {
+                let gateway = url.strip_suffix(&format!("/{tx_id}")).unwrap_or(url);
+                let status = match (engram_arweave::Client::new(gateway), tx_id.parse()) {
+                    (Ok(client), Ok(id)) => match client.status(&id).await {
+                        Ok(s) => json!(format!("{s:?}")),
+                        Err(e) => json!(format!("unknown: {e}")),
+                    },
+                    _ => json!("unknown: unreadable transaction or gateway"),
+                };
+                out["archive"]["confirmation"] = status;
+            }
+            print_json(&out);
             Ok(())
         }
         BlobCommand::Push => {

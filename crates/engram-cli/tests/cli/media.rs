@@ -240,9 +240,16 @@ async fn documents_go_to_arweave_and_a_failed_upload_is_retried() {
     assert_eq!(ok_json(&pushed)["uploaded"], 1);
     assert_eq!(json(&d, &["status"])["pending_uploads"], 0);
     let content_cid = out["content_cid"].as_str().unwrap();
+    gw.mine().await;
     let info = json(&d, &["blob", "info", content_cid]);
     assert_eq!(info["archive"]["state"], "uploaded", "{info}");
-    gw.mine().await;
+    assert!(
+        info["archive"]["confirmation"]
+            .as_str()
+            .unwrap()
+            .starts_with("Confirmed"),
+        "the gateway is asked: {info}"
+    );
     let tx: engram_arweave::TxId = info["archive"]["tx_id"].as_str().unwrap().parse().unwrap();
     let png_bytes = std::fs::read(&png).unwrap();
     let sha: [u8; 32] = *engram_core::Cid::for_content(&png_bytes).digest();
