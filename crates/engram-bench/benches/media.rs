@@ -45,7 +45,11 @@ fn main() {
         .collect();
     let per_page = 30;
     let page_sentences: Vec<Vec<String>> = (0..pages_n)
-        .map(|p| corpus[p * per_page..(p + 1) * per_page].to_vec())
+        .map(|p| {
+            (0..per_page)
+                .map(|j| corpus[(p * per_page + j) % corpus.len()].clone())
+                .collect()
+        })
         .collect();
     let texts: Vec<String> = page_sentences.iter().map(|s| s.join(" ")).collect();
     let bytes = pdf::build("Benchmark document", &texts);
