@@ -40,7 +40,7 @@ def site() -> Iterator[str]:
     server.shutdown()
 
 
-def test_pdf_image_and_page_embedded(tmp_path: Path, site: str) -> None:
+def test_pdf_image_and_page_embedded(tmp_path: Path, site: str, monkeypatch: pytest.MonkeyPatch) -> None:
     pdf = FIXTURES / "unicode-3-pages.pdf"
     with engram.Engram(tmp_path / "store") as mem:
         out = mem.ingest_pdf(pdf, metadata={"shelf": "a"})
@@ -58,6 +58,10 @@ def test_pdf_image_and_page_embedded(tmp_path: Path, site: str) -> None:
         ocr = mem.ingest_image(FIXTURES / "text.jpg")
         assert "Quarterly revenue grew 42 percent" in ocr["description"]
 
+        # A library refuses the local network unless told otherwise (SSRF).
+        with pytest.raises(IngestError, match="loopback, private or link-local"):
+            mem.ingest_url(f"{site}/notes")
+        monkeypatch.setenv("ENGRAM_ALLOW_PRIVATE_URLS", "true")
         page = mem.ingest_url(f"{site}/notes")
         assert page["title"] == "Orchard Notes" and page["url"] == f"{site}/notes"
         assert mem.get(page["cid"])["metadata"]["text"] == "Pear trees blossom in early April in the northern orchard."
@@ -105,8 +109,10 @@ def test_a_private_document_is_sealed_before_it_reaches_the_node(node: Node) -> 
     assert len(out["cids"]) >= 3
     sealed = client.get_blob(out["content_cid"])
     assert sealed != pdf.read_bytes() and enc.decrypt_raw(sealed) == pdf.read_bytes()
-    hits = client.query("Greek and Japanese text", top_k=1)
-    assert hits[0]["metadata"]["page"] == 2 and hits[0]["metadata"]["case"] == "42"
+    # The vectors carry noise, so ranks are not asserted: every chunk comes back opened.
+    hits = client.query("Greek and Japanese text", top_k=10)
+    assert sorted(h["metadata"]["page"] for h in hits) == [1, 2, 3]
+    assert all(h["metadata"]["case"] == "42" for h in hits)
     # Someone else's signature gets nothing.
     stranger = EngramClient(node.url, namespace="doc-vault", keypair=engram.Keypair.from_uri("//Stranger"))
     with pytest.raises(EngramError):

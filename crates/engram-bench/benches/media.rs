@@ -86,7 +86,7 @@ fn main() {
         secs(t_extract) / secs(t_lopdf)
     );
 
-    let (chunks, t_chunk) = time(|| doc.chunks(&limits));
+    let (chunks, t_chunk) = time(|| doc.chunks(&limits).expect("within the chunk limit"));
     println!(
         "chunk     {:>7.3} s  {} chunks of ≤ {} characters",
         secs(t_chunk),

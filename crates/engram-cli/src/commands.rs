@@ -241,7 +241,6 @@ async fn ingest_document(g: &Global, args: IngestArgs) -> Result<()> {
     let mut opts = MediaOptions::from_env(true);
     if let Some(max) = args.max_bytes {
         opts.limits.max_bytes = max;
-        opts.fetch.max_bytes = max;
     }
     let max = opts.limits.max_bytes;
     let source = if let Some(path) = &args.pdf {
@@ -391,7 +390,7 @@ async fn blob(g: &Global, cmd: BlobCommand) -> Result<()> {
             };
             let archiver = engram_client::media::Archiver::from_env()?
                 .context("no Arweave wallet: set ARWEAVE_KEY (JWK JSON) or ARWEAVE_KEY_FILE")?;
-            let (done, left) = archiver.retry_pending(engine.store().blobs()).await;
+            let (done, left) = archiver.retry_pending(engine, None).await;
             if g.json {
                 print_json(&json!({"uploaded": done, "pending": left}));
             } else {

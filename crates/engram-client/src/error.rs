@@ -71,6 +71,9 @@ pub enum ClientError {
         "a document for a private namespace on a node must be sealed first: pass an encryption key (--encrypt KEY_FILE; Python: encryption=HybridEncryption(...))"
     )]
     PrivateDocument,
+    /// An Arweave upload failed and stays queued (`engram blob push` retries it).
+    #[error("the upload of {0} failed and stays pending")]
+    UploadPending(Cid),
     /// A sealed document without a private namespace to keep it in.
     #[error("sealed documents go to a private namespace: pass --namespace NAME")]
     SealNeedsNamespace,
@@ -140,7 +143,9 @@ impl ClientError {
             #[cfg(feature = "embedded")]
             ClientError::Media(e) => e.is_bad_input(),
             #[cfg(feature = "embedded")]
-            ClientError::Arweave(_) | ClientError::Store(_) => false,
+            ClientError::Arweave(_) | ClientError::Store(_) | ClientError::UploadPending(_) => {
+                false
+            }
             ClientError::NotRawEmbedding => true,
             #[cfg(feature = "http")]
             ClientError::Transport { .. } | ClientError::Task(_) => false,

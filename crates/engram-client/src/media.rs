@@ -18,7 +18,7 @@ use engram_core::Cid;
 use engram_media::fetch::FetchPolicy;
 use engram_media::vision::VisionConfig;
 use engram_media::{Document, Limits, MediaError, image, ocr, pdf, vision};
-use engram_store::{Archive, BlobInfo, Blobs};
+use engram_store::{Archive, BlobInfo};
 use engram_wire::DocumentResponse;
 use serde_json::Value;
 
@@ -70,7 +70,7 @@ pub fn seal_bytes(recipient: &[u8; 32], bytes: &[u8]) -> Result<Vec<u8>, ClientE
 
 /// The gateway used when `ENGRAM_ARWEAVE_URL` is not set.
 pub const DEFAULT_GATEWAY: &str = "https://arweave.net";
-/// Longest an upload may hold up an ingest before it is left to the retry queue.
+/// Longest one request to the gateway may take (a chunked upload makes one per 256 KiB).
 pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What to read.
@@ -118,9 +118,17 @@ pub struct MediaOptions {
     pub vision: Option<VisionConfig>,
 }
 
+/// Whether `ENGRAM_ALLOW_PRIVATE_URLS` allows fetching loopback, private and link-local
+/// addresses (`true`/`1`).
+pub fn private_urls_allowed() -> bool {
+    std::env::var("ENGRAM_ALLOW_PRIVATE_URLS").is_ok_and(|v| matches!(v.trim(), "true" | "1"))
+}
+
 impl MediaOptions {
-    /// Defaults, with the vision model from the environment. `allow_private` is for a
-    /// user's own machine (the embedded store); a node decides it by its configuration.
+    /// Defaults, with the vision model from the environment. `allow_private` lets URL
+    /// fetches reach the local network: the CLI's own user may; a library that ingests URLs
+    /// its users give must not, unless [`private_urls_allowed`]; a node decides by its
+    /// configuration.
     pub fn from_env(allow_private: bool) -> Self {
         let limits = Limits {
             max_bytes: std::env::var("ENGRAM_MAX_DOCUMENT_BYTES")
@@ -133,7 +141,6 @@ impl MediaOptions {
             limits,
             fetch: FetchPolicy {
                 allow_private,
-                max_bytes: limits.max_bytes,
                 ..FetchPolicy::default()
             },
             vision: VisionConfig::from_env(),
@@ -156,7 +163,7 @@ pub async fn read_document(
             move || pdf::extract(bytes, &filename, Some(&filename), &limits)
         })
         .await
-        .unwrap_or_else(|e| Err(MediaError::CorruptPdf(e.to_string()))),
+        .unwrap_or_else(|e| Err(MediaError::PdfPanic(e.to_string()))),
         DocumentSource::Url(url) => {
             engram_media::fetch::document(&url, &opts.fetch, &opts.limits).await
         }
@@ -230,6 +237,17 @@ impl Archiver {
         self.wallet.address()
     }
 
+    /// What an upload through this gateway records in metadata, at its longest (a
+    /// transaction id is 43 characters): for checking a document before paying for it.
+    fn longest_record(&self) -> engram_media::ArchiveRef {
+        let id = "x".repeat(43);
+        let url = match id.parse() {
+            Ok(tx) => self.gateway.data_url(&tx),
+            Err(_) => format!("https://arweave.net/{id}"),
+        };
+        engram_media::ArchiveRef::Uploaded { tx_id: id, url }
+    }
+
     /// Posts `bytes` with Engram's tags; the archive state to record.
     ///
     /// # Errors
@@ -249,14 +267,54 @@ impl Archiver {
         })
     }
 
-    /// Uploads every pending blob once; returns (uploaded, still pending).
-    pub async fn retry_pending(&self, blobs: &Blobs) -> (usize, usize) {
-        let Ok(pending) = blobs.pending() else {
+    /// Uploads `bytes`, or records why not: the state to keep for the blob.
+    pub async fn archive_or_queue(
+        &self,
+        bytes: &[u8],
+        content_type: &str,
+        content_cid: &Cid,
+        encrypted: bool,
+    ) -> Archive {
+        match self
+            .upload(bytes, content_type, content_cid, encrypted)
+            .await
+        {
+            Ok(state) => state,
+            Err(e) => Archive::Pending {
+                attempts: 1,
+                last_error: Some(e.to_string()),
+            },
+        }
+    }
+
+    /// Uploads the pending blobs of `engine`; returns (uploaded, still pending). With
+    /// `round` (a background loop's count), a blob that failed `n` times is tried every
+    /// 2^min(n, 6) rounds, so a gateway that stays down is not hammered; without, every
+    /// pending blob is tried now (`engram blob push`).
+    pub async fn retry_pending(
+        &self,
+        engine: &Arc<engram_engine::Engine>,
+        round: Option<u64>,
+    ) -> (usize, usize) {
+        let e = engine.clone();
+        let Ok(Ok(pending)) =
+            tokio::task::spawn_blocking(move || e.store().blobs().pending()).await
+        else {
             return (0, 0);
         };
         let (mut done, mut left) = (0, 0);
         for info in pending {
-            match self.retry_one(blobs, &info).await {
+            let attempts = match &info.archive {
+                Archive::Pending { attempts, .. } => *attempts,
+                _ => 0,
+            };
+            if let Some(r) = round
+                && r % (1u64 << attempts.min(6)) != 0
+            {
+                left += 1;
+                continue;
+            }
+            match self.retry_one(engine, &info, attempts).await {
                 Ok(()) => done += 1,
                 Err(_) => left += 1,
             }
@@ -264,31 +322,32 @@ impl Archiver {
         (done, left)
     }
 
-    async fn retry_one(&self, blobs: &Blobs, info: &BlobInfo) -> Result<(), ClientError> {
-        let bytes = blobs.get(&info.cid)?;
-        let attempts = match &info.archive {
-            Archive::Pending { attempts, .. } => *attempts,
-            _ => 0,
-        };
-        match self
+    async fn retry_one(
+        &self,
+        engine: &Arc<engram_engine::Engine>,
+        info: &BlobInfo,
+        attempts: u32,
+    ) -> Result<(), ClientError> {
+        let (e, cid) = (engine.clone(), info.cid);
+        // Reading (and re-hashing) a large blob is blocking work.
+        let bytes = tokio::task::spawn_blocking(move || e.store().blobs().get(&cid)).await??;
+        let state = match self
             .upload(&bytes, &info.content_type, &info.cid, info.encrypted)
             .await
         {
-            Ok(state) => {
-                blobs.set_archive(&info.cid, state)?;
-                Ok(())
-            }
-            Err(e) => {
-                blobs.set_archive(
-                    &info.cid,
-                    Archive::Pending {
-                        attempts: attempts + 1,
-                        last_error: Some(e.to_string()),
-                    },
-                )?;
-                Err(e.into())
-            }
+            Ok(state) => state,
+            Err(e) => Archive::Pending {
+                attempts: attempts + 1,
+                last_error: Some(e.to_string()),
+            },
+        };
+        let failed = matches!(state, Archive::Pending { .. });
+        let e = engine.clone();
+        tokio::task::spawn_blocking(move || e.store().blobs().set_archive(&cid, state)).await??;
+        if failed {
+            return Err(ClientError::UploadPending(cid));
         }
+        Ok(())
     }
 }
 
@@ -325,14 +384,21 @@ pub(crate) fn seal_document(
     };
     let blob = seal_bytes(&seal.recipient, &doc.bytes)?;
     let blob_cid = Cid::for_content(&blob);
-    let chunks = doc.chunks(&limits);
+    let chunks = doc.chunks(&limits)?;
     if chunks.is_empty() {
         return Err(engram_core::CoreError::EmptyText.into());
     }
+    let content_cid = doc.content_cid();
     let items: Vec<crate::NewText> = chunks
         .iter()
         .map(|c| {
-            let mut m = doc.chunk_metadata(c, chunks.len(), &engram_media::ArchiveRef::Off, &user);
+            let mut m = doc.chunk_metadata(
+                c,
+                chunks.len(),
+                &content_cid,
+                &engram_media::ArchiveRef::Off,
+                &user,
+            );
             // The whole text is sealed beside the metadata; no preview is needed.
             m.remove("text");
             m.insert("blob_cid".into(), blob_cid.to_string().into());
@@ -356,11 +422,7 @@ pub(crate) fn seal_document(
         content_cid: Some(blob_cid.to_string()),
         title: doc.title.clone(),
         pages: doc.pages.len(),
-        chars: doc
-            .pages
-            .iter()
-            .map(|p| engram_media::chunk::normalize(p).chars().count())
-            .sum(),
+        chars: doc.chars(),
         description: (doc.kind == engram_media::Kind::Image).then(|| doc.pages.concat()),
         arweave: "off".into(),
         ..Default::default()
@@ -381,11 +443,13 @@ pub(crate) fn archive_fields(archive: &Archive) -> (&'static str, Option<String>
     }
 }
 
-/// Stores `doc` in `engine`: uploaded first when `archiver` is set (pending on failure),
+/// Stores `doc` in `engine`: checked first, then uploaded when `archiver` is set (pending on
+/// failure; a blob already kept keeps its state, so the same file is not paid for twice),
 /// then the blob and its chunks' memories.
 ///
 /// # Errors
-/// Engine errors (bad metadata, no text, store failures); nothing is stored then.
+/// Engine errors (bad metadata, no text, too many chunks, store failures); nothing is
+/// stored or uploaded then.
 pub async fn ingest_document(
     engine: Arc<engram_engine::Engine>,
     archiver: Option<&Archiver>,
@@ -399,26 +463,29 @@ pub async fn ingest_document(
     // seal it stays in this store only.
     let archiver =
         archiver.filter(|_| engram_core::auth::private_namespace(namespace.as_deref()).is_none());
-    let archive = match archiver {
-        None => Archive::Off,
-        Some(a) => match a
-            .upload(&doc.bytes, &doc.content_type, &content_cid, false)
-            .await
-        {
-            Ok(state) => state,
-            Err(e) => Archive::Pending {
-                attempts: 1,
-                last_error: Some(e.to_string()),
-            },
-        },
+    let doc = Arc::new(doc);
+    let (e, d, m, ns) = (
+        engine.clone(),
+        doc.clone(),
+        metadata.clone(),
+        namespace.clone(),
+    );
+    // Checked before anything is paid for, with metadata as long as an upload makes it.
+    let worst = archiver.map_or(engram_media::ArchiveRef::Off, Archiver::longest_record);
+    let known = tokio::task::spawn_blocking(move || {
+        e.document_items(&d, &m, ns.as_deref(), &limits, &worst)?;
+        Ok::<_, ClientError>(e.store().blobs().info(&content_cid)?)
+    })
+    .await??;
+    let archive = match (archiver, known.map(|b| b.archive)) {
+        (_, Some(state @ (Archive::Uploaded { .. } | Archive::Pending { .. }))) => state,
+        (None, _) => Archive::Off,
+        (Some(a), _) => {
+            a.archive_or_queue(&doc.bytes, &doc.content_type, &content_cid, false)
+                .await
+        }
     };
-    let title = doc.title.clone();
-    let pages = doc.pages.len();
-    let chars = doc
-        .pages
-        .iter()
-        .map(|p| engram_media::chunk::normalize(p).chars().count())
-        .sum();
+    let (title, pages, chars) = (doc.title.clone(), doc.pages.len(), doc.chars());
     let description = (doc.kind == engram_media::Kind::Image).then(|| doc.pages.concat());
     let stored = tokio::task::spawn_blocking(move || {
         engine.ingest_document(&doc, metadata, namespace, &limits, archive)

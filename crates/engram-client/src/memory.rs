@@ -482,6 +482,75 @@ impl Memory {
         }
     }
 
+    /// [`Memory::ingest_document`] for a PDF's bytes, with the limits, vision model and
+    /// (embedded) Arweave wallet the environment configures.
+    ///
+    /// # Errors
+    /// As [`Memory::ingest_document`].
+    pub async fn ingest_pdf(
+        &self,
+        bytes: Vec<u8>,
+        filename: &str,
+        metadata: Value,
+        namespace: Option<&str>,
+    ) -> Result<engram_wire::DocumentResponse, ClientError> {
+        let source = crate::media::DocumentSource::Pdf {
+            bytes,
+            filename: filename.to_string(),
+        };
+        self.ingest_from_env(source, metadata, namespace).await
+    }
+
+    /// [`Memory::ingest_document`] for a web page (or a PDF) at `url`; loopback, private and
+    /// link-local addresses are refused unless `ENGRAM_ALLOW_PRIVATE_URLS=true`.
+    ///
+    /// # Errors
+    /// As [`Memory::ingest_document`].
+    pub async fn ingest_url(
+        &self,
+        url: &str,
+        metadata: Value,
+        namespace: Option<&str>,
+    ) -> Result<engram_wire::DocumentResponse, ClientError> {
+        let source = crate::media::DocumentSource::Url(url.to_string());
+        self.ingest_from_env(source, metadata, namespace).await
+    }
+
+    /// [`Memory::ingest_document`] for an image, embedded by `description` when given.
+    ///
+    /// # Errors
+    /// As [`Memory::ingest_document`].
+    pub async fn ingest_image(
+        &self,
+        bytes: Vec<u8>,
+        filename: &str,
+        description: Option<String>,
+        metadata: Value,
+        namespace: Option<&str>,
+    ) -> Result<engram_wire::DocumentResponse, ClientError> {
+        let source = crate::media::DocumentSource::Image {
+            bytes,
+            filename: filename.to_string(),
+            description,
+        };
+        self.ingest_from_env(source, metadata, namespace).await
+    }
+
+    async fn ingest_from_env(
+        &self,
+        source: crate::media::DocumentSource,
+        metadata: Value,
+        namespace: Option<&str>,
+    ) -> Result<engram_wire::DocumentResponse, ClientError> {
+        let opts = crate::media::MediaOptions::from_env(crate::media::private_urls_allowed());
+        let archiver = match self {
+            Memory::Embedded(_) => crate::media::Archiver::from_env()?,
+            Memory::Remote(_) => None,
+        };
+        self.ingest_document(source, metadata, namespace, &opts, archiver.as_ref(), None)
+            .await
+    }
+
     async fn ingest_sealed_document(
         &self,
         source: crate::media::DocumentSource,
@@ -502,16 +571,10 @@ impl Memory {
             Memory::Embedded(engine) => {
                 let archive = match archiver {
                     None => engram_store::Archive::Off,
-                    Some(a) => match a
-                        .upload(&sealed.blob, crate::media::SEALED_TYPE, &blob_cid, true)
-                        .await
-                    {
-                        Ok(state) => state,
-                        Err(e) => engram_store::Archive::Pending {
-                            attempts: 1,
-                            last_error: Some(e.to_string()),
-                        },
-                    },
+                    Some(a) => {
+                        a.archive_or_queue(&sealed.blob, crate::media::SEALED_TYPE, &blob_cid, true)
+                            .await
+                    }
                 };
                 let (engine, blob, ns) = (engine.clone(), sealed.blob, namespace.to_string());
                 blocking(move || {

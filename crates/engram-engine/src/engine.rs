@@ -250,10 +250,20 @@ impl Engine {
             .iter()
             .map(TextItem::check)
             .collect::<Result<Vec<_>, _>>()?;
+        let records = self.embedded_records(items, metas)?;
+        self.store_records(records)
+    }
+
+    /// Checked items embedded in one batch, as records ready to store.
+    fn embedded_records(
+        &self,
+        items: Vec<TextItem>,
+        metas: Vec<Metadata>,
+    ) -> Result<Vec<Record>, EngineError> {
         let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
         let vectors = self.embed(&texts)?;
         let created = now_ms();
-        let records = items
+        Ok(items
             .into_iter()
             .zip(metas)
             .zip(vectors)
@@ -266,19 +276,63 @@ impl Engine {
                 created_ms: created,
                 text: Some(item.text),
             })
-            .collect();
-        self.store_records(records)
+            .collect())
+    }
+
+    /// The memories `doc` makes, each checked (text, metadata size and shape with the
+    /// document's fields): what [`Engine::ingest_document`] stores, for callers that must
+    /// know a document is acceptable before they spend anything on it (an Arweave upload).
+    ///
+    /// # Errors
+    /// [`EngineError::Invalid`] for metadata that is not an object or too large with the
+    /// document's fields, or a document with no text; [`EngineError::Media`] for too many
+    /// chunks.
+    pub fn document_items(
+        &self,
+        doc: &Document,
+        metadata: &Value,
+        namespace: Option<&str>,
+        limits: &Limits,
+        archive: &ArchiveRef,
+    ) -> Result<Vec<(TextItem, Metadata)>, EngineError> {
+        let user = match metadata {
+            Value::Null => Map::new(),
+            Value::Object(m) => m.clone(),
+            _ => return Err(engram_core::CoreError::MetadataNotObject.into()),
+        };
+        let chunks = doc.chunks(limits)?;
+        if chunks.is_empty() {
+            return Err(engram_core::CoreError::EmptyText.into());
+        }
+        let content_cid = doc.content_cid();
+        chunks
+            .iter()
+            .map(|c| {
+                let item = TextItem {
+                    text: c.text.clone(),
+                    metadata: Value::Object(doc.chunk_metadata(
+                        c,
+                        chunks.len(),
+                        &content_cid,
+                        archive,
+                        &user,
+                    )),
+                    namespace: namespace.map(str::to_string),
+                };
+                let meta = item.check()?;
+                Ok((item, meta))
+            })
+            .collect()
     }
 
     /// Stores a document read by `engram-media`: its bytes as a blob under their content
     /// CID, and each chunk of its text as a memory whose metadata names the blob
-    /// ([`Document::chunk_metadata`]). Every chunk is checked before anything is written, so
-    /// a document that cannot be stored leaves nothing behind; `archive` is the blob's
-    /// Arweave state, decided by the caller (who did or queued the upload).
+    /// ([`Document::chunk_metadata`]). Every chunk is checked and embedded before anything
+    /// is written, so a document that cannot be stored leaves nothing behind; `archive` is
+    /// the blob's Arweave state, decided by the caller (who did or queued the upload).
     ///
     /// # Errors
-    /// [`EngineError::Invalid`] for metadata that is not an object or too large with the
-    /// document's fields, or a document with no text; model or store failures.
+    /// As [`Engine::document_items`]; model or store failures.
     pub fn ingest_document(
         &self,
         doc: &Document,
@@ -287,15 +341,6 @@ impl Engine {
         limits: &Limits,
         archive: Archive,
     ) -> Result<IngestedDocument, EngineError> {
-        let user = match metadata {
-            Value::Null => Map::new(),
-            Value::Object(m) => m,
-            _ => return Err(engram_core::CoreError::MetadataNotObject.into()),
-        };
-        let chunks = doc.chunks(limits);
-        if chunks.is_empty() {
-            return Err(engram_core::CoreError::EmptyText.into());
-        }
         let archive_ref = match &archive {
             Archive::Off => ArchiveRef::Off,
             Archive::Pending { .. } => ArchiveRef::Pending,
@@ -304,23 +349,17 @@ impl Engine {
                 url: url.clone(),
             },
         };
-        let items: Vec<TextItem> = chunks
-            .iter()
-            .map(|c| TextItem {
-                text: c.text.clone(),
-                metadata: Value::Object(doc.chunk_metadata(c, chunks.len(), &archive_ref, &user)),
-                namespace: namespace.clone(),
-            })
-            .collect();
-        for item in &items {
-            item.check()?;
-        }
+        let (items, metas): (Vec<_>, Vec<_>) = self
+            .document_items(doc, &metadata, namespace.as_deref(), limits, &archive_ref)?
+            .into_iter()
+            .unzip();
+        let records = self.embedded_records(items, metas)?;
         let ns = self::namespace(&namespace);
         let blob = self
             .store
             .blobs()
             .put(&doc.bytes, &doc.content_type, &ns, false, archive)?;
-        let memories = self.ingest_texts(items)?;
+        let memories = self.store_records(records)?;
         Ok(IngestedDocument { blob, memories })
     }
 

@@ -17,6 +17,9 @@ pub enum EngineError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A document over a media limit (too many chunks).
+    #[error(transparent)]
+    Media(#[from] engram_media::MediaError),
 }
 
 impl EngineError {
@@ -25,6 +28,7 @@ impl EngineError {
         match self {
             EngineError::Invalid(_) => true,
             EngineError::Store(StoreError::Invalid(_) | StoreError::BadFilter { .. }) => true,
+            EngineError::Media(e) => e.is_bad_input(),
             EngineError::Embed(_) | EngineError::Store(_) => false,
         }
     }

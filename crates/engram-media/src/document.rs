@@ -3,7 +3,7 @@
 use engram_core::Cid;
 use serde_json::{Map, Value};
 
-use crate::{Limits, chunk};
+use crate::{Limits, MediaError, chunk};
 
 /// Characters of a chunk kept in its metadata as `text` (the original's preview length).
 pub const MAX_PREVIEW_CHARS: usize = 500;
@@ -85,10 +85,18 @@ impl Document {
     }
 
     /// The chunks to store: each page split on its own, so that a chunk's page is exact.
-    pub fn chunks(&self, limits: &Limits) -> Vec<Chunk> {
+    ///
+    /// # Errors
+    /// [`MediaError::TooManyChunks`] past [`Limits::max_chunks`].
+    pub fn chunks(&self, limits: &Limits) -> Result<Vec<Chunk>, MediaError> {
         let mut out = Vec::new();
         for (i, page) in self.pages.iter().enumerate() {
             for text in chunk::split(page, limits.chunk_chars, limits.chunk_overlap) {
+                if out.len() == limits.max_chunks {
+                    return Err(MediaError::TooManyChunks {
+                        limit: limits.max_chunks,
+                    });
+                }
                 out.push(Chunk {
                     text,
                     page: (self.kind == Kind::Pdf).then_some(i + 1),
@@ -96,10 +104,19 @@ impl Document {
                 });
             }
         }
-        out
+        Ok(out)
     }
 
-    /// The metadata of one chunk's memory: the caller's keys, then the document's (which
+    /// Characters of text drawn from the document, whitespace normalized.
+    pub fn chars(&self) -> usize {
+        self.pages
+            .iter()
+            .map(|p| chunk::normalize(p).chars().count())
+            .sum()
+    }
+
+    /// The metadata of one chunk's memory (`content_cid` is [`Document::content_cid`],
+    /// computed once by the caller: hashing a large file per chunk adds up): the caller's keys, then the document's (which
     /// win): `type`, `content_cid`, `content_type`, `source`, `filename`, `title`, `text`
     /// (a preview of at most [`MAX_PREVIEW_CHARS`]), `page` and `pages` for PDFs, `chunk`
     /// and `chunks`, and `arweave_tx_id`/`arweave_url` once uploaded or `arweave:
@@ -108,6 +125,7 @@ impl Document {
         &self,
         chunk: &Chunk,
         total: usize,
+        content_cid: &Cid,
         archive: &ArchiveRef,
         user: &Map<String, Value>,
     ) -> Map<String, Value> {
@@ -116,7 +134,7 @@ impl Document {
             m.insert(k.to_string(), v);
         };
         set("type", self.kind.as_str().into());
-        set("content_cid", self.content_cid().to_string().into());
+        set("content_cid", content_cid.to_string().into());
         set("content_type", self.content_type.clone().into());
         set("source", self.source.clone().into());
         if let Some(f) = &self.filename {
@@ -169,7 +187,7 @@ mod tests {
     #[test]
     fn chunks_know_their_page_and_position() {
         let d = doc(Kind::Pdf, &["first page", "", "third page"]);
-        let chunks = d.chunks(&Limits::default());
+        let chunks = d.chunks(&Limits::default()).unwrap();
         assert_eq!(
             chunks,
             vec![
@@ -185,20 +203,29 @@ mod tests {
                 },
             ]
         );
+        let tight = Limits {
+            max_chunks: 1,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            d.chunks(&tight),
+            Err(MediaError::TooManyChunks { limit: 1 })
+        ));
         let web = doc(Kind::Url, &["a page"]);
-        assert_eq!(web.chunks(&Limits::default())[0].page, None);
+        assert_eq!(web.chunks(&Limits::default()).unwrap()[0].page, None);
     }
 
     #[test]
     fn metadata_has_the_originals_fields_and_ours_win() {
         let d = doc(Kind::Pdf, &["x".repeat(700).as_str()]);
-        let chunks = d.chunks(&Limits::default());
+        let chunks = d.chunks(&Limits::default()).unwrap();
         let mut user = Map::new();
         user.insert("type".into(), "mine".into());
         user.insert("project".into(), "a".into());
         let m = d.chunk_metadata(
             &chunks[0],
             chunks.len(),
+            &d.content_cid(),
             &ArchiveRef::Uploaded {
                 tx_id: "abc".into(),
                 url: "http://gw/abc".into(),
@@ -221,7 +248,13 @@ mod tests {
         assert_eq!(m["chunk"], 0);
         assert_eq!(m["arweave_tx_id"], "abc");
         assert_eq!(m["arweave_url"], "http://gw/abc");
-        let pending = d.chunk_metadata(&chunks[0], 1, &ArchiveRef::Pending, &Map::new());
+        let pending = d.chunk_metadata(
+            &chunks[0],
+            1,
+            &d.content_cid(),
+            &ArchiveRef::Pending,
+            &Map::new(),
+        );
         assert_eq!(pending["arweave"], "pending");
         assert!(!pending.contains_key("arweave_tx_id"));
     }

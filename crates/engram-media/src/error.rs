@@ -34,7 +34,39 @@ pub enum MediaError {
     Encrypted,
     /// A PDF that does not parse.
     #[error("the PDF is damaged: {0}")]
-    CorruptPdf(String),
+    Pdf(#[source] lopdf::Error),
+    /// A page whose text cannot be read.
+    #[error("the PDF is damaged: page {page}: {source}")]
+    PdfPage {
+        /// The 1-based page.
+        page: u32,
+        /// The extractor's error.
+        #[source]
+        source: pdf_extract::OutputError,
+    },
+    /// The PDF parser gave up (a panic inside it, caught).
+    #[error("the PDF is damaged: the parser gave up ({0})")]
+    PdfPanic(String),
+    /// A PDF with no pages.
+    #[error("the PDF is damaged: it has no pages")]
+    NoPages,
+    /// Drawings (form XObjects) that draw themselves, directly or through others.
+    #[error("the PDF is damaged or hostile: its drawings refer to themselves in a loop")]
+    PdfLoop,
+    /// Drawings nested or repeated past what a document needs.
+    #[error(
+        "the PDF's drawings are nested {depth} deep or repeated {calls} times; the limits are {max_depth} and {max_calls}"
+    )]
+    PdfNesting {
+        /// Deepest nesting found.
+        depth: usize,
+        /// Most drawing invocations one drawing makes, nested ones counted.
+        calls: u64,
+        /// Deepest allowed.
+        max_depth: usize,
+        /// Most invocations allowed.
+        max_calls: u64,
+    },
     /// Compressed streams that expand beyond the limits.
     #[error(
         "the PDF's compressed streams expand to more than {limit} bytes (a decompression bomb?)"
@@ -72,24 +104,99 @@ pub enum MediaError {
         "no text for this image: pass --description TEXT, configure a vision model (ENGRAM_VISION_URL, ENGRAM_VISION_KEY, ENGRAM_VISION_MODEL), or install tesseract for OCR"
     )]
     NoImageText,
-    /// `tesseract` failed or is not installed.
-    #[error("OCR with tesseract failed: {0}")]
-    Ocr(String),
-    /// The vision model could not describe the image.
-    #[error("vision model at {url}: {reason}")]
-    Vision {
+    /// `tesseract` could not be started (not installed?).
+    #[error("OCR: cannot run {program}: {source}")]
+    OcrSpawn {
+        /// The program.
+        program: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Talking to the `tesseract` process failed.
+    #[error("OCR: {0}")]
+    OcrIo(#[source] std::io::Error),
+    /// `tesseract` ran and failed.
+    #[error("OCR with tesseract failed ({status}): {message}")]
+    OcrFailed {
+        /// Its exit status.
+        status: String,
+        /// The last line it printed to stderr.
+        message: String,
+    },
+    /// `tesseract` took too long.
+    #[error("OCR with tesseract gave no answer within {secs} s")]
+    OcrTimeout {
+        /// The limit.
+        secs: u64,
+    },
+    /// The vision model could not be reached.
+    #[error("vision model at {url}: {source}")]
+    VisionRequest {
         /// The endpoint.
         url: String,
-        /// What went wrong.
-        reason: String,
+        /// The HTTP error.
+        #[source]
+        source: reqwest::Error,
     },
-    /// A URL that cannot be fetched as given.
+    /// The vision model answered an error status.
+    #[error("vision model at {url}: HTTP {status}: {body}")]
+    VisionStatus {
+        /// The endpoint.
+        url: String,
+        /// The status.
+        status: u16,
+        /// The start of its answer.
+        body: String,
+    },
+    /// The vision model's answer is not a chat completion.
+    #[error("vision model at {url}: not a chat completion: {source}")]
+    VisionAnswer {
+        /// The endpoint.
+        url: String,
+        /// The parse error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The vision model answered an empty description.
+    #[error("vision model at {url}: the model returned an empty description")]
+    VisionEmpty {
+        /// The endpoint.
+        url: String,
+    },
+    /// A URL that does not parse.
+    #[error("bad URL {url:?}: {source}")]
+    UrlParse {
+        /// The URL.
+        url: String,
+        /// The parse error.
+        #[source]
+        source: url::ParseError,
+    },
+    /// A URL whose host does not resolve.
+    #[error("bad URL {url:?}: {host} does not resolve: {source}")]
+    Resolve {
+        /// The URL.
+        url: String,
+        /// The host.
+        host: String,
+        /// The resolver's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A URL that cannot be fetched as given (scheme, no host, credentials, …).
     #[error("bad URL {url:?}: {reason}")]
     BadUrl {
         /// The URL.
         url: String,
         /// Why.
-        reason: String,
+        reason: &'static str,
+    },
+    /// A document that makes more chunks than allowed.
+    #[error("the document makes more than {limit} chunks (memories); split it or raise the limit")]
+    TooManyChunks {
+        /// The limit.
+        limit: usize,
     },
     /// A URL whose host resolves into a loopback, private or link-local network.
     #[error(
@@ -150,6 +257,16 @@ impl MediaError {
     /// True when the document or URL itself is at fault (as opposed to OCR or a vision
     /// service failing on a good one).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, MediaError::Ocr(_) | MediaError::Vision { .. })
+        !matches!(
+            self,
+            MediaError::OcrSpawn { .. }
+                | MediaError::OcrIo(_)
+                | MediaError::OcrFailed { .. }
+                | MediaError::OcrTimeout { .. }
+                | MediaError::VisionRequest { .. }
+                | MediaError::VisionStatus { .. }
+                | MediaError::VisionAnswer { .. }
+                | MediaError::VisionEmpty { .. }
+        )
     }
 }

@@ -7,8 +7,9 @@
 //! addresses unless the operator allows them, and then connects to exactly the addresses
 //! it checked (pinned in the resolver, so a DNS answer that changes between check and
 //! connect cannot slip through). Redirects are followed by hand, at most
-//! [`FetchPolicy::max_redirects`]; the body is read up to [`FetchPolicy::max_bytes`]
-//! and the whole fetch is bounded by [`FetchPolicy::timeout`].
+//! [`FetchPolicy::max_redirects`]; the body is read up to the size cap and the whole fetch
+//! is bounded by [`FetchPolicy::timeout`]. URLs carrying credentials (`user:pass@`) are
+//! refused: they would end up in every chunk's public `source`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -26,8 +27,6 @@ pub struct FetchPolicy {
     pub connect_timeout: Duration,
     /// Redirects followed before giving up (default 5).
     pub max_redirects: usize,
-    /// Largest body read, in bytes.
-    pub max_bytes: usize,
     /// Whether loopback, private and link-local addresses may be fetched (default false;
     /// the embedded CLI, fetching for its own user, allows them).
     pub allow_private: bool,
@@ -39,7 +38,6 @@ impl Default for FetchPolicy {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             max_redirects: 5,
-            max_bytes: crate::DEFAULT_MAX_BYTES,
             allow_private: false,
         }
     }
@@ -72,6 +70,12 @@ pub fn is_forbidden(ip: IpAddr) -> bool {
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00 // unique local
                 || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // local-use NAT64
+                // 6to4 wrapping a forbidden IPv4 address
+                || (s[0] == 0x2002 && forbidden_v4(Ipv4Addr::new(
+                    (s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8,
+                )))
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
                 // NAT64 to a forbidden IPv4 address
                 || (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4] && {
@@ -98,14 +102,19 @@ fn forbidden_v4(ip: Ipv4Addr) -> bool {
         || a >= 240 // reserved
 }
 
-/// Fetches `url` under `policy`.
+/// Fetches `url` under `policy`, reading at most `max_bytes` of body.
 ///
 /// # Errors
-/// [`MediaError::BadUrl`], [`MediaError::Forbidden`], [`MediaError::Redirects`],
+/// [`MediaError::UrlParse`], [`MediaError::BadUrl`], [`MediaError::Resolve`],
+/// [`MediaError::Forbidden`], [`MediaError::Redirects`],
 /// [`MediaError::Fetch`], [`MediaError::Status`], [`MediaError::TooLarge`],
 /// [`MediaError::Timeout`], [`MediaError::Empty`].
-pub async fn fetch(url: &str, policy: &FetchPolicy) -> Result<Fetched, MediaError> {
-    tokio::time::timeout(policy.timeout, fetch_inner(url, policy))
+pub async fn fetch(
+    url: &str,
+    policy: &FetchPolicy,
+    max_bytes: usize,
+) -> Result<Fetched, MediaError> {
+    tokio::time::timeout(policy.timeout, fetch_inner(url, policy, max_bytes))
         .await
         .unwrap_or_else(|_| {
             Err(MediaError::Timeout {
@@ -115,15 +124,39 @@ pub async fn fetch(url: &str, policy: &FetchPolicy) -> Result<Fetched, MediaErro
         })
 }
 
-async fn fetch_inner(first: &str, policy: &FetchPolicy) -> Result<Fetched, MediaError> {
-    let bad = |url: &str, reason: &str| MediaError::BadUrl {
+async fn fetch_inner(
+    first: &str,
+    policy: &FetchPolicy,
+    max_bytes: usize,
+) -> Result<Fetched, MediaError> {
+    let bad = |url: &str, reason: &'static str| MediaError::BadUrl {
         url: url.into(),
-        reason: reason.into(),
+        reason,
     };
-    let mut url = Url::parse(first).map_err(|e| bad(first, &e.to_string()))?;
+    let parse = |raw: &str, base: Option<&Url>| {
+        let parsed = match base {
+            Some(b) => b.join(raw),
+            None => Url::parse(raw),
+        };
+        parsed.map_err(|source| MediaError::UrlParse {
+            url: raw.into(),
+            source,
+        })
+    };
+    let mut url = parse(first, None)?;
     for _ in 0..=policy.max_redirects {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(bad(url.as_str(), "only http and https URLs can be fetched"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(MediaError::BadUrl {
+                url: format!(
+                    "{}://…@{}",
+                    url.scheme(),
+                    url.host_str().unwrap_or_default()
+                ),
+                reason: "URLs with credentials are refused (they would be stored in public metadata)",
+            });
         }
         let host = url
             .host_str()
@@ -136,7 +169,11 @@ async fn fetch_inner(first: &str, policy: &FetchPolicy) -> Result<Fetched, Media
             Ok(ip) => vec![SocketAddr::new(ip, port)],
             Err(_) => tokio::net::lookup_host((host.as_str(), port))
                 .await
-                .map_err(|e| bad(url.as_str(), &format!("{host} does not resolve: {e}")))?
+                .map_err(|source| MediaError::Resolve {
+                    url: url.to_string(),
+                    host: host.clone(),
+                    source,
+                })?
                 .collect(),
         };
         if addrs.is_empty() {
@@ -182,9 +219,7 @@ async fn fetch_inner(first: &str, policy: &FetchPolicy) -> Result<Fetched, Media
                 .get("location")
                 .and_then(|l| l.to_str().ok())
                 .ok_or_else(|| bad(url.as_str(), "a redirect without a Location"))?;
-            url = url
-                .join(location)
-                .map_err(|e| bad(location, &e.to_string()))?;
+            url = parse(location, Some(&url))?;
             continue;
         }
         if !status.is_success() {
@@ -196,10 +231,10 @@ async fn fetch_inner(first: &str, policy: &FetchPolicy) -> Result<Fetched, Media
         let too_large = |bytes| MediaError::TooLarge {
             what: "page",
             bytes,
-            limit: policy.max_bytes,
+            limit: max_bytes,
         };
         if let Some(len) = resp.content_length()
-            && len as usize > policy.max_bytes
+            && len as usize > max_bytes
         {
             return Err(too_large(len as usize));
         }
@@ -210,7 +245,7 @@ async fn fetch_inner(first: &str, policy: &FetchPolicy) -> Result<Fetched, Media
             source: e,
         })? {
             bytes.extend_from_slice(&chunk);
-            if bytes.len() > policy.max_bytes {
+            if bytes.len() > max_bytes {
                 return Err(too_large(bytes.len()));
             }
         }
@@ -255,7 +290,16 @@ pub async fn document(
     policy: &FetchPolicy,
     limits: &Limits,
 ) -> Result<Document, MediaError> {
-    let f = fetch(url, policy).await?;
+    let f = fetch(url, policy, limits.max_bytes).await?;
+    let limits = *limits;
+    // Parsing a large page or PDF is CPU work: off the async threads.
+    tokio::task::spawn_blocking(move || read_fetched(f, &limits))
+        .await
+        .unwrap_or_else(|e| Err(MediaError::PdfPanic(e.to_string())))
+}
+
+/// A fetched body as a document, by its content type.
+fn read_fetched(f: Fetched, limits: &Limits) -> Result<Document, MediaError> {
     let is_pdf = f.content_type == pdf::MIME
         || (f.content_type.is_empty() || f.content_type == "application/octet-stream")
             && f.bytes.starts_with(b"%PDF-");

@@ -7,6 +7,7 @@
 //! decoded by the charset its server or its `<meta>` declares (UTF-8 otherwise).
 
 use ego_tree::NodeRef;
+use ego_tree::iter::Edge;
 use scraper::{Html, Node, Selector};
 
 use crate::{Document, Kind, Limits, MediaError, chunk};
@@ -125,37 +126,49 @@ pub fn readable(html: &str) -> (Option<String>, String) {
     (title, chunk::normalize(&out))
 }
 
-fn walk(node: NodeRef<'_, Node>, out: &mut String) {
-    match node.value() {
-        Node::Text(t) => out.push_str(t),
-        Node::Element(e) => {
-            let name = e.name();
-            if SKIP.contains(&name)
-                || e.attr("hidden").is_some()
-                || e.attr("aria-hidden") == Some("true")
-            {
-                return;
+/// Appends the readable text under `root`, walking without recursion: a page of 200,000
+/// nested `<span>`s must not overflow the stack.
+fn walk(root: NodeRef<'_, Node>, out: &mut String) {
+    let mut skipping: Option<ego_tree::NodeId> = None;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Text(t) => out.push_str(t),
+                    Node::Element(e) => {
+                        let name = e.name();
+                        if SKIP.contains(&name)
+                            || e.attr("hidden").is_some()
+                            || e.attr("aria-hidden") == Some("true")
+                        {
+                            skipping = Some(node.id());
+                        } else if name == "br" {
+                            out.push('\n');
+                        } else if BLOCK.contains(&name) {
+                            out.push_str("\n\n");
+                        }
+                    }
+                    _ => {}
+                }
             }
-            if name == "br" {
-                out.push('\n');
-                return;
-            }
-            let block = BLOCK.contains(&name);
-            if block {
-                out.push_str("\n\n");
-            }
-            for child in node.children() {
-                walk(child, out);
-            }
-            if block {
-                out.push_str("\n\n");
-            } else if matches!(name, "td" | "th") {
-                out.push(' ');
-            }
-        }
-        _ => {
-            for child in node.children() {
-                walk(child, out);
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                    continue;
+                }
+                if skipping.is_some() {
+                    continue;
+                }
+                if let Node::Element(e) = node.value() {
+                    if BLOCK.contains(&e.name()) {
+                        out.push_str("\n\n");
+                    } else if matches!(e.name(), "td" | "th") {
+                        out.push(' ');
+                    }
+                }
             }
         }
     }
@@ -186,6 +199,28 @@ mod tests {
         assert_eq!(title.as_deref(), Some("OG"));
         assert_eq!(text, "Just text");
         assert_eq!(readable("<p>x</p>").0, None);
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow_the_stack() {
+        let depth = 100_000;
+        let page = format!(
+            "<html><body><p>top</p>{}deep{}</body></html>",
+            "<span>".repeat(depth),
+            "</span>".repeat(depth)
+        );
+        // Run on a small stack, as a worker thread has.
+        let (title, text) = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || readable(&page))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(title, None);
+        assert!(
+            text.starts_with("top") && text.ends_with("deep"),
+            "{text:.80}"
+        );
     }
 
     #[test]

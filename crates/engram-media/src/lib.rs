@@ -52,6 +52,8 @@ pub struct Limits {
     pub chunk_chars: usize,
     /// Characters a chunk repeats from the one before (default 200).
     pub chunk_overlap: usize,
+    /// Most chunks (memories) one document may make (default 10,000: about 8 MB of text).
+    pub max_chunks: usize,
 }
 
 /// The default cap on a file or download: 50 MB.
@@ -66,6 +68,7 @@ impl Default for Limits {
             max_pixels: 64_000_000,
             chunk_chars: 1_000,
             chunk_overlap: 200,
+            max_chunks: 10_000,
         }
     }
 }

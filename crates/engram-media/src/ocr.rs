@@ -34,7 +34,8 @@ pub async fn available() -> bool {
 /// The text tesseract reads in `image` (language `eng`), trimmed.
 ///
 /// # Errors
-/// [`MediaError::Ocr`] when tesseract is missing, fails, or runs out of time.
+/// [`MediaError::OcrSpawn`] when tesseract is missing, [`MediaError::OcrFailed`],
+/// [`MediaError::OcrTimeout`], [`MediaError::OcrIo`].
 pub async fn tesseract(image: &[u8]) -> Result<String, MediaError> {
     let mut child = tokio::process::Command::new(program())
         .args(["stdin", "stdout", "-l", "eng", "--psm", "3"])
@@ -43,7 +44,10 @@ pub async fn tesseract(image: &[u8]) -> Result<String, MediaError> {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| MediaError::Ocr(format!("cannot run {}: {e}", program())))?;
+        .map_err(|source| MediaError::OcrSpawn {
+            program: program(),
+            source,
+        })?;
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let input = image.to_vec();
     let writer = tokio::spawn(async move {
@@ -51,16 +55,22 @@ pub async fn tesseract(image: &[u8]) -> Result<String, MediaError> {
     });
     let out = tokio::time::timeout(OCR_TIMEOUT, child.wait_with_output())
         .await
-        .map_err(|_| MediaError::Ocr(format!("no answer within {} s", OCR_TIMEOUT.as_secs())))?
-        .map_err(|e| MediaError::Ocr(e.to_string()))?;
+        .map_err(|_| MediaError::OcrTimeout {
+            secs: OCR_TIMEOUT.as_secs(),
+        })?
+        .map_err(MediaError::OcrIo)?;
     let _ = writer.await;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        return Err(MediaError::Ocr(format!(
-            "{} ({})",
-            err.trim().lines().last().unwrap_or("no message"),
-            out.status
-        )));
+        return Err(MediaError::OcrFailed {
+            status: out.status.to_string(),
+            message: err
+                .trim()
+                .lines()
+                .last()
+                .unwrap_or("no message")
+                .to_string(),
+        });
     }
     Ok(crate::chunk::normalize(&String::from_utf8_lossy(
         &out.stdout,

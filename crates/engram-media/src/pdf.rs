@@ -11,7 +11,11 @@
 //! through a counting reader, and the file is refused when they expand past
 //! [`Limits::max_expanded_bytes`] or [`Limits::max_expansion_ratio`] times its size.
 //! pdf-extract panics on some malformed files; a panic is caught and reported as a damaged
-//! PDF, never allowed to take the process down.
+//! PDF, never allowed to take the process down; drawings (form XObjects) that draw
+//! themselves, which would overflow the stack (an abort, beyond `catch_unwind`), or that
+//! nest or repeat past `MAX_FORM_DEPTH`/`MAX_FORM_CALLS`, are refused before reading.
+//! Not covered: lopdf inflates object streams (`/ObjStm`) while parsing, before the bomb
+//! check runs, and only Flate streams are counted; the file cap bounds both.
 
 use std::io::Read;
 
@@ -27,7 +31,9 @@ pub const MIME: &str = "application/pdf";
 ///
 /// # Errors
 /// [`MediaError::Empty`], [`MediaError::TooLarge`], [`MediaError::WrongType`] (no `%PDF-`
-/// header), [`MediaError::Encrypted`], [`MediaError::CorruptPdf`], [`MediaError::Bomb`],
+/// header), [`MediaError::Encrypted`], [`MediaError::Pdf`], [`MediaError::PdfPage`],
+/// [`MediaError::PdfPanic`], [`MediaError::NoPages`], [`MediaError::PdfLoop`],
+/// [`MediaError::PdfNesting`], [`MediaError::Bomb`],
 /// [`MediaError::NoText`] when no page has text.
 pub fn extract(
     bytes: Vec<u8>,
@@ -66,7 +72,7 @@ fn sniff(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Runs `f`, turning a panic inside the PDF libraries into [`MediaError::CorruptPdf`].
+/// Runs `f`, turning a panic inside the PDF libraries into [`MediaError::PdfPanic`].
 fn guarded<T>(f: impl FnOnce() -> Result<T, MediaError>) -> Result<T, MediaError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
         let why = panic
@@ -74,20 +80,21 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, MediaError>) -> Result<T, MediaError
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "the parser gave up".into());
-        Err(MediaError::CorruptPdf(why))
+        Err(MediaError::PdfPanic(why))
     })
 }
 
 fn read(bytes: &[u8], limits: &Limits) -> Result<(Option<String>, Vec<String>), MediaError> {
-    let mut doc = Lopdf::load_mem(bytes).map_err(|e| MediaError::CorruptPdf(e.to_string()))?;
+    let mut doc = Lopdf::load_mem(bytes).map_err(MediaError::Pdf)?;
     if doc.is_encrypted() && doc.decrypt("").is_err() {
         return Err(MediaError::Encrypted);
     }
     check_expansion(&doc, bytes.len(), limits)?;
+    check_forms(&doc)?;
     let title = title(&doc);
     let numbers: Vec<u32> = doc.get_pages().keys().copied().collect();
     if numbers.is_empty() {
-        return Err(MediaError::CorruptPdf("it has no pages".into()));
+        return Err(MediaError::NoPages);
     }
     let mut pages = Vec::with_capacity(numbers.len());
     for n in numbers {
@@ -95,7 +102,7 @@ fn read(bytes: &[u8], limits: &Limits) -> Result<(Option<String>, Vec<String>), 
         {
             let mut out = pdf_extract::PlainTextOutput::new(&mut text);
             pdf_extract::output_doc_page(&doc, &mut out, n)
-                .map_err(|e| MediaError::CorruptPdf(format!("page {n}: {e}")))?;
+                .map_err(|source| MediaError::PdfPage { page: n, source })?;
         }
         pages.push(text.nfkc().collect());
     }
@@ -133,6 +140,132 @@ fn check_expansion(doc: &Lopdf, file_len: usize, limits: &Limits) -> Result<(), 
             if total > limit {
                 return Err(MediaError::Bomb { limit });
             }
+        }
+    }
+    Ok(())
+}
+
+/// Deepest nesting of drawings (form XObjects) a document may have.
+const MAX_FORM_DEPTH: usize = 16;
+/// Most drawing invocations one drawing may cause, nested ones counted.
+const MAX_FORM_CALLS: u64 = 100_000;
+
+/// Refuses drawings that draw themselves (the extractor follows `Do` with no cycle check,
+/// and a loop would overflow the stack: an abort no `catch_unwind` can catch) and drawings
+/// nested or repeated so much that reading them would take hours.
+fn check_forms(doc: &Lopdf) -> Result<(), MediaError> {
+    use std::collections::{HashMap, HashSet};
+    type Id = lopdf::ObjectId;
+
+    // The XObjects each name stands for: in a drawing's own resources, else (inherited)
+    // in any page's, which is conservative.
+    fn deref<'a>(doc: &'a Lopdf, o: &'a Object) -> Option<&'a lopdf::Dictionary> {
+        match o {
+            Object::Reference(id) => doc.get_dictionary(*id).ok(),
+            Object::Dictionary(d) => Some(d),
+            _ => None,
+        }
+    }
+    let names = |dict: &lopdf::Dictionary| -> Vec<(Vec<u8>, Id)> {
+        dict.get(b"Resources")
+            .ok()
+            .and_then(|o| deref(doc, o))
+            .and_then(|r| r.get(b"XObject").ok())
+            .and_then(|o| deref(doc, o))
+            .map(|x| {
+                x.iter()
+                    .filter_map(|(k, v)| v.as_reference().ok().map(|id| (k.clone(), id)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut inherited: HashMap<Vec<u8>, HashSet<Id>> = HashMap::new();
+    for page in doc.get_pages().values() {
+        if let Ok(dict) = doc.get_dictionary(*page) {
+            for (k, id) in names(dict) {
+                inherited.entry(k).or_default().insert(id);
+            }
+        }
+    }
+    // Each drawing's calls: (callee, how many times its content says `Do` of it).
+    let mut calls: HashMap<Id, Vec<(Id, u64)>> = HashMap::new();
+    for (id, obj) in &doc.objects {
+        let Object::Stream(stream) = obj else {
+            continue;
+        };
+        if !stream
+            .dict
+            .get(b"Subtype")
+            .and_then(Object::as_name)
+            .is_ok_and(|n| n == b"Form")
+        {
+            continue;
+        }
+        let own: HashMap<Vec<u8>, Id> = names(&stream.dict).into_iter().collect();
+        let content = stream
+            .decompressed_content()
+            .unwrap_or_else(|_| stream.content.clone());
+        let ops = lopdf::content::Content::decode(&content)
+            .map(|c| c.operations)
+            .unwrap_or_default();
+        let mut counted: HashMap<Id, u64> = HashMap::new();
+        for op in ops.iter().filter(|o| o.operator == "Do") {
+            let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) else {
+                continue;
+            };
+            let targets: Vec<Id> = match own.get(name) {
+                Some(t) => vec![*t],
+                None => inherited
+                    .get(name)
+                    .map(|s| s.iter().copied().collect())
+                    .unwrap_or_default(),
+            };
+            for t in targets {
+                *counted.entry(t).or_default() += 1;
+            }
+        }
+        calls.insert(*id, counted.into_iter().collect());
+    }
+    // Depth-first over the call graph, without recursion: a cycle is an edge back to a
+    // drawing still being explored; depth and invocation counts come back on the way out.
+    let mut done: HashMap<Id, (usize, u64)> = HashMap::new();
+    let mut open: HashSet<Id> = HashSet::new();
+    for &start in calls.keys() {
+        if done.contains_key(&start) {
+            continue;
+        }
+        let mut stack = vec![(start, 0usize)];
+        open.insert(start);
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            let children = calls.get(&node).map(Vec::as_slice).unwrap_or_default();
+            if let Some(&(child, _)) = children.get(*next) {
+                *next += 1;
+                if open.contains(&child) {
+                    return Err(MediaError::PdfLoop);
+                }
+                if !done.contains_key(&child) && calls.contains_key(&child) {
+                    open.insert(child);
+                    stack.push((child, 0));
+                }
+                continue;
+            }
+            let (mut depth, mut total) = (0usize, 0u64);
+            for (child, times) in children {
+                let (d, c) = done.get(child).copied().unwrap_or((0, 0));
+                depth = depth.max(d + 1);
+                total = total.saturating_add(times.saturating_mul(c.saturating_add(1)));
+            }
+            if depth > MAX_FORM_DEPTH || total > MAX_FORM_CALLS {
+                return Err(MediaError::PdfNesting {
+                    depth,
+                    calls: total,
+                    max_depth: MAX_FORM_DEPTH,
+                    max_calls: MAX_FORM_CALLS,
+                });
+            }
+            done.insert(node, (depth, total));
+            open.remove(&node);
+            stack.pop();
         }
     }
     Ok(())

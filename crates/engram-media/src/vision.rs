@@ -56,17 +56,14 @@ impl VisionConfig {
 /// A description of `image` (of type `mime`) from the configured model.
 ///
 /// # Errors
-/// [`MediaError::Vision`] for a failed request, an error status, or an empty answer.
+/// [`MediaError::VisionRequest`], [`MediaError::VisionStatus`],
+/// [`MediaError::VisionAnswer`], [`MediaError::VisionEmpty`].
 pub async fn describe(
     config: &VisionConfig,
     image: &[u8],
     mime: &str,
 ) -> Result<String, MediaError> {
-    let endpoint = format!("{}/chat/completions", config.url.trim_end_matches('/'));
-    let fail = |reason: String| MediaError::Vision {
-        url: endpoint.clone(),
-        reason,
-    };
+    let url = format!("{}/chat/completions", config.url.trim_end_matches('/'));
     let data_url = format!(
         "data:{mime};base64,{}",
         base64::engine::general_purpose::STANDARD.encode(image)
@@ -79,29 +76,39 @@ pub async fn describe(
             {"type": "text", "text": PROMPT},
         ]}],
     });
+    let request = |source| MediaError::VisionRequest {
+        url: url.clone(),
+        source,
+    };
     let http = reqwest::Client::builder()
         .timeout(TIMEOUT)
         .build()
-        .map_err(|e| fail(e.to_string()))?;
-    let mut req = http.post(&endpoint).json(&body);
+        .map_err(request)?;
+    let mut req = http.post(&url).json(&body);
     if let Some(key) = &config.key {
         req = req.bearer_auth(key);
     }
-    let resp = req.send().await.map_err(|e| fail(e.to_string()))?;
+    let resp = req.send().await.map_err(request)?;
     let status = resp.status();
-    let text = resp.text().await.map_err(|e| fail(e.to_string()))?;
+    let text = resp.text().await.map_err(request)?;
     if !status.is_success() {
-        let excerpt: String = text.chars().take(300).collect();
-        return Err(fail(format!("HTTP {status}: {excerpt}")));
+        return Err(MediaError::VisionStatus {
+            url,
+            status: status.as_u16(),
+            body: text.chars().take(300).collect(),
+        });
     }
-    let answer: Value = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+    let answer: Value = serde_json::from_str(&text).map_err(|source| MediaError::VisionAnswer {
+        url: url.clone(),
+        source,
+    })?;
     let content = answer["choices"][0]["message"]["content"]
         .as_str()
         .unwrap_or_default()
         .trim()
         .to_string();
     if content.is_empty() {
-        return Err(fail("the model returned an empty description".into()));
+        return Err(MediaError::VisionEmpty { url });
     }
     Ok(content)
 }

@@ -69,7 +69,6 @@ fn local() -> FetchPolicy {
     FetchPolicy {
         allow_private: true,
         timeout: Duration::from_secs(2),
-        max_bytes: 1 << 20,
         ..FetchPolicy::default()
     }
 }
@@ -113,7 +112,10 @@ async fn a_pdf_url_is_read_as_a_pdf() {
 async fn bad_urls_each_get_their_reason() {
     let base = serve().await;
     let p = local();
-    let l = Limits::default();
+    let l = Limits {
+        max_bytes: 1 << 20,
+        ..Limits::default()
+    };
     let err = |path: &str| {
         let url = format!("{base}{path}");
         let p = p.clone();
@@ -142,7 +144,15 @@ async fn bad_urls_each_get_their_reason() {
         .unwrap_err();
     assert!(matches!(e, MediaError::BadUrl { .. }), "{e}");
     let e = fetch::document("not a url", &p, &l).await.unwrap_err();
+    assert!(matches!(e, MediaError::UrlParse { .. }), "{e}");
+    let e = fetch::document(&format!("http://user:secret@{}/page", &base[7..]), &p, &l)
+        .await
+        .unwrap_err();
     assert!(matches!(e, MediaError::BadUrl { .. }), "{e}");
+    assert!(
+        !e.to_string().contains("secret"),
+        "credentials never echo: {e}"
+    );
     // Unreachable: a port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
@@ -160,16 +170,16 @@ async fn private_addresses_are_refused_unless_allowed() {
         timeout: Duration::from_secs(2),
         ..FetchPolicy::default()
     };
-    let e = fetch::fetch(&format!("{base}/page"), &public)
+    let e = fetch::fetch(&format!("{base}/page"), &public, 1 << 20)
         .await
         .unwrap_err();
     assert!(matches!(e, MediaError::Forbidden { .. }), "{e}");
     assert!(e.to_string().contains("--allow-private-urls"));
-    let e = fetch::fetch("http://localhost:9/", &public)
+    let e = fetch::fetch("http://localhost:9/", &public, 1 << 20)
         .await
         .unwrap_err();
     assert!(matches!(e, MediaError::Forbidden { .. }), "{e}");
-    let e = fetch::fetch("http://169.254.169.254/latest/meta-data/", &public)
+    let e = fetch::fetch("http://169.254.169.254/latest/meta-data/", &public, 1 << 20)
         .await
         .unwrap_err();
     assert!(matches!(e, MediaError::Forbidden { .. }), "{e}");
@@ -182,6 +192,7 @@ async fn private_addresses_are_refused_unless_allowed() {
             allow_private: false,
             ..public
         },
+        1 << 20,
     )
     .await
     .unwrap_err();

@@ -31,7 +31,7 @@ fn a_chromium_pdf_gives_each_pages_unicode_text_and_its_title() {
         doc.pages[1]
     );
     assert!(doc.pages[2].contains("Rust ownership rules prevent data races"));
-    let chunks = doc.chunks(&Limits::default());
+    let chunks = doc.chunks(&Limits::default()).unwrap();
     assert_eq!(
         chunks.iter().map(|c| c.page).collect::<Vec<_>>(),
         vec![Some(1), Some(2), Some(3)]
@@ -54,7 +54,7 @@ fn a_built_multi_page_pdf_round_trips() {
             i + 1
         )));
     }
-    let chunks = doc.chunks(&Limits::default());
+    let chunks = doc.chunks(&Limits::default()).unwrap();
     assert!(chunks.len() >= 12);
     assert!(chunks.iter().all(|c| c.text.chars().count() <= 1_000));
 }
@@ -90,10 +90,17 @@ fn a_damaged_pdf_is_refused_without_a_panic() {
     let mut bytes = fixture("unicode-3-pages.pdf");
     bytes.truncate(bytes.len() / 3);
     let err = pdf::extract(bytes, "x.pdf", None, &Limits::default()).unwrap_err();
-    assert!(matches!(err, MediaError::CorruptPdf(_)), "{err}");
+    assert!(matches!(err, MediaError::Pdf(_)), "{err}");
     let garbage = b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF".to_vec();
     let err = pdf::extract(garbage, "x.pdf", None, &Limits::default()).unwrap_err();
-    assert!(matches!(err, MediaError::CorruptPdf(_)), "{err}");
+    assert!(
+        matches!(
+            err,
+            MediaError::Pdf(_) | MediaError::NoPages | MediaError::PdfPanic(_)
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().starts_with("the PDF is damaged"), "{err}");
 }
 
 #[test]
@@ -145,4 +152,67 @@ fn an_encrypted_pdf_is_refused() {
     doc.save_to(&mut out).unwrap();
     let err = pdf::extract(out, "secret.pdf", None, &Limits::default()).unwrap_err();
     assert!(matches!(err, MediaError::Encrypted), "{err}");
+}
+
+/// A page drawing form `X1`, whose own content draws `X1` again (or, with `nest`, a chain
+/// of `nest` forms each drawing the next 10 times).
+fn drawing_pdf(self_loop: bool, nest: usize) -> Vec<u8> {
+    use lopdf::{Dictionary, Object, Stream, dictionary};
+    let mut doc = lopdf::Document::load_mem(&pdf::build("Drawings", &["text".into()])).unwrap();
+    let mut next: Option<lopdf::ObjectId> = None;
+    let mut top = None;
+    for _ in 0..nest.max(1) {
+        let id = doc.new_object_id();
+        let (content, xobjects) = match (self_loop, next) {
+            (true, _) => (b"/X1 Do".to_vec(), dictionary! { "X1" => id }),
+            (false, Some(child)) => (b"/X1 Do ".repeat(10), dictionary! { "X1" => child }),
+            (false, None) => (b"0 0 m".to_vec(), Dictionary::new()),
+        };
+        let dict = dictionary! {
+            "Type" => "XObject", "Subtype" => "Form",
+            "BBox" => vec![0.into(), 0.into(), 10.into(), 10.into()],
+            "Resources" => dictionary! { "XObject" => xobjects },
+        };
+        doc.objects
+            .insert(id, Object::Stream(Stream::new(dict, content)));
+        next = Some(id);
+        top = Some(id);
+    }
+    let top = top.unwrap();
+    // The pages inherit their resources (the font) from the page tree: add X1 there.
+    let pages = doc
+        .catalog()
+        .unwrap()
+        .get(b"Pages")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    let resources = doc
+        .get_dictionary(pages)
+        .unwrap()
+        .get(b"Resources")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    doc.get_object_mut(resources)
+        .unwrap()
+        .as_dict_mut()
+        .unwrap()
+        .set("XObject", dictionary! { "X1" => top });
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn drawings_that_draw_themselves_or_nest_too_deep_are_refused() {
+    let err = pdf::extract(drawing_pdf(true, 1), "loop.pdf", None, &Limits::default()).unwrap_err();
+    assert!(matches!(err, MediaError::PdfLoop), "{err}");
+    // 6 levels × 10 calls each: 10^6 invocations.
+    let err =
+        pdf::extract(drawing_pdf(false, 6), "deep.pdf", None, &Limits::default()).unwrap_err();
+    assert!(matches!(err, MediaError::PdfNesting { .. }), "{err}");
+    // 3 levels: 1,110 invocations, a document like any other.
+    let doc = pdf::extract(drawing_pdf(false, 3), "ok.pdf", None, &Limits::default()).unwrap();
+    assert!(doc.pages[0].contains("text"));
 }

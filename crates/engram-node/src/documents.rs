@@ -90,16 +90,7 @@ pub(crate) async fn ingest_document(
         }
     };
     // A document is many ingests: it counts against the caller's rate like one.
-    state
-        .limiter
-        .check(
-            &caller.unwrap_or_else(|| peer.ip().to_string()),
-            std::time::Instant::now(),
-        )
-        .map_err(|retry_after| ApiError::RateLimited {
-            per_minute: state.limiter.per_minute(),
-            retry_after,
-        })?;
+    rate_limit(&state, caller, peer)?;
     let doc = media::read_document(source, &state.media)
         .await
         .map_err(engram_client::ClientError::from)?;
@@ -115,8 +106,23 @@ pub(crate) async fn ingest_document(
     Ok(axum::Json(out))
 }
 
+/// Counts a document-sized request against the caller's ingest rate.
+fn rate_limit(state: &AppState, caller: Option<String>, peer: SocketAddr) -> Result<(), ApiError> {
+    state
+        .limiter
+        .check(
+            &caller.unwrap_or_else(|| peer.ip().to_string()),
+            std::time::Instant::now(),
+        )
+        .map_err(|retry_after| ApiError::RateLimited {
+            per_minute: state.limiter.per_minute(),
+            retry_after,
+        })
+}
+
 pub(crate) async fn put_blob(
     State(state): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(auth): Query<NamespaceAuth>,
     body: axum::body::Bytes,
 ) -> Result<axum::Json<BlobInfo>, ApiError> {
@@ -125,6 +131,7 @@ pub(crate) async fn put_blob(
             "POST /blob keeps private namespaces' sealed files (sign for a namespace); public documents go to POST /IngestDocument".into(),
         ));
     };
+    rate_limit(&state, auth.namespace_hotkey.clone(), peer)?;
     if body.is_empty() {
         return Err(ApiError::BadRequest("the blob is empty".into()));
     }
@@ -166,12 +173,15 @@ async fn readable_blob(
         .await?
         .map_err(engram_engine::EngineError::from)?
         .ok_or_else(|| ApiError::NotFound(format!("no blob {cid} is stored here")))?;
+    // A namespace with no recorded owner (its blobs came from an embedded store this node
+    // now serves) is readable by no one: any signature would pass the owner check.
     if info.namespace != PUBLIC_NAMESPACE
-        && state
-            .namespaces
-            .authorize(auth, now_ms(), false)?
-            .as_deref()
-            != Some(info.namespace.as_str())
+        && (!state.namespaces.is_owned(&info.namespace)
+            || state
+                .namespaces
+                .authorize(auth, now_ms(), false)?
+                .as_deref()
+                != Some(info.namespace.as_str()))
     {
         return Err(ApiError::Forbidden(format!(
             "blob {cid} belongs to a private namespace; sign for it as its owner"
@@ -204,10 +214,10 @@ pub(crate) async fn blob(
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
-        .map(|r| parse_range(r, total));
+        .map_or(Range::Whole, |r| parse_range(r, total));
     let mut response = match range {
-        None => Response::new(Body::from(bytes)),
-        Some(Some((start, end))) => {
+        Range::Whole => Response::new(Body::from(bytes)),
+        Range::Part(start, end) => {
             let mut r = Response::new(Body::from(bytes[start as usize..=end as usize].to_vec()));
             *r.status_mut() = StatusCode::PARTIAL_CONTENT;
             r.headers_mut().insert(
@@ -217,7 +227,7 @@ pub(crate) async fn blob(
             );
             r
         }
-        Some(None) => {
+        Range::Unsatisfiable => {
             let mut r = (
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 axum::Json(serde_json::json!({
@@ -240,39 +250,77 @@ pub(crate) async fn blob(
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", info.cid)) {
         h.insert(header::ETAG, etag);
     }
-    // Content-addressed bytes never change.
+    // Fetched pages are strangers' HTML: never let a browser run them as this origin's.
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox"),
+    );
+    let inline = info.content_type == "application/pdf" || info.content_type.starts_with("image/");
+    if !inline {
+        h.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment"),
+        );
+    }
+    // Content-addressed bytes never change; a private namespace's are nobody's to cache.
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
+        HeaderValue::from_static(if info.namespace == PUBLIC_NAMESPACE {
+            "public, max-age=31536000, immutable"
+        } else {
+            "private, no-store"
+        }),
     );
     Ok(response)
 }
 
-/// One `bytes=` range of a blob of `total` bytes as inclusive offsets; `None` when it is
-/// not satisfiable or not a single byte range.
-fn parse_range(raw: &str, total: u64) -> Option<(u64, u64)> {
-    let spec = raw.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') || total == 0 {
-        return None;
-    }
-    let (a, b) = spec.split_once('-')?;
-    let (a, b) = (a.trim(), b.trim());
-    let (start, end) = if a.is_empty() {
-        let n: u64 = b.parse().ok()?;
-        if n == 0 {
-            return None;
-        }
-        (total.saturating_sub(n), total - 1)
-    } else {
-        let start: u64 = a.parse().ok()?;
-        let end = if b.is_empty() {
-            total - 1
-        } else {
-            b.parse::<u64>().ok()?.min(total - 1)
-        };
-        (start, end)
+/// What a `Range` header asks of a blob.
+#[derive(Debug, PartialEq, Eq)]
+enum Range {
+    /// No usable range (absent, malformed, several ranges, another unit): the whole blob,
+    /// as RFC 9110 says to answer what cannot be parsed.
+    Whole,
+    /// Inclusive byte offsets.
+    Part(u64, u64),
+    /// A well-formed range beyond the blob: 416.
+    Unsatisfiable,
+}
+
+/// One `bytes=` range of a blob of `total` bytes.
+fn parse_range(raw: &str, total: u64) -> Range {
+    let Some(spec) = raw.trim().strip_prefix("bytes=") else {
+        return Range::Whole;
     };
-    (start <= end && start < total).then_some((start, end))
+    let Some((a, b)) = spec.split_once('-').filter(|_| !spec.contains(',')) else {
+        return Range::Whole;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let parsed = if a.is_empty() {
+        b.parse::<u64>()
+            .ok()
+            .map(|n| (total.saturating_sub(n), total.checked_sub(1), n == 0))
+    } else {
+        match (a.parse::<u64>().ok(), b.is_empty()) {
+            (Some(start), true) => Some((start, total.checked_sub(1), false)),
+            (Some(start), false) => b.parse::<u64>().ok().map(|end| {
+                (
+                    start,
+                    total.checked_sub(1).map(|last| end.min(last)),
+                    end < start,
+                )
+            }),
+            (None, _) => None,
+        }
+    };
+    match parsed {
+        None => Range::Whole,
+        Some((start, Some(end), false)) if start <= end => Range::Part(start, end),
+        Some(_) => Range::Unsatisfiable,
+    }
 }
 
 /// Retries pending Arweave uploads every `every`, for as long as the node runs.
@@ -282,9 +330,9 @@ pub(crate) fn spawn_upload_retry(
 ) -> Option<tokio::task::JoinHandle<()>> {
     let archiver = state.archiver.clone()?;
     Some(tokio::spawn(async move {
-        loop {
+        for round in 1u64.. {
             tokio::time::sleep(every).await;
-            let (done, left) = archiver.retry_pending(state.engine.store().blobs()).await;
+            let (done, left) = archiver.retry_pending(&state.engine, Some(round)).await;
             if done + left > 0 {
                 tracing::info!(uploaded = done, pending = left, "arweave retry round");
             }
@@ -294,20 +342,22 @@ pub(crate) fn spawn_upload_retry(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_range;
+    use super::{Range, parse_range};
 
     #[test]
     fn byte_ranges() {
-        assert_eq!(parse_range("bytes=0-0", 10), Some((0, 0)));
-        assert_eq!(parse_range("bytes=2-", 10), Some((2, 9)));
-        assert_eq!(parse_range("bytes=-3", 10), Some((7, 9)));
-        assert_eq!(parse_range("bytes=5-100", 10), Some((5, 9)));
-        assert_eq!(parse_range("bytes=-100", 10), Some((0, 9)));
-        assert_eq!(parse_range("bytes=10-", 10), None);
-        assert_eq!(parse_range("bytes=5-2", 10), None);
-        assert_eq!(parse_range("bytes=0-1,3-4", 10), None);
-        assert_eq!(parse_range("items=0-1", 10), None);
-        assert_eq!(parse_range("bytes=-0", 10), None);
-        assert_eq!(parse_range("bytes=0-0", 0), None);
+        assert_eq!(parse_range("bytes=0-0", 10), Range::Part(0, 0));
+        assert_eq!(parse_range("bytes=2-", 10), Range::Part(2, 9));
+        assert_eq!(parse_range("bytes=-3", 10), Range::Part(7, 9));
+        assert_eq!(parse_range("bytes=5-100", 10), Range::Part(5, 9));
+        assert_eq!(parse_range("bytes=-100", 10), Range::Part(0, 9));
+        assert_eq!(parse_range("bytes=10-", 10), Range::Unsatisfiable);
+        assert_eq!(parse_range("bytes=5-2", 10), Range::Unsatisfiable);
+        assert_eq!(parse_range("bytes=-0", 10), Range::Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-0", 0), Range::Unsatisfiable);
+        // Unparseable or several ranges: the whole blob (RFC 9110 §14.2).
+        assert_eq!(parse_range("bytes=0-1,3-4", 10), Range::Whole);
+        assert_eq!(parse_range("items=0-1", 10), Range::Whole);
+        assert_eq!(parse_range("bytes=x-1", 10), Range::Whole);
     }
 }

@@ -101,14 +101,19 @@ fn client_status(e: &engram_client::ClientError) -> StatusCode {
     use engram_client::ClientError as C;
     use engram_media::MediaError as M;
     match e {
-        C::Media(M::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+        C::Media(M::TooLarge { .. } | M::TooManyChunks { .. })
+        | C::Engine(EngineError::Media(M::TooManyChunks { .. })) => StatusCode::PAYLOAD_TOO_LARGE,
         C::Media(M::Forbidden { .. }) => StatusCode::FORBIDDEN,
         C::Media(
             M::Fetch { .. }
             | M::Status { .. }
             | M::Timeout { .. }
             | M::Redirects { .. }
-            | M::Vision { .. },
+            | M::Resolve { .. }
+            | M::VisionRequest { .. }
+            | M::VisionStatus { .. }
+            | M::VisionAnswer { .. }
+            | M::VisionEmpty { .. },
         ) => StatusCode::BAD_GATEWAY,
         e if e.is_bad_input() => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,

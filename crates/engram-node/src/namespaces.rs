@@ -105,6 +105,14 @@ impl Namespaces {
         Ok(Some(ns.to_string()))
     }
 
+    /// Whether `ns` has a recorded owner.
+    pub(crate) fn is_owned(&self, ns: &str) -> bool {
+        self.owners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(ns)
+    }
+
     /// Replaces an old-form owner record of `ns` equal to `old` with `new`.
     fn upgrade(&self, ns: &str, old: &Owner, new: &Owner) -> Result<(), ApiError> {
         let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());

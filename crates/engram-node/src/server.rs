@@ -170,7 +170,6 @@ impl Node {
 
         let mut media = engram_client::media::MediaOptions::from_env(config.allow_private_urls);
         media.limits.max_bytes = config.max_document_bytes;
-        media.fetch.max_bytes = config.max_document_bytes;
         let archiver = engram_client::media::Archiver::from_env()?.map(Arc::new);
         if let Some(a) = &archiver {
             tracing::info!(address = a.address(), "arweave uploads on");

@@ -357,10 +357,9 @@ impl PyMemory {
                 ));
             }
         };
-        let mut opts = MediaOptions::from_env(true);
+        let mut opts = MediaOptions::from_env(engram_client::media::private_urls_allowed());
         if let Some(max) = max_bytes {
             opts.limits.max_bytes = max;
-            opts.fetch.max_bytes = max;
         }
         if let Some(url) = vision_url {
             opts.vision = Some(engram_media::vision::VisionConfig {

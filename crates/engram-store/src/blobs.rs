@@ -68,6 +68,9 @@ pub struct BlobInfo {
 #[derive(Debug)]
 pub struct Blobs {
     dir: PathBuf,
+    /// Held while a blob or a record is written: two requests storing the same bytes at
+    /// once would otherwise share one temporary file.
+    writes: std::sync::Mutex<()>,
 }
 
 impl Blobs {
@@ -75,7 +78,10 @@ impl Blobs {
     pub(crate) fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let dir = data_dir.join("blobs").join("sha256");
         fs::create_dir_all(&dir).map_err(io("creating blob directory", &dir))?;
-        Ok(Self { dir })
+        Ok(Self {
+            dir,
+            writes: std::sync::Mutex::new(()),
+        })
     }
 
     fn paths(&self, cid: &Cid) -> Result<(PathBuf, PathBuf), StoreError> {
@@ -89,7 +95,8 @@ impl Blobs {
 
     /// Keeps `bytes` and returns their content CID with the info now on record. Storing the
     /// same bytes again keeps the first info (its archive state included) unless the stored
-    /// copy was damaged, which is then replaced.
+    /// copy was damaged, which is then replaced, or they now arrive for the public
+    /// namespace, which then owns them.
     ///
     /// # Errors
     /// [`StoreError::Io`] when a file cannot be written; nothing is named then.
@@ -103,9 +110,18 @@ impl Blobs {
     ) -> Result<BlobInfo, StoreError> {
         let cid = Cid::for_content(bytes);
         let (data, meta) = self.paths(&cid)?;
-        if let Some(info) = self.info(&cid)?
+        let _writing = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(mut info) = self.info(&cid)?
             && self.get(&cid).is_ok()
         {
+            // Bytes someone stores publicly are public, whoever stored them first under a
+            // private namespace: a private upload must not hide a public document.
+            if info.namespace != namespace && namespace == crate::PUBLIC_NAMESPACE {
+                info.namespace = namespace.to_string();
+                info.encrypted = encrypted;
+                info.content_type = content_type.to_string();
+                self.write_info(&meta, &info)?;
+            }
             return Ok(info);
         }
         let shard = data.parent().expect("a blob path has a shard directory");
@@ -145,10 +161,7 @@ impl Blobs {
         }
         serde_json::from_slice(&json)
             .map(Some)
-            .map_err(|e| StoreError::Corrupt {
-                id: cid.to_string(),
-                reason: format!("blob info: {e}"),
-            })
+            .map_err(|source| StoreError::BlobInfo { cid: *cid, source })
     }
 
     /// The bytes of `cid`, checked against their name.
@@ -183,6 +196,7 @@ impl Blobs {
     /// # Errors
     /// [`StoreError::BlobNotFound`] when not kept here; I/O errors.
     pub fn set_archive(&self, cid: &Cid, archive: Archive) -> Result<BlobInfo, StoreError> {
+        let _writing = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let mut info = self.info(cid)?.ok_or(StoreError::BlobNotFound(*cid))?;
         info.archive = archive;
         let (_, meta) = self.paths(cid)?;
@@ -280,6 +294,51 @@ mod tests {
         b.put(b"hello", "text/plain", "public", false, Archive::Off)
             .unwrap();
         assert_eq!(b.get(&info.cid).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn concurrent_puts_of_the_same_bytes_leave_one_good_copy() {
+        let (_d, b) = blobs();
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    b.put(
+                        &bytes,
+                        "application/octet-stream",
+                        "public",
+                        false,
+                        Archive::Off,
+                    )
+                    .unwrap()
+                });
+            }
+        });
+        assert_eq!(b.get(&Cid::for_content(&bytes)).unwrap(), bytes);
+        assert_eq!(b.all().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn public_bytes_cannot_be_hidden_by_a_private_put() {
+        let (_d, b) = blobs();
+        let first = b
+            .put(b"doc", "application/pdf", "attacker", true, Archive::Off)
+            .unwrap();
+        assert_eq!(first.namespace, "attacker");
+        let public = b
+            .put(b"doc", "application/pdf", "public", false, Archive::Off)
+            .unwrap();
+        assert_eq!(
+            (public.namespace.as_str(), public.encrypted),
+            ("public", false)
+        );
+        let again = b
+            .put(b"doc", "application/pdf", "other", true, Archive::Off)
+            .unwrap();
+        assert_eq!(
+            again.namespace, "public",
+            "a later private put changes nothing"
+        );
     }
 
     #[test]

@@ -38,6 +38,15 @@ pub enum StoreError {
     /// A blob asked for by a memory CID (`v1::…`) instead of a content CID (`sha256:…`).
     #[error("{0} is a memory CID; blobs are named by content CIDs (sha256:…)")]
     NotContentCid(engram_core::Cid),
+    /// A blob's record that does not parse.
+    #[error("the record of blob {cid} is corrupt: {source}")]
+    BlobInfo {
+        /// The blob.
+        cid: engram_core::Cid,
+        /// The parse error.
+        #[source]
+        source: serde_json::Error,
+    },
     /// No blob is kept under this content CID.
     #[error("no blob {0} is stored here")]
     BlobNotFound(engram_core::Cid),

@@ -77,6 +77,17 @@ pub fn fingerprint(dir: &Path) -> (u64, String) {
     )
 }
 
+/// A child process killed (and reaped) when the guard drops, so a failing test leaves no
+/// node running.
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A free port on 127.0.0.1.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -257,15 +257,6 @@ async fn documents_go_to_arweave_and_a_failed_upload_is_retried() {
     gw.assert_alive();
 }
 
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_private_document_is_sealed_before_it_reaches_a_node() {
     let data = tempfile::tempdir().unwrap();
@@ -280,7 +271,7 @@ async fn a_private_document_is_sealed_before_it_reaches_a_node() {
     json(m, &["keys", "new", "--out", key.to_str().unwrap()]);
     let port = crate::free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut node = Killed(crate::serve(data.path(), port, &[], &[]));
+    let mut node = crate::Killed(crate::serve(data.path(), port, &[], &[]));
     crate::wait_healthy(&engram_client::Client::new(&url).unwrap()).await;
     let pdf = write_pdf(m, "atlas.pdf", 3);
     let p = pdf.to_str().unwrap();
@@ -399,13 +390,18 @@ async fn a_private_document_is_sealed_before_it_reaches_a_node() {
         "--wallet",
         "alice",
         "--top-k",
-        "1",
+        "20",
         "--decrypt",
         k,
     ]);
-    let meta = &hits["results"][0]["metadata"];
-    assert_eq!(meta["content_cid"], plain_cid);
-    assert_eq!(meta["blob_cid"], sealed_cid);
-    assert_eq!(meta["page"], 2);
+    // The vectors carry noise, so ranks are not asserted: every chunk comes back opened.
+    let mut pages = std::collections::BTreeSet::new();
+    for hit in hits["results"].as_array().unwrap() {
+        let meta = &hit["metadata"];
+        assert_eq!(meta["content_cid"], plain_cid);
+        assert_eq!(meta["blob_cid"], sealed_cid);
+        pages.insert(meta["page"].as_u64().unwrap());
+    }
+    assert_eq!(pages.into_iter().collect::<Vec<_>>(), vec![1, 2, 3]);
     assert!(node.0.try_wait().unwrap().is_none(), "the node is still up");
 }

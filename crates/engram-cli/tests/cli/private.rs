@@ -2,21 +2,11 @@
 //! registry: signing with a wallet, attestation, tiers that follow stake, and get/delete
 //! that only the owner can do.
 
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{engram, fails, free_port, json, serve, wait_healthy};
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use super::{Killed, engram, fails, free_port, json, serve, wait_healthy};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_private_namespace_from_the_cli_signed_attested_and_tiered() {

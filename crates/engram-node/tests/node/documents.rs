@@ -264,3 +264,34 @@ async fn pages_are_fetched_where_the_operator_allows_it() {
     assert_eq!(status, 502, "{out}");
     t.node.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_rust_sdk_stores_documents_on_a_node() {
+    let t = spawn_node_for_tests(|_| {}).await;
+    let memory = engram_client::Memory::open(engram_client::MemoryConfig {
+        node: Some(t.url.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let pdf = engram_media::pdf::build("SDK", &pages(2));
+    let out = memory
+        .ingest_pdf(pdf.clone(), "sdk.pdf", json!({"via": "sdk"}), None)
+        .await
+        .unwrap();
+    assert_eq!(out.pages, 2);
+    assert!(out.cids.len() >= 2);
+    let cid: Cid = out.content_cid.unwrap().parse().unwrap();
+    assert_eq!(memory.blob(&cid, None).await.unwrap(), pdf);
+    let err = memory
+        .ingest_image(
+            b"not an image".to_vec(),
+            "x.png",
+            Some("x".into()),
+            Value::Null,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_bad_input(), "{err}");
+    t.node.shutdown().await.unwrap();
+}

@@ -1,6 +1,7 @@
 //! Durability proven by crashing for real: a child process writes and acknowledges
-//! records one by one and is killed with SIGKILL; the parent reopens the store and finds
-//! every acknowledged record with its exact vector, and the commitment matches the set.
+//! records (or blobs) one by one and is killed with SIGKILL; the parent reopens the store
+//! and finds every acknowledged record with its exact vector, with the commitment matching
+//! the set, and every acknowledged blob with its exact bytes.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -27,39 +28,37 @@ fn crash_child() {
     }
 }
 
-#[test]
-fn kill_9_loses_no_acknowledged_write() {
-    let dir = tempfile::tempdir().unwrap();
+/// Runs the ignored test `name` of this binary as a child with `env` set to `dir`, reads
+/// its `ACK <i> <cid>` lines until `n` arrived, and SIGKILLs it while it is still writing.
+/// A child that dies or stops printing early fails the test, never shrinks it.
+fn kill_child_after(name: &str, env: &str, dir: &std::path::Path, n: usize) -> Vec<(u64, String)> {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "crash::crash_child",
+            name,
             "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])
-        .env(CHILD_ENV, dir.path())
+        .env(env, dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut acked = Vec::new();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for line in lines {
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
         if let Some(rest) = line.strip_prefix("ACK ") {
             let (i, cid) = rest.split_once(' ').unwrap();
             acked.push((i.parse::<u64>().unwrap(), cid.to_string()));
-            if acked.len() == 300 {
+            if acked.len() == n {
                 break;
             }
         }
     }
-    // A child that died or stopped printing early ends the loop above with fewer
-    // acknowledgements: that is a failure, not a smaller test.
     assert_eq!(
         acked.len(),
-        300,
+        n,
         "the child acknowledged only {}",
         acked.len()
     );
@@ -69,7 +68,13 @@ fn kill_9_loses_no_acknowledged_write() {
     );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
+    acked
+}
 
+#[test]
+fn kill_9_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let acked = kill_child_after("crash::crash_child", CHILD_ENV, dir.path(), 300);
     let store = Store::open(dir.path()).unwrap();
     for (i, cid) in &acked {
         let want = record(*i, PUBLIC_NAMESPACE, json!({"i": i}));
@@ -120,43 +125,7 @@ fn blob_crash_child() {
 #[test]
 fn kill_9_loses_no_acknowledged_blob() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "crash::blob_crash_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(BLOB_CHILD_ENV, dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut acked = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.strip_prefix("ACK ") {
-            let (i, cid) = rest.split_once(' ').unwrap();
-            acked.push((i.parse::<u64>().unwrap(), cid.to_string()));
-            if acked.len() == 100 {
-                break;
-            }
-        }
-    }
-    assert_eq!(
-        acked.len(),
-        100,
-        "the child acknowledged only {}",
-        acked.len()
-    );
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the child must still be writing"
-    );
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-
+    let acked = kill_child_after("crash::blob_crash_child", BLOB_CHILD_ENV, dir.path(), 100);
     let store = Store::open(dir.path()).unwrap();
     for (i, cid) in &acked {
         let cid: engram_core::Cid = cid.parse().unwrap();
