@@ -470,10 +470,13 @@ pub async fn ingest_document(
         metadata.clone(),
         namespace.clone(),
     );
-    // Checked before anything is paid for, with metadata as long as an upload makes it.
-    let worst = archiver.map_or(engram_media::ArchiveRef::Off, Archiver::longest_record);
+    // With a wallet, the document is checked before anything is paid for, with metadata as
+    // long as an upload makes it; without one, `Engine::ingest_document` checks it once.
+    let worst = archiver.map(Archiver::longest_record);
     let known = tokio::task::spawn_blocking(move || {
-        e.document_items(&d, &m, ns.as_deref(), &limits, &worst)?;
+        if let Some(worst) = &worst {
+            e.document_items(&d, &m, ns.as_deref(), &limits, worst)?;
+        }
         Ok::<_, ClientError>(e.store().blobs().info(&content_cid)?)
     })
     .await??;

@@ -508,7 +508,7 @@ impl Engine {
         let embedder = self.embedder();
         let kernels = embedder.as_ref().ok().map(|e| e.kernels().to_string());
         let model_error = embedder.err().map(|e| e.to_string());
-        let blobs = self.store.blobs().all()?;
+        let (blobs, pending_uploads) = self.store.blobs().counts()?;
         Ok(Status {
             kernels,
             data_dir: self.data_dir.clone(),
@@ -518,11 +518,8 @@ impl Engine {
             count: self.store.count(None)?,
             commitment: self.store.commitment(),
             unindexed: self.store.unindexed(),
-            blobs: blobs.len(),
-            pending_uploads: blobs
-                .iter()
-                .filter(|b| matches!(b.archive, Archive::Pending { .. }))
-                .count(),
+            blobs,
+            pending_uploads,
             disk_bytes: self.store.disk_usage(),
         })
     }

@@ -264,21 +264,12 @@ pub(crate) async fn challenge(
 }
 
 pub(crate) async fn health(State(state): Shared) -> axum::Json<HealthResponse> {
-    let engine = state.engine.clone();
-    // Blob records are small files; counting them is a directory walk, off the async threads.
-    let blobs = tokio::task::spawn_blocking(move || engine.store().blobs().all())
-        .await
-        .ok()
-        .and_then(Result::ok);
+    let counts = state.engine.store().blobs().counts().ok();
     axum::Json(HealthResponse {
         status: "ok".into(),
         vectors: Some(state.engine.store().len() as u64),
-        blobs: blobs.as_ref().map(|b| b.len() as u64),
-        pending_uploads: blobs.as_ref().map(|b| {
-            b.iter()
-                .filter(|i| matches!(i.archive, engram_store::Archive::Pending { .. }))
-                .count() as u64
-        }),
+        blobs: counts.map(|c| c.0 as u64),
+        pending_uploads: counts.map(|c| c.1 as u64),
     })
 }
 

@@ -71,6 +71,10 @@ pub struct Blobs {
     /// Held while a blob or a record is written: two requests storing the same bytes at
     /// once would otherwise share one temporary file.
     writes: std::sync::Mutex<()>,
+    /// (blobs, pending uploads), counted from the records once and again only after a
+    /// write: liveness probes ask for them, and walking every record each time would put a
+    /// directory scan on the hot path.
+    counts: std::sync::Mutex<Option<(usize, usize)>>,
 }
 
 impl Blobs {
@@ -81,6 +85,7 @@ impl Blobs {
         Ok(Self {
             dir,
             writes: std::sync::Mutex::new(()),
+            counts: std::sync::Mutex::new(None),
         })
     }
 
@@ -139,7 +144,26 @@ impl Blobs {
         Ok(info)
     }
 
+    /// Blobs kept and blobs waiting for their Arweave upload; cached between writes.
+    ///
+    /// # Errors
+    /// As [`Blobs::all`].
+    pub fn counts(&self) -> Result<(usize, usize), StoreError> {
+        let mut cached = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = *cached {
+            return Ok(c);
+        }
+        let all = self.all()?;
+        let pending = all
+            .iter()
+            .filter(|b| matches!(b.archive, Archive::Pending { .. }))
+            .count();
+        *cached = Some((all.len(), pending));
+        Ok((all.len(), pending))
+    }
+
     fn write_info(&self, path: &Path, info: &BlobInfo) -> Result<(), StoreError> {
+        *self.counts.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let json = serde_json::to_vec_pretty(info).expect("blob info serializes");
         engram_os::write_atomic(path, &json).map_err(io("writing blob info", path))
     }
@@ -365,6 +389,7 @@ mod tests {
             .put(b"c", "text/plain", "public", false, Archive::Off)
             .unwrap();
         assert_eq!(b.pending().unwrap(), vec![a.clone()]);
+        assert_eq!(b.counts().unwrap(), (2, 1));
         // Storing the same bytes again keeps the recorded state.
         b.put(b"a", "text/plain", "public", false, Archive::Off)
             .unwrap();
@@ -375,6 +400,7 @@ mod tests {
         };
         b.set_archive(&a.cid, done.clone()).unwrap();
         assert!(b.pending().unwrap().is_empty());
+        assert_eq!(b.counts().unwrap(), (2, 0), "a write refreshes the counts");
         assert_eq!(b.info(&a.cid).unwrap().unwrap().archive, done);
         assert!(matches!(
             b.set_archive(&Cid::for_content(b"z"), Archive::Off),
