@@ -1,8 +1,9 @@
 # One entry point for what people and CI run.
 #   make        set up (model, release build, engram on PATH) and run a real ingest + query
 #   make test   everything CI checks: fmt, clippy -D warnings, model, all tests, benches compile,
-#               the Python package (ruff, mypy, pytest); installs tesseract and arlocal when
-#               missing (scripts/media-tools.sh)
+#               the web app's JavaScript tests (Node) and browser tests (Playwright driving
+#               Debian's chromium), the Python package (ruff, mypy, pytest); installs
+#               tesseract, chromium and arlocal when missing (scripts/test-tools.sh)
 #
 # Build budget: `make test` compiles the dependency tree exactly once. Clippy does not get a
 # check build of its own (that alone was 17 minutes of qdrant-edge on a 2-core machine):
@@ -44,7 +45,8 @@ lint:
 test: model
 	cargo fmt --all -- --check
 	scripts/check-core-pure.sh
-	scripts/media-tools.sh
+	scripts/test-tools.sh
+	scripts/web-js-test.sh
 	$(WITH_CLIPPY) cargo test --workspace --all-targets --no-run
 	$(WITH_CLIPPY) cargo test --workspace
 	scripts/python-test.sh

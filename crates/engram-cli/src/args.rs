@@ -76,6 +76,10 @@ pub(crate) enum Command {
     /// Run a node: the Engram wire protocol over HTTP on this data directory. With
     /// --network and --wallet it registers, announces itself and repairs replication.
     Serve(ServeArgs),
+    /// The web app on this data directory, for you alone: playground, memory browser, CID
+    /// verification and dashboard at http://127.0.0.1:8090/ (loopback only; `serve` serves
+    /// the same app to others).
+    Web(WebArgs),
     /// Keep hotkeys: create, list, show.
     #[command(subcommand)]
     Wallet(WalletCommand),
@@ -238,6 +242,13 @@ pub(crate) struct ServeArgs {
     /// With --network: the wallet whose hotkey identifies this node.
     #[arg(long, value_name = "NAME")]
     pub(crate) wallet: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WebArgs {
+    /// Loopback address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
+    pub(crate) listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,7 @@
 //! `--node`.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use engram_client::{Memory, MemoryConfig, NewText};
@@ -71,6 +71,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Status => status(g).await,
         Command::Blob(cmd) => blob(g, cmd).await,
         Command::Serve(args) => serve(g, args).await,
+        Command::Web(args) => web(g, args).await,
         Command::Wallet(cmd) => network::wallet(g, cmd),
         Command::Validate(args) => network::validate(g, args).await,
         Command::Devnet(DevnetCommand::Up(args)) => devnet::up(g, args).await,
@@ -654,14 +655,42 @@ async fn status(g: &Global) -> Result<()> {
     Ok(())
 }
 
-async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
-    let mut config = engram_node::NodeConfig::load(args.config.as_deref())?;
+/// The node's configuration for this command line: the file, then the global flags.
+fn node_config(g: &Global, file: Option<&Path>) -> Result<engram_node::NodeConfig> {
+    let mut config = engram_node::NodeConfig::load(file)?;
     if let Some(dir) = &g.data_dir {
         config.data_dir = dir.clone();
     }
     if let Some(dir) = &g.model_dir {
         config.model_dir = Some(dir.clone());
     }
+    Ok(config)
+}
+
+/// `engram web`: a node on loopback over the embedded store, for its one user.
+async fn web(g: &Global, args: crate::args::WebArgs) -> Result<()> {
+    if !args.listen.ip().is_loopback() {
+        return Err(UsageError(format!(
+            "engram web listens on loopback only (it is your store, unauthenticated); got {}: to serve others run engram serve --listen {}",
+            args.listen, args.listen
+        ))
+        .into());
+    }
+    let mut config = node_config(g, None)?;
+    config.listen = args.listen;
+    let dir = config.data_dir.clone();
+    let node = engram_node::Node::bind(config).await?;
+    eprintln!(
+        "Engram web app on {}: http://{}/  (Ctrl-C to stop)",
+        dir.display(),
+        node.local_addr()
+    );
+    node.run_until_signal().await?;
+    Ok(())
+}
+
+async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
+    let mut config = node_config(g, args.config.as_deref())?;
     if let Some(listen) = args.listen {
         config.listen = listen;
     }

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     if matches!(
         cli.command,
-        args::Command::Serve(_) | args::Command::Validate(_)
+        args::Command::Serve(_) | args::Command::Web(_) | args::Command::Validate(_)
     ) {
         tracing_subscriber::fmt()
             .with_env_filter(

@@ -279,7 +279,11 @@ pub(crate) fn wallet(g: &Global, cmd: WalletCommand) -> Result<()> {
     Ok(())
 }
 
-/// `serve --network DIR --wallet NAME`: the node joins after it binds.
+/// Validator rounds a node's dashboard shows.
+const DASHBOARD_ROUNDS: usize = 8;
+
+/// `serve --network DIR --wallet NAME`: the node joins after it binds; its dashboard reads
+/// the validators' reports from the devnet in DIR.
 pub(crate) async fn join(g: &Global, args: &ServeArgs, node: &mut engram_node::Node) -> Result<()> {
     match (&g.network, &args.wallet) {
         (None, None) => Ok(()),
@@ -287,6 +291,10 @@ pub(crate) async fn join(g: &Global, args: &ServeArgs, node: &mut engram_node::N
             let wallet = Wallet::load(&wallet_dir(g), name)?;
             let chain: Arc<dyn Chain> = Arc::new(Devnet::open(dir));
             let uid = node.join_network(chain, wallet.key.clone()).await?;
+            let registry = dir.clone();
+            node.show_validators(Arc::new(move || {
+                engram_devnet::validator_views(&registry, DASHBOARD_ROUNDS)
+            }));
             eprintln!(
                 "joined the network in {} as uid {uid} ({})",
                 dir.display(),

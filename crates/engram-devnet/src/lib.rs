@@ -18,6 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use engram_chain::{Chain, Devnet, Metagraph, Uid, Wallet};
+use engram_client::api::{NodeScore, ValidatorView};
 use engram_core::tier::TrustTier;
 use engram_validator::StateDir;
 use serde::{Deserialize, Serialize};
@@ -375,6 +376,50 @@ pub fn status(dir: &Path) -> Result<Status, DevnetError> {
         metagraph,
         validators,
     })
+}
+
+/// Each validator of the devnet in `dir` as a node's dashboard shows it: stake, rounds run,
+/// its running scores of every node and its last `rounds` round records. Empty when `dir`
+/// holds no devnet manifest; a validator whose state cannot be read shows as fresh.
+pub fn validator_views(dir: &Path, rounds: usize) -> Vec<ValidatorView> {
+    let Ok(manifest) = Manifest::read(dir) else {
+        return Vec::new();
+    };
+    let graph = Devnet::open(dir).metagraph().unwrap_or_default();
+    manifest
+        .processes
+        .iter()
+        .filter(|p| p.role == "validator")
+        .map(|p| {
+            let states = StateDir::new(&p.dir);
+            let state = states.load().unwrap_or_default();
+            let neuron = graph.by_hotkey(&p.hotkey);
+            ValidatorView {
+                hotkey: p.hotkey.clone(),
+                uid: neuron.map(|n| n.uid),
+                stake: neuron.map_or(0.0, |n| n.stake),
+                running: alive(p.pid),
+                scoring_rounds: state.scoring_rounds,
+                challenge_rounds: state.challenge_rounds,
+                weight_version: state.weight_version,
+                scores: state
+                    .nodes
+                    .iter()
+                    .map(|(hotkey, s)| {
+                        let score = NodeScore {
+                            validator: p.hotkey.clone(),
+                            recall: s.recall,
+                            latency_ms: s.latency_ms,
+                            proof_rate: s.proof_rate(),
+                            composite: s.composite(),
+                        };
+                        (hotkey.clone(), score)
+                    })
+                    .collect(),
+                rounds: states.last_rounds(rounds).unwrap_or_default(),
+            }
+        })
+        .collect()
 }
 
 /// What [`down`] did.

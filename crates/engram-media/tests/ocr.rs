@@ -1,4 +1,4 @@
-//! OCR with the real tesseract (installed by `scripts/media-tools.sh`, which `make test`
+//! OCR with the real tesseract (installed by `scripts/test-tools.sh`, which `make test`
 //! runs): text in PNG and JPEG screenshots comes back as text.
 
 use engram_media::{Limits, image, ocr};
@@ -15,7 +15,7 @@ fn fixture(name: &str) -> Vec<u8> {
 async fn tesseract_reads_text_in_png_and_jpeg() {
     assert!(
         ocr::available().await,
-        "tesseract is not installed; run scripts/media-tools.sh (make test does)"
+        "tesseract is not installed; run scripts/test-tools.sh (make test does)"
     );
     for name in ["text.png", "text.jpg"] {
         let bytes = fixture(name);

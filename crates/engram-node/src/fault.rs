@@ -6,7 +6,9 @@
 //! `drop-half` acknowledges every ingest but silently keeps only the CIDs whose key is
 //! even; `hash-only` behaves as a node that kept embedding hashes and threw the vectors
 //! away (proof v1 still answers, proof v2, retrieval and queries cannot); `delay-ms=N`
-//! answers queries N ms late.
+//! answers queries N ms late; `tamper` serves every retrieved record with its first
+//! embedding value changed (what a lying or corrupted node serves: the web app's CID page
+//! must show it red).
 
 use std::str::FromStr;
 
@@ -25,13 +27,15 @@ pub enum Fault {
     HashOnly,
     /// Answers queries late by this many milliseconds.
     DelayMs(u64),
+    /// Serves retrieved records altered.
+    Tamper,
 }
 
 /// Why `ENGRAM_FAULT` was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultError {
     /// Not a fault this node knows.
-    #[error("unknown fault {0:?}: use drop-half, hash-only or delay-ms=N")]
+    #[error("unknown fault {0:?}: use drop-half, hash-only, tamper or delay-ms=N")]
     Unknown(String),
     /// A fault in a build without the `fault-injection` feature.
     #[error("ENGRAM_FAULT={0} needs a build with the test-only `fault-injection` feature")]
@@ -46,6 +50,7 @@ impl FromStr for Fault {
             "" | "none" => Ok(Self::None),
             "drop-half" => Ok(Self::DropHalf),
             "hash-only" => Ok(Self::HashOnly),
+            "tamper" => Ok(Self::Tamper),
             _ => s
                 .strip_prefix("delay-ms=")
                 .and_then(|n| n.parse().ok())
@@ -86,6 +91,7 @@ mod tests {
     fn parses_every_fault_and_refuses_others() {
         assert_eq!("drop-half".parse(), Ok(Fault::DropHalf));
         assert_eq!("hash-only".parse(), Ok(Fault::HashOnly));
+        assert_eq!("tamper".parse(), Ok(Fault::Tamper));
         assert_eq!("delay-ms=250".parse(), Ok(Fault::DelayMs(250)));
         assert_eq!("".parse(), Ok(Fault::None));
         assert!("delay-ms=x".parse::<Fault>().is_err());

@@ -17,6 +17,8 @@
 //! - `rate`: per-caller token buckets.
 //! - [`network`]: registration and the replication repair loop.
 //! - `fault`: test-only misbehaviour ([`Fault`]) that validators must catch.
+//! - `overview`: `/overview` and `/holders/{cid}`, the dashboard's and CID page's views.
+//! - `web`: the web app's pages and assets, compiled in.
 //! - `metrics`: counters and histograms for `/stats` and `/metrics`.
 //! - `json`: the JSON extractor that turns bad bodies into 400/413 in our error shape.
 //! - `error`: [`ApiError`] (one status per variant) and [`NodeError`].
@@ -43,12 +45,15 @@ mod json;
 mod metrics;
 mod namespaces;
 pub mod network;
+mod overview;
 mod persist;
 mod rate;
 mod routes;
 mod server;
+mod web;
 
 pub use config::NodeConfig;
 pub use error::{ApiError, NodeError};
 pub use fault::{FAULT_INJECTION, Fault, FaultError};
+pub use overview::ValidatorReports;
 pub use server::{AppState, Node, router};

@@ -105,16 +105,32 @@ impl Metrics {
     }
 
     pub(crate) fn query_p50_ms(&self) -> f64 {
+        self.query_quantile_ms(0.5)
+    }
+
+    /// The `q` quantile (0..=1; the element at `⌊q·n⌋` of the sorted sample, so the p50
+    /// is the upper median) of the last successful queries' latency, ms; 0 before any.
+    pub(crate) fn query_quantile_ms(&self, q: f64) -> f64 {
         let inner = self.inner();
         let mut v: Vec<f64> = inner.recent_queries.iter().copied().collect();
         if v.is_empty() {
             return 0.0;
         }
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        let at = (q.clamp(0.0, 1.0) * v.len() as f64) as usize;
+        v[at.min(v.len() - 1)]
     }
 
-    /// The Prometheus exposition, with the gauges the caller supplies.
+    /// Requests answered since start, and those answered with a 5xx status.
+    pub(crate) fn totals(&self) -> (u64, u64) {
+        self.inner()
+            .requests
+            .iter()
+            .fold((0, 0), |(all, server), ((_, status), n)| {
+                (all + n, server + if *status >= 500 { *n } else { 0 })
+            })
+    }
+
     pub(crate) fn prometheus(&self, samples: &[Sample<'_>]) -> String {
         let mut out = String::new();
         for Sample {

@@ -126,6 +126,7 @@ pub(crate) fn spawn_repair(
     chain: Arc<dyn Chain>,
     me: String,
     every: Duration,
+    last: Arc<std::sync::Mutex<Option<engram_wire::ReplicationView>>>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let network = Network::new(chain);
@@ -133,7 +134,18 @@ pub(crate) fn spawn_repair(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match repair_round(&engine, &network, &me).await {
+            let round = repair_round(&engine, &network, &me).await;
+            if let Ok(r) = &round {
+                *last.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(engram_wire::ReplicationView {
+                        at_ms: engram_os::now_ms(),
+                        live: r.live,
+                        held: r.held,
+                        pushed: r.pushed,
+                        failed: r.failed,
+                    });
+            }
+            match round {
                 Ok(r) if r.pushed > 0 || r.failed > 0 => {
                     tracing::info!(
                         live = r.live,

@@ -371,7 +371,13 @@ pub(crate) async fn retrieve(
         .await?
         .filter(|_| state.config.fault() != Fault::HashOnly)
         .ok_or_else(|| ApiError::NotFound(format!("{cid} is not stored on this node")))?;
-    Ok(axum::Json(RetrieveResponse::from(r)))
+    let mut out = RetrieveResponse::from(r);
+    if state.config.fault() == Fault::Tamper
+        && let Some(x) = out.embedding.first_mut()
+    {
+        *x += 0.001;
+    }
+    Ok(axum::Json(out))
 }
 
 /// `POST /list`: a page of a namespace's memories (the public one, or a private one for

@@ -39,6 +39,14 @@ pub struct AppState {
     pub(crate) archiver: Option<Arc<engram_client::media::Archiver>>,
     /// The sorted public CIDs, with the commitment root they were listed at.
     pub(crate) cids: std::sync::Mutex<Option<ListedCids>>,
+    /// The network this node joined, once it did.
+    pub(crate) joined: std::sync::OnceLock<crate::overview::Joined>,
+    /// Where validators' reports are read from, when the operator installed a source.
+    pub(crate) validators: std::sync::OnceLock<crate::overview::ValidatorReports>,
+    /// This node's last replication repair round.
+    pub(crate) replication: Arc<std::sync::Mutex<Option<engram_wire::ReplicationView>>>,
+    /// The store's disk usage and when it was measured.
+    pub(crate) disk: std::sync::Mutex<Option<(Instant, u64)>>,
 }
 
 /// Sorted public CIDs and the commitment root they were listed at.
@@ -116,6 +124,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/blob/{cid}/info", get(crate::documents::blob_info))
         .route("/AttestNamespace", post(routes::attest))
         .route("/attestation/{namespace}", get(routes::attestation))
+        .route("/overview", get(crate::overview::overview))
+        .route("/holders/{cid}", get(crate::overview::holders))
+        .route("/", get(crate::web::home))
+        .route("/cid/{cid}", get(crate::web::cid_page))
+        .route("/dashboard", get(crate::web::dashboard))
+        .route("/web/{file}", get(crate::web::asset))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -184,6 +198,10 @@ impl Node {
             namespaces: crate::namespaces::Namespaces::open(&config.data_dir)?,
             attestations: crate::attest::Attestations::open(&config.data_dir)?,
             cids: std::sync::Mutex::new(None),
+            joined: std::sync::OnceLock::new(),
+            validators: std::sync::OnceLock::new(),
+            replication: Arc::default(),
+            disk: std::sync::Mutex::new(None),
             engine: engine.clone(),
             config,
         });
@@ -239,17 +257,30 @@ impl Node {
         let uid = crate::network::join(chain.clone(), key, format!("http://{}", self.addr)).await?;
         tracing::info!(uid, hotkey = %me, "joined the network");
         self.state.attestations.use_chain(chain.clone());
+        let _ = self.state.joined.set(crate::overview::Joined {
+            network: engram_client::network::Network::new(chain.clone()),
+            hotkey: me.clone(),
+            uid,
+        });
         self.repair = Some(crate::network::spawn_repair(
             self.state.engine.clone(),
             chain,
             me,
             Duration::from_secs(self.state.config.repair_interval_s.max(1)),
+            self.state.replication.clone(),
         ));
         self.tiers = Some(spawn_tier_refresh(
             self.state.clone(),
             Duration::from_secs(self.state.config.attestation_refresh_s.max(1)),
         ));
         Ok(uid)
+    }
+
+    /// Shows the validators' reports from `reports` on the dashboard (`GET /overview`);
+    /// the binary that knows where validators keep their state installs it. A second call
+    /// is ignored.
+    pub fn show_validators(&self, reports: crate::overview::ValidatorReports) {
+        let _ = self.state.validators.set(reports);
     }
 
     /// The bound address (useful with port 0).

@@ -148,6 +148,37 @@ impl StateDir {
         engram_os::write_atomic(&path, &bytes).map_err(|e| Self::err(&path, e))
     }
 
+    /// The last `n` round records of `rounds.jsonl`, oldest first (empty before any). Reads
+    /// only the file's tail, however long the validator has run.
+    ///
+    /// # Errors
+    /// [`ValidatorError::State`] when the file exists but cannot be read.
+    pub fn last_rounds(&self, n: usize) -> Result<Vec<serde_json::Value>, ValidatorError> {
+        use std::io::{Read, Seek, SeekFrom};
+        const TAIL: u64 = 256 << 10;
+        let path = self.dir.join("rounds.jsonl");
+        let mut f = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Self::err(&path, e)),
+        };
+        let len = f.metadata().map_err(|e| Self::err(&path, e))?.len();
+        f.seek(SeekFrom::Start(len.saturating_sub(TAIL)))
+            .map_err(|e| Self::err(&path, e))?;
+        let mut tail = Vec::new();
+        f.read_to_end(&mut tail).map_err(|e| Self::err(&path, e))?;
+        // The first line may be cut by the seek and the last by a write in progress:
+        // whatever does not parse is skipped.
+        let mut rounds: Vec<serde_json::Value> = tail
+            .split(|b| *b == b'\n')
+            .rev()
+            .filter_map(|line| serde_json::from_slice(line).ok())
+            .take(n)
+            .collect();
+        rounds.reverse();
+        Ok(rounds)
+    }
+
     /// Appends one round's record to `rounds.jsonl`.
     ///
     /// # Errors
@@ -167,6 +198,25 @@ impl StateDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn last_rounds_reads_the_tail_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let states = StateDir::new(dir.path());
+        assert!(states.last_rounds(3).unwrap().is_empty());
+        for i in 0..5 {
+            states
+                .append_round(&serde_json::json!({"round": i}))
+                .unwrap();
+        }
+        let rounds: Vec<u64> = states
+            .last_rounds(3)
+            .unwrap()
+            .iter()
+            .map(|r| r["round"].as_u64().unwrap())
+            .collect();
+        assert_eq!(rounds, [2, 3, 4]);
+    }
 
     #[test]
     fn stats_fold_and_state_round_trips() {

@@ -8,6 +8,12 @@ use serde_json::{Map, Value};
 
 pub use engram_core::tier::TrustTier;
 
+mod overview;
+pub use overview::{
+    Holder, HoldersResponse, NetworkNode, NetworkOverview, NodeOverview, NodeScore,
+    OverviewResponse, ReplicationView, ValidatorView,
+};
+
 /// The model version a request means when it names none.
 pub fn default_model_version() -> String {
     engram_core::DEFAULT_MODEL_VERSION.to_string()

@@ -65,7 +65,7 @@ fn pdfs_and_images_become_memories_and_blobs() {
     );
     assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&pdf).unwrap());
 
-    // An image: its text by OCR (tesseract, installed by scripts/media-tools.sh).
+    // An image: its text by OCR (tesseract, installed by scripts/test-tools.sh).
     let png = fixture("text.png");
     let out = json(d, &["ingest", "--image", png.to_str().unwrap()]);
     assert_eq!(out["cids"].as_array().unwrap().len(), 1);

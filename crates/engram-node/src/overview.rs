@@ -1,0 +1,293 @@
+//! `GET /overview` and `GET /holders/{cid}`: what the web dashboard and CID page show.
+//!
+//! The node reports itself from its store and request metrics; on a network it also reads
+//! the registry (stake, the validators' weights), asks every node's `/health` (two-second
+//! budget, in parallel) and, where its operator installed a [`ValidatorReports`] source
+//! (the devnet's validator state files), each validator's scores and last rounds. Nothing
+//! here writes; a peer that does not answer is shown as down, never as an error.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use engram_chain::Metagraph;
+use engram_client::network::Network;
+use engram_core::Cid;
+use engram_core::dht::{REPLICATION, by_distance};
+use engram_wire::{
+    Holder, HoldersResponse, NetworkNode, NetworkOverview, NodeOverview, OverviewResponse,
+    ValidatorView,
+};
+use futures_util::future::join_all;
+
+use crate::error::ApiError;
+use crate::metrics::CHALLENGE;
+use crate::server::AppState;
+
+/// Where the validators' reports come from (installed by the binary that knows where
+/// validators keep them; a node alone has none).
+pub type ValidatorReports = Arc<dyn Fn() -> Vec<ValidatorView> + Send + Sync>;
+
+/// How long a peer may take to answer `/health` or `/retrieve` for a view.
+const PEER_BUDGET: Duration = Duration::from_secs(2);
+/// How long a disk-usage walk is reused (it reads every file's metadata).
+const DISK_TTL: Duration = Duration::from_secs(10);
+
+/// The network a node joined, as the views need it.
+pub(crate) struct Joined {
+    pub(crate) network: Network,
+    pub(crate) hotkey: String,
+    pub(crate) uid: u16,
+}
+
+type Shared = State<Arc<AppState>>;
+
+/// `GET /overview`.
+pub(crate) async fn overview(
+    State(state): Shared,
+) -> Result<axum::Json<OverviewResponse>, ApiError> {
+    let node = node_overview(&state).await?;
+    let network = match state.joined.get() {
+        Some(joined) => Some(network_overview(&state, joined).await?),
+        None => None,
+    };
+    Ok(axum::Json(OverviewResponse { node, network }))
+}
+
+async fn node_overview(state: &Arc<AppState>) -> Result<NodeOverview, ApiError> {
+    let st = state.clone();
+    let (commitment, unindexed, blobs, disk_bytes) = tokio::task::spawn_blocking(move || {
+        let store = st.engine.store();
+        let blobs = store
+            .blobs()
+            .counts()
+            .map_err(engram_engine::EngineError::from)?;
+        let disk = {
+            let mut cached = st.disk.lock().unwrap_or_else(|p| p.into_inner());
+            match *cached {
+                Some((at, bytes)) if at.elapsed() < DISK_TTL => bytes,
+                _ => {
+                    let bytes = store.disk_usage();
+                    *cached = Some((Instant::now(), bytes));
+                    bytes
+                }
+            }
+        };
+        Ok::<_, ApiError>((store.commitment(), store.unindexed(), blobs, disk))
+    })
+    .await??;
+    let m = &state.metrics;
+    let (requests, server_errors) = m.totals();
+    let (proofs, challenges) = m.outcomes(CHALLENGE);
+    let joined = state.joined.get();
+    Ok(NodeOverview {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        uptime_s: m.uptime().as_secs_f64(),
+        memories: commitment.count,
+        blobs: blobs.0 as u64,
+        pending_uploads: blobs.1 as u64,
+        disk_bytes,
+        embed_queue: state.embedder.depth() as u64,
+        unindexed: unindexed as u64,
+        root_v2_hex: hex::encode(commitment.root_v2),
+        requests,
+        server_errors,
+        query_p50_ms: m.query_p50_ms(),
+        query_p99_ms: m.query_quantile_ms(0.99),
+        challenges,
+        proofs,
+        hotkey: joined.map(|j| j.hotkey.clone()),
+        uid: joined.map(|j| j.uid),
+    })
+}
+
+/// A node's weight: the validators' last weights on `uid`, averaged by their stake (a
+/// plain mean when none has stake).
+fn consensus_weight(graph: &Metagraph, uid: u16) -> f64 {
+    let mut total = 0.0;
+    let mut stake = 0.0;
+    let mut plain = 0.0;
+    for set in &graph.weights {
+        let w = f64::from(
+            set.weights
+                .iter()
+                .find(|(u, _)| *u == uid)
+                .map_or(0.0, |(_, w)| *w),
+        );
+        let s = graph
+            .neurons
+            .get(usize::from(set.validator))
+            .map_or(0.0, |n| n.stake);
+        total += s * w;
+        stake += s;
+        plain += w;
+    }
+    if stake > 0.0 {
+        total / stake
+    } else if graph.weights.is_empty() {
+        0.0
+    } else {
+        plain / graph.weights.len() as f64
+    }
+}
+
+async fn network_overview(
+    state: &Arc<AppState>,
+    joined: &Joined,
+) -> Result<NetworkOverview, ApiError> {
+    let chain = joined.network.chain().clone();
+    let graph = tokio::task::spawn_blocking(move || chain.metagraph())
+        .await?
+        .map_err(|e| ApiError::Client(engram_client::ClientError::Chain(e)))?;
+    let nodes = joined.network.nodes().await?;
+    let healths = join_all(nodes.iter().map(|n| {
+        let client = n.client.clone();
+        async move {
+            tokio::time::timeout(PEER_BUDGET, client.health())
+                .await
+                .ok()
+                .and_then(Result::ok)
+        }
+    }))
+    .await;
+    let validators = match state.validators.get() {
+        Some(reports) => {
+            let reports = reports.clone();
+            tokio::task::spawn_blocking(move || reports()).await?
+        }
+        None => Vec::new(),
+    };
+    let nodes = nodes
+        .iter()
+        .zip(healths)
+        .map(|(n, health)| {
+            let neuron = graph.by_hotkey(&n.hotkey);
+            NetworkNode {
+                uid: n.uid,
+                hotkey: n.hotkey.clone(),
+                axon: neuron.and_then(|x| x.axon.clone()),
+                stake: neuron.map_or(0.0, |x| x.stake),
+                weight: consensus_weight(&graph, n.uid),
+                live: health.is_some(),
+                memories: health.and_then(|h| h.vectors),
+                scores: validators
+                    .iter()
+                    .filter_map(|v| v.scores.get(&n.hotkey).cloned())
+                    .collect(),
+            }
+        })
+        .collect();
+    let replication = state
+        .replication
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    Ok(NetworkOverview {
+        nodes,
+        validators,
+        replication,
+    })
+}
+
+/// `GET /holders/{cid}`: which serving nodes hold a public CID, nearest first, and which of
+/// them the DHT rule makes its replicas.
+pub(crate) async fn holders(
+    State(state): Shared,
+    Path(raw): Path<String>,
+) -> Result<axum::Json<HoldersResponse>, ApiError> {
+    let cid: Cid = raw.parse()?;
+    let Some(joined) = state.joined.get() else {
+        let engine = state.engine.clone();
+        let holds = tokio::task::spawn_blocking(move || engine.get(&cid, None))
+            .await??
+            .is_some();
+        return Ok(axum::Json(HoldersResponse {
+            cid: raw,
+            network: false,
+            nodes: vec![Holder {
+                hotkey: String::new(),
+                axon: String::new(),
+                replica: true,
+                holds: Some(holds),
+            }],
+        }));
+    };
+    let nodes = joined.network.live_nodes().await?;
+    let hotkeys: Vec<&str> = nodes.iter().map(|n| n.hotkey.as_str()).collect();
+    let order = by_distance(&raw, &hotkeys);
+    let answers = join_all(order.iter().map(|&i| {
+        let client = nodes[i].client.clone();
+        async move {
+            tokio::time::timeout(PEER_BUDGET, client.retrieve(&cid))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .map(|r| r.is_some())
+        }
+    }))
+    .await;
+    Ok(axum::Json(HoldersResponse {
+        cid: raw,
+        network: true,
+        nodes: order
+            .iter()
+            .zip(answers)
+            .enumerate()
+            .map(|(rank, (&i, holds))| Holder {
+                hotkey: nodes[i].hotkey.clone(),
+                axon: nodes[i].client.base_url().to_string(),
+                replica: rank < REPLICATION,
+                holds,
+            })
+            .collect(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engram_chain::{Neuron, WeightSet};
+
+    fn neuron(uid: u16, stake: f64) -> Neuron {
+        Neuron {
+            uid,
+            hotkey: format!("h{uid}"),
+            axon: None,
+            stake,
+            registered_ms: 0,
+            last_update_ms: 0,
+        }
+    }
+
+    fn weights(validator: u16, w: &[(u16, f32)]) -> WeightSet {
+        WeightSet {
+            validator,
+            version: 1,
+            timestamp_ms: 0,
+            weights: w.to_vec(),
+        }
+    }
+
+    #[test]
+    fn weight_is_the_stake_weighted_mean_of_validators() {
+        let mut graph = Metagraph {
+            neurons: vec![
+                neuron(0, 0.0),
+                neuron(1, 0.0),
+                neuron(2, 3.0),
+                neuron(3, 1.0),
+            ],
+            weights: vec![weights(2, &[(0, 1.0)]), weights(3, &[(0, 0.5), (1, 0.5)])],
+        };
+        assert!((consensus_weight(&graph, 0) - 0.875).abs() < 1e-9);
+        assert!((consensus_weight(&graph, 1) - 0.125).abs() < 1e-9);
+        graph.neurons[2].stake = 0.0;
+        graph.neurons[3].stake = 0.0;
+        assert!(
+            (consensus_weight(&graph, 0) - 0.75).abs() < 1e-9,
+            "plain mean without stake"
+        );
+        graph.weights.clear();
+        assert_eq!(consensus_weight(&graph, 0), 0.0);
+    }
+}
