@@ -456,6 +456,22 @@ impl Client {
         self.get("/commitment").await
     }
 
+    /// `GET /overview` (ours): the node, and the network it is on (what its dashboard shows).
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn overview(&self) -> Result<crate::api::OverviewResponse, ClientError> {
+        self.get("/overview").await
+    }
+
+    /// `GET /holders/{cid}` (ours): which nodes of the network hold a public CID.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn holders(&self, cid: &Cid) -> Result<crate::api::HoldersResponse, ClientError> {
+        self.get(&format!("/holders/{cid}")).await
+    }
+
     /// `POST /prove-memory`.
     ///
     /// # Errors

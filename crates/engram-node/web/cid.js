@@ -9,7 +9,8 @@ import { checkRecord, parseJson, plain, sha256, hex } from '/web/verify.js';
 const cid = decodeURIComponent(location.pathname.replace(/^\/cid\//, ''));
 const checks = [];
 
-function drawChecks() {
+/** Draws the checks; `final` once no more will be added (the verdict is given only then). */
+function drawChecks(final = false) {
   show($('#checks'), checks.map((c) => el('li', { class: c.ok === null ? 'pending' : c.ok ? 'ok' : 'bad', 'data-check': c.name },
     el('span', { class: 'mark', 'aria-hidden': 'true' }, c.ok === null ? '…' : c.ok ? '✓' : '✗'),
     el('div', {}, el('b', {}, c.name), el('span', { class: 'visually-hidden' }, c.ok === null ? ' (running)' : c.ok ? ' (passed)' : ' (failed)'),
@@ -17,7 +18,7 @@ function drawChecks() {
   const done = checks.filter((c) => c.ok !== null);
   const failed = done.filter((c) => !c.ok);
   const verdict = $('#verdict');
-  if (done.length < checks.length) verdict.textContent = 'Checking…';
+  if (!final || done.length < checks.length) verdict.textContent = 'Checking…';
   else if (failed.length) {
     verdict.className = 'error';
     verdict.textContent = `${failed.length} of ${checks.length} checks failed: do not trust what this node serves for ${cid}.`;
@@ -25,7 +26,7 @@ function drawChecks() {
     verdict.className = 'notice';
     verdict.textContent = `All ${checks.length} checks passed.`;
   }
-  document.body.dataset.verified = done.length === checks.length ? (failed.length ? 'bad' : 'ok') : '';
+  document.body.dataset.verified = final && done.length === checks.length ? (failed.length ? 'bad' : 'ok') : '';
 }
 
 function kv(pairs) {
@@ -113,6 +114,7 @@ async function memoryPage() {
     $('#record').append(el('p', {}, archiveLine(info, record.metadata)));
     await blobChecks(contentCid, info);
   }
+  drawChecks(true);
 }
 
 async function blobPage() {
@@ -128,6 +130,7 @@ async function blobPage() {
       ['Archive', archiveLine(info, null)],
     ]));
     await blobChecks(cid, info);
+    drawChecks(true);
   } catch (e) {
     show($('#problem'), errorBox(e));
     $('#verdict').textContent = 'Nothing to verify.';

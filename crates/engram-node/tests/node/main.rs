@@ -9,6 +9,7 @@ mod hostile;
 mod load;
 mod namespaces;
 mod signed;
+mod web;
 
 use engram_client::Client;
 use engram_node::{Node, NodeConfig};
