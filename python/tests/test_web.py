@@ -7,10 +7,13 @@ of them), and the page-weight and first-render figures to target/web-shots/budge
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
+from PIL import Image
 from conftest import ROOT, VECTORS, Node, engram_bin, free_port
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -192,6 +196,44 @@ def test_documents_through_the_playground(node: Node, web: Watched, tmp_path: Pa
     page.click("#panel-pdf button[type=submit]")
     err = page.wait_for_selector("#store-out .error")
     assert err.inner_text().startswith("400"), err.inner_text()
+
+
+def test_web_pages_and_images_through_the_playground(tmp_path: Path, web: Watched) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "article.html").write_text(
+        "<html><head><title>Tide pools</title></head><body><nav>menu</nav>"
+        "<article><p>Tide pools shelter anemones between the tides.</p></article></body></html>"
+    )
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    (tmp_path / "node").mkdir()
+    # The page is on loopback, which a node fetches only when its operator allows it.
+    n = Node(tmp_path / "node", {"ENGRAM_ALLOW_PRIVATE_URLS": "true"})
+    try:
+        page = web.page
+        page.goto(n.url + "/")
+        page.click("#tab-url")
+        page.fill("#url", f"http://127.0.0.1:{server.server_address[1]}/article.html")
+        page.click("#panel-url button[type=submit]")
+        stored = page.wait_for_selector("#store-out .notice >> text=Tide pools")
+        assert "1 chunk(s)" in stored.inner_text()
+        page.click("#tab-image")
+        png = tmp_path / "pool.png"
+        Image.new("RGB", (64, 48), (20, 120, 200)).save(png)
+        page.set_input_files("#image", str(png))
+        page.fill("#image-desc", "A blue square photographed at a tide pool.")
+        page.click("#panel-image button[type=submit]")
+        page.wait_for_selector("#store-out .notice >> text=pool.png")
+        page.fill("#q", "anemones in tide pools")
+        page.click("#search-form button[type=submit]")
+        page.wait_for_selector("#search-out li")
+        assert "Tide pools shelter anemones" in page.locator("#search-out li").first.inner_text()
+        shot(page, "documents")
+    finally:
+        server.shutdown()
+        n.stop()
 
 
 def test_bad_input_shows_its_error_and_stores_nothing(node: Node, web: Watched) -> None:
