@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # What the tests need from the system, installed when missing (idempotent):
-#   tesseract (OCR of images) and chromium (the web app's browser tests, driven by the
-#   venv's Playwright) from Debian's packages, and arlocal (a local Arweave gateway) from
-#   the npm registry into .arlocal/ (scripts/arlocal.sh; it brings Node.js, which also runs
-#   the web app's JavaScript unit tests).
+#   tesseract (OCR of images), chromium (the web app's browser tests, driven by the venv's
+#   Playwright) and Node.js with npm (arlocal, and the web app's JavaScript unit tests) from
+#   Debian's packages, and arlocal (a local Arweave gateway) from the npm registry into
+#   .arlocal/ (scripts/arlocal.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ if ! command -v tesseract >/dev/null 2>&1 || ! tesseract --list-langs 2>/dev/nul
     missing+=(tesseract-ocr tesseract-ocr-eng)
 fi
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (Debian) for the tests" >&2
     SUDO=""

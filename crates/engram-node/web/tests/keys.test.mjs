@@ -8,7 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import * as K from '../keys.js';
+import { webcrypto } from 'node:crypto';
+
+// Node 18 (Debian's) has WebCrypto but not as a global; keys.js reads the global.
+globalThis.crypto ??= webcrypto;
+const K = await import('../keys.js');
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const SR25519 = here('../../../engram-core/tests/vectors/sr25519.json');

@@ -6,7 +6,11 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as V from '../verify.js';
+import { webcrypto } from 'node:crypto';
+
+// Node 18 (Debian's) has WebCrypto but not as a global; verify.js reads the global.
+globalThis.crypto ??= webcrypto;
+const V = await import('../verify.js');
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const vectors = (name) => readFileSync(here(`../../../engram-core/tests/vectors/${name}`), 'utf8');
