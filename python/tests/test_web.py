@@ -260,6 +260,9 @@ def test_bad_input_shows_its_error_and_stores_nothing(node: Node, web: Watched) 
     page.fill("#lookup", "v1::nothex")
     page.click("#lookup-form button[type=submit]")
     assert "64 lowercase hex" in page.wait_for_selector("#lookup-out .error").inner_text()
+    page.goto(f"{node.url}/cid/%ZZnot-a-cid")
+    assert wait_verified(page) == "missing"
+    assert "is not a CID" in page.inner_text("#problem")
     page.goto(f"{node.url}/cid/v1::{'ab' * 32}")
     assert wait_verified(page) == "missing"
     assert "404" in page.inner_text("#problem")
@@ -322,7 +325,7 @@ def test_page_weight_and_first_render(node: Node, browser: Browser) -> None:
                   return {
                     bytes: nav.transferSize + assets.reduce((n, r) => n + r.transferSize, 0),
                     files: 1 + assets.length,
-                    first_render_ms: performance.getEntriesByName('engram-rendered')[0].startTime,
+                    first_contentful_paint_ms: performance.getEntriesByName('first-contentful-paint')[0].startTime,
                     dom_content_loaded_ms: nav.domContentLoadedEventEnd,
                   };
                 }"""
@@ -339,8 +342,30 @@ def test_page_weight_and_first_render(node: Node, browser: Browser) -> None:
 def test_js_modules_match_the_conformance_vectors_in_the_browser(node: Node, web: Watched) -> None:
     """verify.js and keys.js as this browser runs them: every CID vector, every sr25519
     vector (derivation, signatures, tampered ones refused) and every encryption vector."""
+    for i in range(5):
+        http_json(f"{node.url}/IngestSynapse", {"text": f"Leaf number {i} of a tree with a real audit path."})
+    cid = http_json(f"{node.url}/IngestSynapse", {"text": "The leaf whose proof is bent."})["cid"]
+    proof = http_json(f"{node.url}/prove-memory", {"cid": cid})
+    assert proof["proof_v2"]["tree_size"] >= 6 and len(proof["proof_v2"]["path"]) >= 2
     page = web.page
     page.goto(node.url + "/")
+    v2 = page.evaluate(
+        """async ([proof]) => {
+          const V = await import('/web/verify.js');
+          const p = proof.proof_v2, root = proof.root_v2_hex;
+          const flip = (h) => (h[0] === '0' ? '1' : '0') + h.slice(1);
+          return {
+            honest: await V.verifyV2(p, root),
+            path: await V.verifyV2({...p, path: [flip(p.path[0]), ...p.path.slice(1)]}, root),
+            index: await V.verifyV2({...p, index: (p.index + 1) % p.tree_size}, root),
+            size: await V.verifyV2({...p, tree_size: p.tree_size + 1}, root),
+            leaf: await V.verifyV2({...p, leaf_hex: flip(p.leaf_hex)}, root),
+            short: await V.verifyV2({...p, path: p.path.slice(1)}, root),
+          };
+        }""",
+        [proof],
+    )
+    assert v2 == {"honest": True, "path": False, "index": False, "size": False, "leaf": False, "short": False}
     result = page.evaluate(
         """async ([cidText, srText, encText]) => {
           const V = await import('/web/verify.js');
@@ -422,6 +447,10 @@ def test_a_private_namespace_opened_with_keys_that_stay_in_the_page(node: Node, 
     assert sealed_cid in listing
     # The node verified the page's sr25519 signature (schnorrkel in Rust) on every request.
     cid = store_text(page, "Written from the browser into a private namespace.")
+    # Stored in the namespace, not in public: unsigned, the node does not show it.
+    with pytest.raises(urllib.error.HTTPError) as hidden:
+        http_json(f"{node.url}/retrieve/{cid}")
+    assert hidden.value.code == 404
     page.fill("#q", "written from the browser")
     page.click("#search-form button[type=submit]")
     page.wait_for_selector("#search-out li")

@@ -380,7 +380,7 @@ pub fn status(dir: &Path) -> Result<Status, DevnetError> {
 
 /// Each validator of the devnet in `dir` as a node's dashboard shows it: stake, rounds run,
 /// its running scores of every node and its last `rounds` round records. Empty when `dir`
-/// holds no devnet manifest; a validator whose state cannot be read shows as fresh.
+/// holds no devnet manifest; a validator whose state cannot be read shows why.
 pub fn validator_views(dir: &Path, rounds: usize) -> Vec<ValidatorView> {
     let Ok(manifest) = Manifest::read(dir) else {
         return Vec::new();
@@ -392,7 +392,10 @@ pub fn validator_views(dir: &Path, rounds: usize) -> Vec<ValidatorView> {
         .filter(|p| p.role == "validator")
         .map(|p| {
             let states = StateDir::new(&p.dir);
-            let state = states.load().unwrap_or_default();
+            let (state, rounds, error) = match (states.load(), states.last_rounds(rounds)) {
+                (Ok(state), Ok(rounds)) => (state, rounds, None),
+                (Err(e), _) | (_, Err(e)) => (Default::default(), Vec::new(), Some(e.to_string())),
+            };
             let neuron = graph.by_hotkey(&p.hotkey);
             ValidatorView {
                 hotkey: p.hotkey.clone(),
@@ -416,7 +419,8 @@ pub fn validator_views(dir: &Path, rounds: usize) -> Vec<ValidatorView> {
                         (hotkey.clone(), score)
                     })
                     .collect(),
-                rounds: states.last_rounds(rounds).unwrap_or_default(),
+                rounds,
+                error,
             }
         })
         .collect()

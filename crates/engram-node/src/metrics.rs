@@ -131,6 +131,7 @@ impl Metrics {
             })
     }
 
+    /// The Prometheus exposition, with the gauges the caller supplies.
     pub(crate) fn prometheus(&self, samples: &[Sample<'_>]) -> String {
         let mut out = String::new();
         for Sample {

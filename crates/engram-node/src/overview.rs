@@ -4,14 +4,21 @@
 //! the registry (stake, the validators' weights), asks every node's `/health` (two-second
 //! budget, in parallel) and, where its operator installed a [`ValidatorReports`] source
 //! (the devnet's validator state files), each validator's scores and last rounds. Nothing
-//! here writes; a peer that does not answer is shown as down, never as an error.
+//! here writes; a peer that does not answer is shown as down, and a registry that cannot be
+//! read is reported in the view, never as a failed request.
+//!
+//! Both views are open to anyone and make this node talk to its peers, so neither may be a
+//! lever for traffic: the network view is built at most once per [`VIEW_TTL`] however many
+//! ask (single flight), and `/holders` is rate-limited per caller.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use engram_chain::Metagraph;
 use engram_client::network::Network;
+use engram_client::{Client, ClientOptions};
 use engram_core::Cid;
 use engram_core::dht::{REPLICATION, by_distance};
 use engram_wire::{
@@ -32,6 +39,10 @@ pub type ValidatorReports = Arc<dyn Fn() -> Vec<ValidatorView> + Send + Sync>;
 const PEER_BUDGET: Duration = Duration::from_secs(2);
 /// How long a disk-usage walk is reused (it reads every file's metadata).
 const DISK_TTL: Duration = Duration::from_secs(10);
+/// How long a network view is reused (its dashboard refreshes every 2 s).
+pub(crate) const VIEW_TTL: Duration = Duration::from_secs(2);
+/// `/holders` requests per caller per minute.
+pub(crate) const HOLDERS_PER_MINUTE: u32 = 60;
 
 /// The network a node joined, as the views need it.
 pub(crate) struct Joined {
@@ -48,7 +59,18 @@ pub(crate) async fn overview(
 ) -> Result<axum::Json<OverviewResponse>, ApiError> {
     let node = node_overview(&state).await?;
     let network = match state.joined.get() {
-        Some(joined) => Some(network_overview(&state, joined).await?),
+        Some(joined) => {
+            // Held while the view is built: concurrent callers wait for it, not redo it.
+            let mut cached = state.network_view.lock().await;
+            match &*cached {
+                Some((at, view)) if at.elapsed() < VIEW_TTL => Some(view.clone()),
+                _ => {
+                    let view = network_overview(&state, joined).await;
+                    *cached = Some((Instant::now(), view.clone()));
+                    Some(view)
+                }
+            }
+        }
         None => None,
     };
     Ok(axum::Json(OverviewResponse { node, network }))
@@ -131,19 +153,24 @@ fn consensus_weight(graph: &Metagraph, uid: u16) -> f64 {
     }
 }
 
-async fn network_overview(
-    state: &Arc<AppState>,
-    joined: &Joined,
-) -> Result<NetworkOverview, ApiError> {
+async fn network_overview(state: &Arc<AppState>, joined: &Joined) -> NetworkOverview {
     let chain = joined.network.chain().clone();
-    let graph = tokio::task::spawn_blocking(move || chain.metagraph())
-        .await?
-        .map_err(|e| ApiError::Client(engram_client::ClientError::Chain(e)))?;
-    let nodes = joined.network.nodes().await?;
-    let healths = join_all(nodes.iter().map(|n| {
-        let client = n.client.clone();
+    let graph = match tokio::task::spawn_blocking(move || chain.metagraph()).await {
+        Ok(Ok(graph)) => graph,
+        Ok(Err(e)) => return unreadable(format!("the registry cannot be read: {e}")),
+        Err(e) => return unreadable(format!("the registry read failed: {e}")),
+    };
+    let options = ClientOptions {
+        timeout: PEER_BUDGET,
+        retries: 0,
+        ..ClientOptions::default()
+    };
+    let serving = graph.serving();
+    // A neuron whose axon is no URL is listed, and down.
+    let healths = join_all(serving.iter().map(|n| {
+        let client = Client::with_options(n.axon.as_deref().unwrap_or_default(), options.clone());
         async move {
-            tokio::time::timeout(PEER_BUDGET, client.health())
+            tokio::time::timeout(PEER_BUDGET, client.ok()?.health())
                 .await
                 .ok()
                 .and_then(Result::ok)
@@ -153,49 +180,74 @@ async fn network_overview(
     let validators = match state.validators.get() {
         Some(reports) => {
             let reports = reports.clone();
-            tokio::task::spawn_blocking(move || reports()).await?
+            tokio::task::spawn_blocking(move || reports())
+                .await
+                .unwrap_or_default()
         }
         None => Vec::new(),
     };
-    let nodes = nodes
+    let nodes = serving
         .iter()
         .zip(healths)
-        .map(|(n, health)| {
-            let neuron = graph.by_hotkey(&n.hotkey);
-            NetworkNode {
-                uid: n.uid,
-                hotkey: n.hotkey.clone(),
-                axon: neuron.and_then(|x| x.axon.clone()),
-                stake: neuron.map_or(0.0, |x| x.stake),
-                weight: consensus_weight(&graph, n.uid),
-                live: health.is_some(),
-                memories: health.and_then(|h| h.vectors),
-                scores: validators
-                    .iter()
-                    .filter_map(|v| v.scores.get(&n.hotkey).cloned())
-                    .collect(),
-            }
+        .map(|(n, health)| NetworkNode {
+            uid: n.uid,
+            hotkey: n.hotkey.clone(),
+            axon: n.axon.clone(),
+            stake: n.stake,
+            weight: consensus_weight(&graph, n.uid),
+            live: health.is_some(),
+            memories: health.and_then(|h| h.vectors),
+            scores: validators
+                .iter()
+                .filter_map(|v| v.scores.get(&n.hotkey).cloned())
+                .collect(),
         })
         .collect();
-    let replication = state
+    NetworkOverview {
+        nodes,
+        validators,
+        replication: last_repair(state),
+        error: None,
+    }
+}
+
+fn last_repair(state: &AppState) -> Option<engram_wire::ReplicationView> {
+    state
         .replication
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    Ok(NetworkOverview {
-        nodes,
-        validators,
-        replication,
-    })
+        .clone()
 }
 
-/// `GET /holders/{cid}`: which serving nodes hold a public CID, nearest first, and which of
-/// them the DHT rule makes its replicas.
+fn unreadable(error: String) -> NetworkOverview {
+    tracing::warn!(%error, "network view");
+    NetworkOverview {
+        error: Some(error),
+        ..NetworkOverview::default()
+    }
+}
+
+/// `GET /holders/{cid}`: which serving nodes hold a public memory, nearest first, and which
+/// of them the DHT rule makes its replicas. Rate-limited per caller: each call asks every
+/// live node.
 pub(crate) async fn holders(
     State(state): Shared,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(raw): Path<String>,
 ) -> Result<axum::Json<HoldersResponse>, ApiError> {
     let cid: Cid = raw.parse()?;
+    if !matches!(cid, Cid::V1(_)) {
+        return Err(ApiError::BadRequest(format!(
+            "{raw} is a file's content CID: files stay with the node that read them (GET /blob/{raw}/info)"
+        )));
+    }
+    state
+        .views
+        .check(&peer.ip().to_string(), Instant::now())
+        .map_err(|retry_after| ApiError::RateLimited {
+            per_minute: state.views.per_minute(),
+            retry_after,
+        })?;
     let Some(joined) = state.joined.get() else {
         let engine = state.engine.clone();
         let holds = tokio::task::spawn_blocking(move || engine.get(&cid, None))

@@ -47,6 +47,10 @@ pub struct AppState {
     pub(crate) replication: Arc<std::sync::Mutex<Option<engram_wire::ReplicationView>>>,
     /// The store's disk usage and when it was measured.
     pub(crate) disk: std::sync::Mutex<Option<(Instant, u64)>>,
+    /// The last network view and when it was built (held while one is built).
+    pub(crate) network_view: tokio::sync::Mutex<Option<(Instant, engram_wire::NetworkOverview)>>,
+    /// Per-caller limit of the views that make this node ask its peers.
+    pub(crate) views: RateLimiter,
 }
 
 /// Sorted public CIDs and the commitment root they were listed at.
@@ -136,6 +140,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             record_metrics,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::browser_guard,
+        ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .with_state(state)
 }
@@ -202,6 +210,8 @@ impl Node {
             validators: std::sync::OnceLock::new(),
             replication: Arc::default(),
             disk: std::sync::Mutex::new(None),
+            network_view: tokio::sync::Mutex::new(None),
+            views: RateLimiter::new(crate::overview::HOLDERS_PER_MINUTE),
             engine: engine.clone(),
             config,
         });

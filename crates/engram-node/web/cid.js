@@ -3,10 +3,13 @@
 // metadata, the inclusion proofs are climbed to the roots the node publishes, and a
 // document's file is hashed against its content CID.
 
-import { api, el, $, show, errorBox, cidLine, copyButton, bytes, when, short, rendered } from '/web/common.js';
+import { api, el, $, show, errorBox, cidLine, copyButton, bytes, when, short, rendered, isCid } from '/web/common.js';
 import { checkRecord, parseJson, plain, sha256, hex } from '/web/verify.js';
 
-const cid = decodeURIComponent(location.pathname.replace(/^\/cid\//, ''));
+const cid = (() => {
+  const raw = location.pathname.replace(/^\/cid\//, '');
+  try { return decodeURIComponent(raw); } catch { return raw; }
+})();
 const checks = [];
 
 /** Draws the checks; `final` once no more will be added (the verdict is given only then). */
@@ -24,7 +27,9 @@ function drawChecks(final = false) {
     verdict.textContent = `${failed.length} of ${checks.length} checks failed: do not trust what this node serves for ${cid}.`;
   } else {
     verdict.className = 'notice';
-    verdict.textContent = `All ${checks.length} checks passed.`;
+    verdict.textContent = `All ${checks.length} checks passed.` + (cid.startsWith('v1::')
+      ? ' They cover the embedding and the metadata (and a document\'s file); the text is shown as the node stored it: the CID does not cover it.'
+      : '');
   }
   document.body.dataset.verified = final && done.length === checks.length ? (failed.length ? 'bad' : 'ok') : '';
 }
@@ -65,10 +70,20 @@ async function blobChecks(contentCid, info) {
   drawChecks();
 }
 
+/** An Arweave transaction id (43 base64url characters), else null. */
+const txId = (t) => (typeof t === 'string' && /^[A-Za-z0-9_-]{43}$/.test(t) ? t : null);
+
+function arweaveLink(tx, url) {
+  // The node's own record names its gateway; anything else only a checked id on arweave.net,
+  // never a URL an ingester wrote into metadata.
+  const href = url && /^https?:\/\//.test(url) && url.endsWith(`/${tx}`) ? url : `https://arweave.net/${tx}`;
+  return el('span', {}, 'Arweave: ', el('a', { href, rel: 'noopener noreferrer' }, tx));
+}
+
 function archiveLine(info, meta) {
   const a = info && info.archive;
-  if (a && a.state === 'uploaded') return el('span', {}, 'Arweave: ', el('a', { href: a.url, rel: 'noopener noreferrer' }, a.tx_id));
-  if (meta && meta.arweave_url) return el('span', {}, 'Arweave: ', el('a', { href: meta.arweave_url, rel: 'noopener noreferrer' }, meta.arweave_tx_id || meta.arweave_url));
+  if (a && a.state === 'uploaded' && txId(a.tx_id)) return arweaveLink(a.tx_id, a.url);
+  if (meta && txId(meta.arweave_tx_id)) return arweaveLink(meta.arweave_tx_id, null);
   if (a && a.state === 'pending') return `Arweave: upload pending (${a.attempts} attempt(s)${a.last_error ? `; last error: ${a.last_error}` : ''})`;
   return 'Arweave: not archived (this node has no Arweave wallet)';
 }
@@ -105,14 +120,18 @@ async function memoryPage() {
       el('pre', {}, JSON.stringify(meta, null, 2)),
       el('p', { class: 'hint' }, 'The text is shown as stored; the CID covers the embedding and the metadata, which the checks recompute.'));
   }
-  const results = await checkRecord({ cid, recordText: data.recordText, proof: data.proof, commitment: data.commitment });
-  checks.push(...results);
-  drawChecks();
-  const contentCid = record && record.metadata && record.metadata.content_cid;
-  if (typeof contentCid === 'string') {
-    const info = await api(`/blob/${encodeURIComponent(contentCid)}/info`).catch(() => null);
-    $('#record').append(el('p', {}, archiveLine(info, record.metadata)));
-    await blobChecks(contentCid, info);
+  try {
+    checks.push(...await checkRecord({ cid, recordText: data.recordText, proof: data.proof, commitment: data.commitment }));
+    drawChecks();
+    const contentCid = record && record.metadata && record.metadata.content_cid;
+    if (typeof contentCid === 'string' && isCid(contentCid) && contentCid.startsWith('sha256:')) {
+      const info = await api(`/blob/${encodeURIComponent(contentCid)}/info`).catch(() => null);
+      $('#record').append(el('p', {}, archiveLine(info, record.metadata)));
+      await blobChecks(contentCid, info);
+    }
+  } catch (e) {
+    // Whatever the node sent, the page ends with a verdict.
+    checks.push({ name: 'Verification finished', ok: false, detail: `the node's answers could not be checked: ${e.message}` });
   }
   drawChecks(true);
 }
@@ -162,7 +181,7 @@ $('#cid').textContent = short(cid, 12);
 $('#cid').title = cid;
 document.title = `Engram — ${short(cid, 8)}`;
 rendered();
-if (!/^(v1::|sha256:)[0-9a-f]{64}$/.test(cid)) {
+if (!isCid(cid)) {
   show($('#problem'), errorBox(`"${cid}" is not a CID: expected v1:: or sha256: followed by 64 lowercase hex characters.`));
   $('#verdict').textContent = 'Nothing to verify.';
   document.body.dataset.verified = 'missing';

@@ -65,7 +65,7 @@ export function errorBox(err) {
 
 /** A button that copies `text` and says so. */
 export function copyButton(text, label = 'Copy') {
-  const b = el('button', { type: 'button', class: 'small', 'aria-label': `${label}: ${text}` }, label);
+  const b = el('button', { type: 'button', class: 'small', title: `${label} ${text}`, 'aria-live': 'polite' }, label);
   b.addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(text);
@@ -83,10 +83,16 @@ export function copyButton(text, label = 'Copy') {
   return b;
 }
 
-/** A CID as a link to its page, with a copy button. */
-export function cidLine(cid) {
-  return el('span', { class: 'cid-line' },
-    el('a', { class: 'cid', href: `/cid/${encodeURIComponent(cid)}` }, cid), ' ', copyButton(cid));
+/** Whether `s` is a CID: a memory's (`v1::`) or a file's (`sha256:`), canonical form. */
+export const isCid = (s) => /^(v1::|sha256:)[0-9a-f]{64}$/.test(s);
+
+/** A CID as a link to its page (or, `link: false`, as text: a private memory's page needs
+ *  the owner's signature, which only the playground holds), with a copy button. */
+export function cidLine(cid, { link = true } = {}) {
+  const name = link
+    ? el('a', { class: 'cid', href: `/cid/${encodeURIComponent(cid)}` }, cid)
+    : el('code', { class: 'cid' }, cid);
+  return el('span', { class: 'cid-line' }, name, ' ', copyButton(cid));
 }
 
 /** Bytes as "1.2 MB". */
@@ -136,8 +142,8 @@ function initTheme() {
 
 initTheme();
 
-/** Marks the page rendered (the browser tests time first render with it). */
+/** Marks the page's script as started and its static content drawn (the browser tests
+ *  wait for it; they time first render by the browser's first-contentful-paint). */
 export function rendered() {
   document.body.dataset.ready = '1';
-  if (performance && performance.mark) performance.mark('engram-rendered');
 }

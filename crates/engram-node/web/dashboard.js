@@ -66,6 +66,7 @@ function drawNetwork(net, me) {
   });
   const r = net.replication;
   show($('#network'),
+    net.error ? errorBox(net.error) : null,
     el('div', { class: 'table-wrap' }, el('table', { id: 'nodes' },
       el('thead', {}, el('tr', {}, ['uid', 'hotkey', 'state', 'memories', 'stake', 'weight', 'score', 'recall@10', 'latency', 'proofs'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, rows))),
@@ -82,16 +83,24 @@ function drawNetwork(net, me) {
 
 function validatorBlock(v) {
   const rows = v.rounds.slice().reverse().map((round) => el('tr', {},
-    el('td', {}, round.round),
+    el('td', {}, round.round ?? round.version ?? ''),
     el('td', {}, round.kind),
     el('td', {}, when(round.at_ms)),
-    el('td', {}, (round.nodes || []).map((n) => roundCell(round.kind, n)).join(' · '))));
+    el('td', {}, roundNodes(round))));
   return el('div', { 'data-validator': v.hotkey },
     el('h3', {}, `Validator ${v.uid ?? '?'} `, el('code', { title: v.hotkey }, short(v.hotkey, 6)), v.running ? '' : ' (stopped)'),
     el('p', { class: 'hint' }, `stake ${num(v.stake, 2)} · ${v.scoring_rounds} scoring and ${v.challenge_rounds} challenge rounds · weights version ${v.weight_version}`),
+    v.error ? errorBox(`its state cannot be read: ${v.error}`) : null,
     el('div', { class: 'table-wrap' }, el('table', {},
       el('thead', {}, el('tr', {}, ['round', 'kind', 'when', 'nodes'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, rows))));
+}
+
+function roundNodes(round) {
+  if (round.kind === 'weights') {
+    return (round.weights || []).map(([uid, w]) => `uid ${uid} weight ${num(w, 3)}`).join(' · ') || 'all zero';
+  }
+  return (round.nodes || []).map((n) => roundCell(round.kind, n)).join(' · ');
 }
 
 function roundCell(kind, n) {

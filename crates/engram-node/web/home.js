@@ -1,7 +1,7 @@
 // The playground page: store text, PDFs, web pages and images; search by meaning; page
 // through every memory; open a private namespace with keys that stay in this page.
 
-import { api, el, $, show, errorBox, cidLine, rendered } from '/web/common.js';
+import { api, el, $, show, errorBox, cidLine, rendered, isCid } from '/web/common.js';
 
 // ---- the namespace in use ----------------------------------------------------------------
 
@@ -24,6 +24,10 @@ async function openNamespace() {
   try {
     if (!name || name === 'public') throw new Error('Name the private namespace to open (any name but "public").');
     if (!wallet) throw new Error('Choose the wallet file that owns the namespace (its hotkey signs every request).');
+    if (!(globalThis.crypto && crypto.subtle)) {
+      throw new Error('Private namespaces need the browser\'s cryptography, which it gives only to secure pages: '
+        + 'open the app over https, or on this machine as http://127.0.0.1 or http://localhost.');
+    }
     keys = keys || await import('/web/keys.js');
     const keypair = await keys.loadWallet(await readText(wallet));
     let key = null;
@@ -38,7 +42,10 @@ async function openNamespace() {
     ns = { name, keypair, key };
     show($('#ns-state'), `Private namespace `, el('b', {}, name), ` as `, el('code', {}, keypair.ss58),
       key ? ' — sealed memories are decrypted here.' : ' — no encryption key: sealed memories stay sealed.',
-      ' ', el('button', { type: 'button', class: 'small', onclick: closeNamespace }, 'Close'));
+      ' ', el('button', { type: 'button', class: 'small', onclick: closeNamespace }, 'Close'),
+      el('p', { class: 'hint' }, 'Text stored from this page goes to the node, which embeds it (with noise on the vector) and keeps it '
+        + 'readable to the node\'s operator; only you can list or search it. To keep a text from the node too, seal it on your '
+        + `machine: engram --node ${location.origin} ingest TEXT --namespace ${name} --wallet W --encrypt KEY.`));
     show(out);
     $('#ns-open').open = false;
     browse(0);
@@ -66,6 +73,12 @@ function parseMeta(raw, what = 'Metadata') {
   return v;
 }
 
+/** A filter value as the CLI reads it: numbers, booleans and null typed, anything else text. */
+function filterValue(v) {
+  if (/^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)$/.test(v)) return JSON.parse(v);
+  return v;
+}
+
 /** `key=value, key2=value2` (or a JSON object) as a metadata filter; undefined when empty. */
 function parseFilter(raw) {
   raw = raw.trim();
@@ -75,7 +88,7 @@ function parseFilter(raw) {
   for (const part of raw.split(',')) {
     const i = part.indexOf('=');
     if (i < 1) throw new Error(`Filter "${part.trim()}" is not key=value.`);
-    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+    out[part.slice(0, i).trim()] = filterValue(part.slice(i + 1).trim());
   }
   return out;
 }
@@ -118,23 +131,24 @@ async function readable(rec) {
   }
 }
 
-async function recordItem(rec, extra = []) {
+/** One record as a list item; `space` is the private namespace it was read from, if any. */
+async function recordItem(rec, space, extra = []) {
   const r = await readable(rec);
   const text = r.text || '';
   const preview = text.length > 400 ? `${text.slice(0, 400)}…` : text;
   const meta = Object.fromEntries(Object.entries(r.metadata || {}).filter(([k]) => k !== 'text' && k !== 'engram_encrypted' && k !== '_enc'));
   return el('li', {},
-    el('div', { class: 'meta' }, ...extra, el('span', { class: 'badge' }, ns ? `namespace ${ns.name}` : 'public'),
+    el('div', { class: 'meta' }, ...extra, el('span', { class: 'badge' }, space ? `namespace ${space}` : 'public'),
       r.note ? el('span', { class: 'badge' }, r.note) : null),
     preview ? el('p', {}, preview) : el('p', { class: 'hint' }, '(no text stored)'),
     Object.keys(meta).length ? el('pre', {}, JSON.stringify(meta)) : null,
-    cidLine(rec.cid));
+    cidLine(rec.cid, { link: !space }));
 }
 
 // ---- store --------------------------------------------------------------------------------
 
 function storedLine(label, cid, stored = true) {
-  return el('div', { class: 'notice' }, el('b', {}, label), stored ? ' stored: ' : ' was already stored: ', cidLine(cid));
+  return el('div', { class: 'notice' }, el('b', {}, label), stored ? ' stored: ' : ' was already stored: ', cidLine(cid, { link: !ns }));
 }
 
 function privateDocuments() {
@@ -202,9 +216,10 @@ async function search() {
   if (!query_text) throw new Error('Type what you are looking for.');
   const top_k = Number($('#k').value);
   if (!Number.isInteger(top_k) || top_k < 1 || top_k > 100) throw new Error('Top k must be a whole number from 1 to 100.');
+  const space = ns && ns.name;
   const r = await api('/QuerySynapse', { body: { query_text, top_k, filter: parseFilter($('#filter').value), ...(await auth()) } });
   if (!r.results.length) return show(out, el('p', { class: 'hint' }, 'Nothing matched.'));
-  const items = await Promise.all(r.results.map((h) => recordItem(h, [
+  const items = await Promise.all(r.results.map((h) => recordItem(h, space, [
     el('span', { class: 'badge' }, `score ${h.score.toFixed(3)}`),
     el('span', { class: 'badge' }, `tier ${h.trust_tier}`),
   ])));
@@ -212,20 +227,25 @@ async function search() {
 }
 
 let offset = 0;
+let listing = 0; // the latest listing asked for; older answers are dropped
 
 async function browse(at) {
   const out = $('#browse-out');
+  const mine = ++listing;
+  const space = ns && ns.name;
   try {
     const limit = Number($('#browse-size').value);
     const r = await api('/list', { body: { limit, offset: at, filter: parseFilter($('#browse-filter').value), ...(await auth()) } });
+    const items = await Promise.all(r.records.map((rec) => recordItem(rec, space)));
+    if (mine !== listing) return;
     offset = at;
     $('#prev').disabled = at === 0;
     $('#next').disabled = r.count < limit;
     $('#page').textContent = r.count ? `memories ${at + 1}–${at + r.count}` : '';
     if (!r.records.length) return show(out, el('p', { class: 'hint' }, at ? 'No more memories.' : 'No memories yet: store one above.'));
-    show(out, el('ul', { class: 'results' }, await Promise.all(r.records.map((rec) => recordItem(rec)))));
+    show(out, el('ul', { class: 'results' }, items));
   } catch (e) {
-    show(out, errorBox(e));
+    if (mine === listing) show(out, errorBox(e));
   }
 }
 
@@ -258,7 +278,7 @@ $('#ns-go').addEventListener('click', openNamespace);
 $('#lookup-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const cid = $('#lookup').value.trim();
-  if (!/^(v1::|sha256:)[0-9a-f]{64}$/.test(cid)) {
+  if (!isCid(cid)) {
     show($('#lookup-out'), errorBox('A CID is v1:: followed by 64 lowercase hex characters.'));
     return;
   }

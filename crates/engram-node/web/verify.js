@@ -362,8 +362,15 @@ export async function checkRecord({ cid, recordText, proof, commitment }) {
     add('Inclusion in the node\'s commitment', false, 'no inclusion proof (a private memory is not in the public commitment)');
     return checks;
   }
-  // The original sends the v1 proof JSON-encoded into a string.
-  const p1 = typeof proof.proof === 'string' ? JSON.parse(proof.proof) : proof.proof;
+  let p1;
+  try {
+    // The original sends the v1 proof JSON-encoded into a string.
+    p1 = typeof proof.proof === 'string' ? JSON.parse(proof.proof) : proof.proof;
+    if (!p1 || typeof p1.leaf_hex !== 'string' || !Array.isArray(p1.steps)) throw new Error('it has no leaf_hex and steps');
+  } catch (e) {
+    add('Inclusion in the node\'s commitment', false, `the node sent an unreadable proof: ${e.message}`);
+    return checks;
+  }
   if (ehash) {
     const leaf = hex(await leafV1(cid, hex(ehash)));
     const ok = leaf === p1.leaf_hex;
@@ -378,7 +385,9 @@ export async function checkRecord({ cid, recordText, proof, commitment }) {
     const ok = top === publishedV1 && rootsMatch;
     add('Merkle v1 proof reaches the published root', ok, ok
       ? `${p1.steps.length} steps up to root ${publishedV1.slice(0, 16)}…`
-      : `the proof climbs to ${top.slice(0, 16)}…, the node publishes ${publishedV1.slice(0, 16)}…`);
+      : top !== publishedV1
+        ? `the proof climbs to ${top.slice(0, 16)}…, the node publishes ${publishedV1.slice(0, 16)}…`
+        : 'the node\'s proof names other roots than the ones it publishes at /commitment');
   } catch (e) {
     add('Merkle v1 proof reaches the published root', false, e.message);
   }

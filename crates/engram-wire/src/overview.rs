@@ -67,6 +67,10 @@ pub struct NetworkOverview {
     /// This node's last replication repair round.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replication: Option<ReplicationView>,
+    /// Why the network could not be read (the registry failed); what could be read is
+    /// still shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// One storage node of the network.
@@ -133,6 +137,9 @@ pub struct ValidatorView {
     /// Its last rounds as it recorded them, newest last.
     #[serde(default)]
     pub rounds: Vec<Value>,
+    /// Why its state could not be read (then the counts above are zero).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What this node's last replication repair round saw and did.

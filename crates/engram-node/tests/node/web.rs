@@ -109,3 +109,47 @@ async fn overview_and_holders_follow_what_the_node_did() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     t.node.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_sites_page_cannot_write_or_read_the_store() {
+    let t = spawn_node_for_tests(|_| {}).await;
+    let http = reqwest::Client::new();
+    let ingest = format!("{}/IngestSynapse", t.url);
+    let body = r#"{"text": "planted by another site"}"#;
+    // A form or fetch from another origin (text/plain needs no CORS preflight).
+    let planted = http
+        .post(&ingest)
+        .header("origin", "https://evil.example")
+        .header(CONTENT_TYPE, "text/plain")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(planted.status(), StatusCode::FORBIDDEN);
+    let why: serde_json::Value = planted.json().await.unwrap();
+    assert!(
+        why["error"].as_str().unwrap().contains("cross-origin"),
+        "{why}"
+    );
+    // A page whose name was rebound to 127.0.0.1, reading.
+    let rebound = http
+        .get(format!("{}/overview", t.url))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), StatusCode::FORBIDDEN);
+    assert_eq!(t.client.overview().await.unwrap().node.memories, 0);
+    // The node's own page, and a program, are served.
+    let own = http
+        .post(&ingest)
+        .header("origin", t.url.as_str())
+        .header(CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+    assert_eq!(t.client.overview().await.unwrap().node.memories, 1);
+    t.node.shutdown().await.unwrap();
+}
