@@ -4,6 +4,7 @@ conformance vectors. The `engram` binary is the one `make test` built (target/de
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -80,12 +81,12 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     n.stop()
 
 
-@pytest.fixture(scope="session")
-def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A devnet of three real nodes (`engram devnet up`), brought down at the end."""
-    d = str(tmp_path_factory.mktemp("net") / "devnet")
+@contextlib.contextmanager
+def running_devnet(d: str, validators: int = 0) -> Iterator[str]:
+    """A devnet of three real nodes and `validators` validators (`engram devnet up`) in `d`,
+    brought down at the end, every process checked to be still running then."""
     subprocess.run(
-        [engram_bin(), "--json", "devnet", "up", "--dir", d, "--miners", "3", "--validators", "0"],
+        [engram_bin(), "--json", "devnet", "up", "--dir", d, "--miners", "3", "--validators", str(validators)],
         check=True,
         capture_output=True,
         text=True,
@@ -97,7 +98,14 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         out = subprocess.run(
             [engram_bin(), "--json", "devnet", "down", "--dir", d], check=True, capture_output=True, text=True
         ).stdout
-        assert json.loads(out)["stopped"] == 3, "every node was still running at the end"
+        assert json.loads(out)["stopped"] == 3 + validators, "every process was still running at the end"
+
+
+@pytest.fixture(scope="session")
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A devnet of three real nodes."""
+    with running_devnet(str(tmp_path_factory.mktemp("net") / "devnet")) as d:
+        yield d
 
 
 @pytest.fixture(scope="session")

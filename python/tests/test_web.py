@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 from PIL import Image
-from conftest import ROOT, VECTORS, Node, engram_bin, free_port
+from conftest import ROOT, VECTORS, Node, engram_bin, free_port, running_devnet
 from playwright.sync_api import Browser, Page, sync_playwright
 
 SHOTS = ROOT / "target" / "web-shots"
@@ -508,27 +508,14 @@ def test_engram_web_serves_the_embedded_store_on_loopback_only(tmp_path: Path, w
 
 
 @pytest.fixture(scope="module")
-def scored_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
-    """Three nodes and one validator (`engram devnet up`), brought down at the end."""
-    d = str(tmp_path_factory.mktemp("webnet") / "devnet")
-    up = subprocess.run(
-        [engram_bin(), "--json", "devnet", "up", "--dir", d, "--miners", "3", "--validators", "1"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    try:
-        yield {"dir": d, "up": json.loads(up.stdout)}
-    finally:
-        out = subprocess.run(
-            [engram_bin(), "--json", "devnet", "down", "--dir", d], check=True, capture_output=True, text=True
-        ).stdout
-        assert json.loads(out)["stopped"] == 4, "every process was still running at the end"
+def scored_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Three nodes and one validator."""
+    with running_devnet(str(tmp_path_factory.mktemp("webnet") / "devnet"), validators=1) as d:
+        yield d
 
 
-def test_the_dashboard_lists_the_devnet_and_updates_live(scored_devnet: Dict[str, Any], web: Watched) -> None:
-    manifest = json.loads((Path(scored_devnet["dir"]) / "devnet.json").read_text())
+def test_the_dashboard_lists_the_devnet_and_updates_live(scored_devnet: str, web: Watched) -> None:
+    manifest = json.loads((Path(scored_devnet) / "devnet.json").read_text())
     miners = [p for p in manifest["processes"] if p["role"] == "miner"]
     validator = next(p for p in manifest["processes"] if p["role"] == "validator")
     url = miners[0]["url"]

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
-/// One compiled-in file.
+/// A script or stylesheet, compiled in.
 struct Asset {
     name: &'static str,
     content_type: &'static str,
@@ -44,12 +44,8 @@ macro_rules! asset {
 }
 
 const JS: &str = "text/javascript; charset=utf-8";
-const HTML: &str = "text/html; charset=utf-8";
 
 static ASSETS: &[Asset] = &[
-    asset!("index.html", HTML),
-    asset!("cid.html", HTML),
-    asset!("dashboard.html", HTML),
     asset!("app.css", "text/css; charset=utf-8"),
     asset!("common.js", JS),
     asset!("home.js", JS),
@@ -59,42 +55,100 @@ static ASSETS: &[Asset] = &[
     asset!("keys.js", JS),
 ];
 
+/// A page: its `<main>`, compiled in, inside the one shell every page shares (head,
+/// stylesheet, header and navigation are written once, in `shell.html`).
+struct Page {
+    name: &'static str,
+    title: &'static str,
+    script: &'static str,
+    main: &'static str,
+}
+
+static PAGES: &[Page] = &[
+    Page {
+        name: "home",
+        title: "playground",
+        script: "home.js",
+        main: include_str!("../web/home.html"),
+    },
+    Page {
+        name: "cid",
+        title: "memory",
+        script: "cid.js",
+        main: include_str!("../web/cid.html"),
+    },
+    Page {
+        name: "dashboard",
+        title: "dashboard",
+        script: "dashboard.js",
+        main: include_str!("../web/dashboard.html"),
+    },
+];
+
+const SHELL: &str = include_str!("../web/shell.html");
+
 /// The policy every page and asset is served with.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
                    connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-fn etags() -> &'static [String] {
-    static TAGS: OnceLock<Vec<String>> = OnceLock::new();
-    TAGS.get_or_init(|| {
-        ASSETS
+/// A response body as served: pages assembled, each with its ETag (a hash of its bytes).
+struct Served {
+    name: &'static str,
+    content_type: &'static str,
+    body: String,
+    etag: String,
+}
+
+fn served() -> &'static [Served] {
+    static SERVED: OnceLock<Vec<Served>> = OnceLock::new();
+    SERVED.get_or_init(|| {
+        let pages = PAGES.iter().map(|p| {
+            let body = SHELL
+                .replace("{{title}}", p.title)
+                .replace("{{script}}", p.script)
+                .replace("{{main}}", p.main);
+            (p.name, "text/html; charset=utf-8", body)
+        });
+        let assets = ASSETS
             .iter()
-            .map(|a| {
-                format!(
+            .map(|a| (a.name, a.content_type, a.body.to_string()));
+        pages
+            .chain(assets)
+            .map(|(name, content_type, body)| Served {
+                name,
+                content_type,
+                etag: format!(
                     "\"{}\"",
-                    hex::encode(&Sha256::digest(a.body.as_bytes())[..12])
-                )
+                    hex::encode(&Sha256::digest(body.as_bytes())[..12])
+                ),
+                body,
             })
             .collect()
     })
 }
 
 fn serve(name: &str, headers: &HeaderMap) -> Response {
-    let Some(i) = ASSETS.iter().position(|a| a.name == name) else {
+    let Some(file) = served().iter().find(|f| f.name == name) else {
         return ApiError::NotFound(format!("no web asset {name:?}")).into_response();
     };
-    let asset = &ASSETS[i];
-    let etag = &etags()[i];
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == file.etag));
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ([(header::CONTENT_TYPE, asset.content_type)], asset.body).into_response()
+        (
+            [(header::CONTENT_TYPE, file.content_type)],
+            file.body.clone(),
+        )
+            .into_response()
     };
     let h = response.headers_mut();
-    h.insert(header::ETAG, HeaderValue::from_str(etag).expect("hex etag"));
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&file.etag).expect("hex etag"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -168,21 +222,24 @@ pub(crate) async fn browser_guard(
 
 /// `GET /`: the playground and memory browser.
 pub(crate) async fn home(headers: HeaderMap) -> Response {
-    serve("index.html", &headers)
+    serve("home", &headers)
 }
 
 /// `GET /cid/{cid}`: one memory and its verification (the page reads the CID from its URL).
 pub(crate) async fn cid_page(headers: HeaderMap) -> Response {
-    serve("cid.html", &headers)
+    serve("cid", &headers)
 }
 
 /// `GET /dashboard`.
 pub(crate) async fn dashboard(headers: HeaderMap) -> Response {
-    serve("dashboard.html", &headers)
+    serve("dashboard", &headers)
 }
 
 /// `GET /web/{file}`: the app's scripts and styles.
 pub(crate) async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    if !ASSETS.iter().any(|a| a.name == name) {
+        return ApiError::NotFound(format!("no web asset {name:?}")).into_response();
+    }
     serve(&name, &headers)
 }
 
@@ -191,8 +248,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_page_names_only_assets_that_exist() {
-        for page in ASSETS.iter().filter(|a| a.name.ends_with(".html")) {
+    fn every_page_is_whole_and_names_only_assets_that_exist() {
+        for page in served()
+            .iter()
+            .filter(|f| f.content_type.starts_with("text/html"))
+        {
+            assert!(
+                !page.body.contains("{{"),
+                "{}: a placeholder is left",
+                page.name
+            );
+            assert!(page.body.contains("<nav") && page.body.contains("</main>"));
             for part in page.body.split("/web/").skip(1) {
                 let name: String = part
                     .chars()
@@ -303,6 +369,7 @@ mod tests {
     fn unknown_assets_are_404_and_etags_revalidate() {
         let none = HeaderMap::new();
         assert_eq!(serve("nope.js", &none).status(), StatusCode::NOT_FOUND);
+        assert_eq!(serve("home", &none).status(), StatusCode::OK);
         let first = serve("app.css", &none);
         assert_eq!(first.status(), StatusCode::OK);
         let tag = first.headers()[header::ETAG].clone();
