@@ -82,11 +82,12 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
 
 
 @contextlib.contextmanager
-def running_devnet(d: str, validators: int = 0) -> Iterator[str]:
-    """A devnet of three real nodes and `validators` validators (`engram devnet up`) in `d`,
-    brought down at the end, every process checked to be still running then."""
+def running_devnet(d: str, validators: int = 0, miners: int = 3, killed: int = 0) -> Iterator[str]:
+    """A devnet of `miners` real nodes and `validators` validators (`engram devnet up`) in
+    `d`, brought down at the end, every process but the `killed` ones checked to be still
+    running then."""
     subprocess.run(
-        [engram_bin(), "--json", "devnet", "up", "--dir", d, "--miners", "3", "--validators", str(validators)],
+        [engram_bin(), "--json", "devnet", "up", "--dir", d, "--miners", str(miners), "--validators", str(validators)],
         check=True,
         capture_output=True,
         text=True,
@@ -98,7 +99,7 @@ def running_devnet(d: str, validators: int = 0) -> Iterator[str]:
         out = subprocess.run(
             [engram_bin(), "--json", "devnet", "down", "--dir", d], check=True, capture_output=True, text=True
         ).stdout
-        assert json.loads(out)["stopped"] == 3 + validators, "every process was still running at the end"
+        assert json.loads(out)["stopped"] == miners + validators - killed, "every process was still running at the end"
 
 
 @pytest.fixture(scope="session")

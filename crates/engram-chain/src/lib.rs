@@ -10,6 +10,7 @@
 mod devnet;
 mod error;
 mod wallet;
+pub mod yuma;
 
 pub use devnet::Devnet;
 pub use error::ChainError;

@@ -122,6 +122,37 @@ pub(crate) enum KeysCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Split a private namespace's key file K-of-N (Shamir over GF(256)) and give one share
+    /// to each of the N live nodes nearest the namespace on --network; any K recover it,
+    /// K−1 learn nothing. Dealing again replaces every share (re-deal after a node is lost).
+    Split {
+        /// The key file to split.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The private namespace whose key it is (its owner's --wallet signs each share).
+        #[arg(long, value_name = "NAMESPACE")]
+        namespace: String,
+        /// K: shares needed to recover.
+        #[arg(long, default_value_t = 2)]
+        threshold: u8,
+        /// N: shares dealt, one per node.
+        #[arg(long, default_value_t = 3)]
+        shares: u8,
+        #[command(flatten)]
+        sign: SignArgs,
+    },
+    /// Recover a private namespace's key from K of its shares on --network and write it as
+    /// a key file (mode 0600; an existing file is never overwritten).
+    Recover {
+        /// The private namespace.
+        #[arg(long, value_name = "NAMESPACE")]
+        namespace: String,
+        /// Where to write the key.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        sign: SignArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

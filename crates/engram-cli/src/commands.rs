@@ -85,6 +85,18 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Attest { namespace, wallet } => attest(g, &namespace, &wallet).await,
         Command::Attestation { namespace } => attestation(g, &namespace).await,
         Command::Keys(KeysCommand::New { out }) => keys::new_key(g, &out),
+        Command::Keys(KeysCommand::Split {
+            key,
+            namespace,
+            threshold,
+            shares,
+            sign,
+        }) => network::split_key(g, &key, &namespace, threshold, shares, &sign).await,
+        Command::Keys(KeysCommand::Recover {
+            namespace,
+            out,
+            sign,
+        }) => network::recover_key(g, &namespace, &out, &sign).await,
         Command::Decrypt { key } => keys::decrypt(&key),
     }
 }

@@ -34,6 +34,12 @@ pub(crate) fn read_key(path: &Path) -> Result<[u8; 32]> {
 pub(crate) fn new_key(g: &Global, out: &Path) -> Result<()> {
     let mut private = [0u8; 32];
     getrandom::getrandom(&mut private).context("reading OS randomness")?;
+    write_key(g, out, &private)
+}
+
+/// Writes `private` as a key file at `out` (mode 0600, never over an existing file) and
+/// prints its public key.
+pub(crate) fn write_key(g: &Global, out: &Path, private: &[u8; 32]) -> Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -46,7 +52,7 @@ pub(crate) fn new_key(g: &Global, out: &Path) -> Result<()> {
         Err(e) => return Err(e).with_context(|| format!("cannot create {}", out.display())),
     };
     writeln!(file, "{}", hex::encode(private))?;
-    let public = hex::encode(public_key(&private));
+    let public = hex::encode(public_key(private));
     if g.json {
         print_json(&json!({"key_file": out, "public_key_hex": public}));
     } else {

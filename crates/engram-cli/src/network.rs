@@ -279,6 +279,63 @@ pub(crate) fn wallet(g: &Global, cmd: WalletCommand) -> Result<()> {
     Ok(())
 }
 
+/// The network a key command needs.
+fn key_network(g: &Global, sign: &SignArgs) -> Result<Network> {
+    let Some(dir) = &g.network else {
+        return Err(
+            UsageError("key shares live on a network's nodes: give --network DIR".into()).into(),
+        );
+    };
+    if sign.wallet.is_none() {
+        return Err(UsageError(
+            "key shares are for the namespace's owner: give --wallet NAME (its hotkey signs each share request)".into(),
+        )
+        .into());
+    }
+    network(g, dir, sign)
+}
+
+/// `engram keys split --network DIR`.
+pub(crate) async fn split_key(
+    g: &Global,
+    key: &Path,
+    namespace: &str,
+    threshold: u8,
+    shares: u8,
+    sign: &SignArgs,
+) -> Result<()> {
+    let secret = crate::keys::read_key(key)?;
+    let net = key_network(g, sign)?;
+    let holders = net.deal_key(namespace, &secret, threshold, shares).await?;
+    if g.json {
+        print_json(
+            &json!({"namespace": namespace, "threshold": threshold, "total": shares, "holders": holders}),
+        );
+    } else {
+        println!("{namespace}: key split {threshold}-of-{shares}, one share on each of:");
+        holders.iter().for_each(|h| println!("  {h}"));
+    }
+    Ok(())
+}
+
+/// `engram keys recover --network DIR`.
+pub(crate) async fn recover_key(
+    g: &Global,
+    namespace: &str,
+    out: &Path,
+    sign: &SignArgs,
+) -> Result<()> {
+    let net = key_network(g, sign)?;
+    let secret = net.recover_key(namespace).await?;
+    let key = <[u8; 32]>::try_from(secret.as_slice()).map_err(|_| {
+        anyhow::anyhow!(
+            "the shares of {namespace} combine to {} bytes, not a 32-byte key file",
+            secret.len()
+        )
+    })?;
+    crate::keys::write_key(g, out, &key)
+}
+
 /// Validator rounds a node's dashboard shows.
 const DASHBOARD_ROUNDS: usize = 8;
 

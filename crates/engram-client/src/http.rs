@@ -456,6 +456,34 @@ impl Client {
         self.get("/commitment").await
     }
 
+    /// `POST /KeyShareSynapse`: gives this node one share of a private namespace's key
+    /// (`req.auth` signed by the namespace's owner).
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn put_key_share(
+        &self,
+        req: &crate::api::KeyShareRequest,
+    ) -> Result<crate::api::KeyShareStored, ClientError> {
+        self.post("/KeyShareSynapse", req).await
+    }
+
+    /// `POST /KeyShareRetrieve`: this node's share of the namespace's key, `None` when it
+    /// keeps none.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`] (404 becomes `Ok(None)`).
+    pub async fn key_share(
+        &self,
+        auth: &NamespaceAuth,
+    ) -> Result<Option<crate::api::KeyShare>, ClientError> {
+        match self.post("/KeyShareRetrieve", auth).await {
+            Ok(share) => Ok(Some(share)),
+            Err(ClientError::Http { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `GET /overview` (ours): the node, and the network it is on (what its dashboard shows).
     ///
     /// # Errors

@@ -75,6 +75,12 @@ impl std::fmt::Debug for Network {
     }
 }
 
+/// The DHT key a private namespace's key shares are placed by: the nodes nearest it keep
+/// them.
+pub fn key_share_key(namespace: &str) -> String {
+    format!("engram-keyshare:{namespace}")
+}
+
 /// The record's CID recomputed from its vector, metadata and model version.
 pub fn recompute_cid(record: &RetrieveResponse) -> Option<Cid> {
     let meta: Metadata = record.metadata.clone();
@@ -182,6 +188,111 @@ impl Network {
         *self.live.lock().unwrap_or_else(|p| p.into_inner()) =
             Some((std::time::Instant::now(), live.clone()));
         Ok(live)
+    }
+
+    /// Splits `secret` (a private namespace's key) `threshold`-of-`total` and gives one
+    /// share to each of the `total` live nodes nearest the namespace by the DHT rule (key
+    /// [`key_share_key`]), each request signed afresh for the namespace. Dealing again
+    /// replaces every node's share (a lost node's share is re-dealt by recovering the key
+    /// and dealing it anew: old shares do not combine with new ones). Returns the holders'
+    /// hotkeys, nearest first.
+    ///
+    /// # Errors
+    /// [`ClientError::Invalid`] for impossible parameters; [`ClientError::NoNode`] when
+    /// fewer than `total` nodes are live or one refused its share (shares already given stay
+    /// until the next deal replaces them).
+    pub async fn deal_key(
+        &self,
+        namespace: &str,
+        secret: &[u8],
+        threshold: u8,
+        total: u8,
+    ) -> Result<Vec<String>, ClientError> {
+        let mut random = Vec::new();
+        let need = secret.len() * usize::from(threshold.saturating_sub(1));
+        random.resize(need, 0u8);
+        getrandom::getrandom(&mut random).map_err(ClientError::Randomness)?;
+        let mut stream = random.into_iter();
+        let shares = engram_core::shamir::split(secret, threshold, total, || {
+            stream.next().expect("enough randomness drawn")
+        })?;
+        let nodes = self.live_nodes().await?;
+        let action = format!("kept a key share of {namespace}");
+        if nodes.len() < usize::from(total) {
+            return Err(ClientError::NoNode {
+                action,
+                live: nodes.len(),
+                failures: vec![(
+                    "network".into(),
+                    format!("{total} shares need {total} live nodes"),
+                )],
+            });
+        }
+        let hotkeys: Vec<&str> = nodes.iter().map(|n| n.hotkey.as_str()).collect();
+        let order = by_distance(&key_share_key(namespace), &hotkeys);
+        let mut holders = Vec::new();
+        for (share, &i) in shares.into_iter().zip(&order) {
+            let req = crate::api::KeyShareRequest {
+                auth: self.namespace_auth(Some(namespace))?,
+                share_index: Some(i64::from(share.share_index)),
+                share_hex: Some(share.share_hex),
+                threshold: Some(i64::from(share.threshold)),
+                total: Some(i64::from(share.total)),
+            };
+            if let Err(e) = nodes[i].client.put_key_share(&req).await {
+                return Err(ClientError::NoNode {
+                    action,
+                    live: nodes.len(),
+                    failures: vec![(nodes[i].hotkey.clone(), e.to_string())],
+                });
+            }
+            holders.push(nodes[i].hotkey.clone());
+        }
+        Ok(holders)
+    }
+
+    /// Recovers a private namespace's key from the live nodes nearest it (the DHT rule),
+    /// asking them in order until the split's threshold of shares is in hand.
+    ///
+    /// # Errors
+    /// [`ClientError::NoNode`] when fewer shares than the threshold can be collected;
+    /// [`ClientError::Invalid`] when the shares do not combine.
+    pub async fn recover_key(&self, namespace: &str) -> Result<Vec<u8>, ClientError> {
+        let nodes = self.live_nodes().await?;
+        let hotkeys: Vec<&str> = nodes.iter().map(|n| n.hotkey.as_str()).collect();
+        let mut shares: Vec<crate::api::KeyShare> = Vec::new();
+        let mut failures = Vec::new();
+        for i in by_distance(&key_share_key(namespace), &hotkeys) {
+            let auth = self.namespace_auth(Some(namespace))?;
+            match nodes[i].client.key_share(&auth).await {
+                Ok(Some(share)) => {
+                    // Shares of an older deal do not combine with the newest: keep those of
+                    // the split the nearest holder has.
+                    if shares.first().is_none_or(|f| {
+                        (f.threshold, f.total) == (share.threshold, share.total)
+                            && f.share_hex.len() == share.share_hex.len()
+                    }) {
+                        shares.push(share);
+                    }
+                }
+                Ok(None) => failures.push((nodes[i].hotkey.clone(), "keeps no share".into())),
+                Err(e) => failures.push((nodes[i].hotkey.clone(), e.to_string())),
+            }
+            if shares
+                .first()
+                .is_some_and(|f| shares.len() >= usize::from(f.threshold))
+            {
+                return Ok(engram_core::shamir::combine(&shares)?);
+            }
+        }
+        Err(ClientError::NoNode {
+            action: format!(
+                "gave enough key shares of {namespace} ({} collected)",
+                shares.len()
+            ),
+            live: nodes.len(),
+            failures,
+        })
     }
 
     /// Writes a vector to the [`REPLICATION`] live nodes nearest its CID.

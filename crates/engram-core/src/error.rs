@@ -49,6 +49,20 @@ pub enum CoreError {
     /// Metadata that is not a JSON object.
     #[error("metadata must be a JSON object of key/value pairs")]
     MetadataNotObject,
+    /// Threshold parameters outside 2 ≤ threshold ≤ total ≤ 255.
+    #[error("a {threshold}-of-{total} split is not possible: use 2 ≤ threshold ≤ total ≤ 255")]
+    ShamirParameters {
+        /// K.
+        threshold: u8,
+        /// N.
+        total: u8,
+    },
+    /// Shares that cannot be combined.
+    #[error("cannot recover the key: {reason}")]
+    ShamirShares {
+        /// Why.
+        reason: String,
+    },
     /// A hex field of the wrong length or with non-hex characters.
     #[error("{field} must be {expected_len} hex characters")]
     BadHex {

@@ -48,6 +48,7 @@ pub mod noise;
 pub mod proof;
 pub mod pyjson;
 pub mod pyrepr;
+pub mod shamir;
 pub mod testing;
 pub mod tier;
 

@@ -115,11 +115,20 @@ fn manifest_path(dir: &Path) -> PathBuf {
     dir.join("devnet.json")
 }
 
-/// Whether process `pid` exists. On Linux a look at `/proc` (no fork: `down` and `status`
-/// poll this from async loops); elsewhere `kill -0`.
+/// Whether process `pid` runs. On Linux a look at `/proc/<pid>/stat` (no fork: `down` and
+/// `status` poll this from async loops), where a zombie — a killed process its parent has
+/// not reaped yet, common for devnet processes whose parent `devnet up` has exited — counts
+/// as dead; elsewhere `kill -0`.
 pub fn alive(pid: u32) -> bool {
     if cfg!(target_os = "linux") {
-        return Path::new("/proc").join(pid.to_string()).exists();
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        // "pid (comm) state …": the state follows the last ')' (comm may hold one).
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next());
+        return !matches!(state, None | Some('Z' | 'X'));
     }
     Command::new("kill")
         .args(["-0", &pid.to_string()])
@@ -522,6 +531,22 @@ mod tests {
             repair_interval_s: 5,
             faults: HashMap::new(),
         }
+    }
+
+    #[test]
+    fn a_killed_process_is_dead_before_it_is_reaped() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = child.id();
+        assert!(alive(pid));
+        signal(pid, "-KILL");
+        // Not reaped yet: a zombie, which must not count as running.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while alive(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(!alive(pid), "a zombie counted as alive");
+        child.wait().unwrap();
+        assert!(!alive(pid));
     }
 
     #[tokio::test]

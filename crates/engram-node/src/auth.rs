@@ -23,11 +23,14 @@ pub(crate) struct ReplayCache {
 }
 
 impl ReplayCache {
-    /// Records the pair; false if it was already there.
-    fn first_use(&self, hotkey: &str, nonce: u64, now_ms: u64) -> bool {
+    /// Records the pair (a hotkey, or any key naming a single-use credential, and its
+    /// nonce or timestamp); false if it was already there. Pairs are kept for twice the
+    /// longest signature window, longer than any of them stays valid.
+    pub(crate) fn first_use(&self, hotkey: &str, nonce: u64, now_ms: u64) -> bool {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.len() > 100_000 {
-            seen.retain(|_, &mut at| now_ms.saturating_sub(at) <= 2 * REQUEST_WINDOW_MS);
+            let keep = 2 * REQUEST_WINDOW_MS.max(engram_core::auth::NAMESPACE_WINDOW_MS);
+            seen.retain(|_, &mut at| now_ms.saturating_sub(at) <= keep);
         }
         seen.insert((hotkey.to_string(), nonce), now_ms).is_none()
     }

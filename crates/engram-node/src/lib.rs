@@ -13,6 +13,7 @@
 //! - `auth`: signed requests (signature, ±30 s window, replay cache).
 //! - `namespaces`: private namespace ownership (signed, or the deprecated shared key).
 //! - `attest`: namespace attestations and trust tiers from the owner's stake.
+//! - `shares`: threshold key shares kept for private namespaces' owners.
 //! - `persist`: the small JSON registries in the data directory.
 //! - `rate`: per-caller token buckets.
 //! - [`network`]: registration and the replication repair loop.
@@ -50,6 +51,7 @@ mod persist;
 mod rate;
 mod routes;
 mod server;
+mod shares;
 mod web;
 
 pub use config::NodeConfig;

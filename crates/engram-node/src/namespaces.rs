@@ -113,6 +113,14 @@ impl Namespaces {
             .contains_key(ns)
     }
 
+    /// Whether `ns` is owned by the hotkey `hotkey`.
+    pub(crate) fn is_owned_by_hotkey(&self, ns: &str, hotkey: &str) -> bool {
+        matches!(
+            self.owners.lock().unwrap_or_else(|p| p.into_inner()).get(ns),
+            Some(Owner::Hotkey(h)) if h == hotkey
+        )
+    }
+
     /// Replaces an old-form owner record of `ns` equal to `old` with `new`.
     fn upgrade(&self, ns: &str, old: &Owner, new: &Owner) -> Result<(), ApiError> {
         let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());

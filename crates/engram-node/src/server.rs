@@ -33,6 +33,8 @@ pub struct AppState {
     pub(crate) replay: crate::auth::ReplayCache,
     pub(crate) namespaces: crate::namespaces::Namespaces,
     pub(crate) attestations: crate::attest::Attestations,
+    /// Key shares of private namespaces kept for their owners.
+    pub(crate) shares: crate::shares::KeyShares,
     /// How documents are read (limits, URL policy, vision model).
     pub(crate) media: engram_client::media::MediaOptions,
     /// The Arweave uploader, when a wallet is configured.
@@ -128,6 +130,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/blob/{cid}/info", get(crate::documents::blob_info))
         .route("/AttestNamespace", post(routes::attest))
         .route("/attestation/{namespace}", get(routes::attestation))
+        .route("/KeyShareSynapse", post(crate::shares::store))
+        .route("/KeyShareRetrieve", post(crate::shares::retrieve))
         .route("/overview", get(crate::overview::overview))
         .route("/holders/{cid}", get(crate::overview::holders))
         .route("/", get(crate::web::home))
@@ -205,6 +209,7 @@ impl Node {
             replay: crate::auth::ReplayCache::default(),
             namespaces: crate::namespaces::Namespaces::open(&config.data_dir)?,
             attestations: crate::attest::Attestations::open(&config.data_dir)?,
+            shares: crate::shares::KeyShares::open(&config.data_dir)?,
             cids: std::sync::Mutex::new(None),
             joined: std::sync::OnceLock::new(),
             validators: std::sync::OnceLock::new(),

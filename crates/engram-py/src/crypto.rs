@@ -156,7 +156,49 @@ fn legacy_decrypt_raw<'py>(
     Ok(PyBytes::new(py, &plain))
 }
 
+/// Shamir shares of `secret`, `threshold`-of-`total`, as `(share_index, share_hex,
+/// threshold, total)` tuples (the original's `split_secret`, drawing from the OS).
+#[pyfunction]
+fn shamir_split(secret: &[u8], threshold: u8, total: u8) -> PyResult<Vec<(u8, String, u8, u8)>> {
+    let mut random = vec![0u8; secret.len() * usize::from(threshold.saturating_sub(1))];
+    getrandom::getrandom(&mut random).map_err(native)?;
+    let mut stream = random.into_iter();
+    let shares = engram_core::shamir::split(secret, threshold, total, || {
+        stream.next().expect("enough randomness drawn")
+    })
+    .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(shares
+        .into_iter()
+        .map(|s| (s.share_index, s.share_hex, s.threshold, s.total))
+        .collect())
+}
+
+/// The secret behind `(share_index, share_hex, threshold, total)` shares (the first
+/// `threshold` are used).
+#[pyfunction]
+fn shamir_combine<'py>(
+    py: Python<'py>,
+    shares: Vec<(u8, String, u8, u8)>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let shares: Vec<engram_core::shamir::Share> = shares
+        .into_iter()
+        .map(
+            |(share_index, share_hex, threshold, total)| engram_core::shamir::Share {
+                share_index,
+                share_hex: share_hex.to_lowercase(),
+                threshold,
+                total,
+            },
+        )
+        .collect();
+    let secret =
+        engram_core::shamir::combine(&shares).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(PyBytes::new(py, &secret))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(shamir_split, m)?)?;
+    m.add_function(wrap_pyfunction!(shamir_combine, m)?)?;
     m.add_function(wrap_pyfunction!(x25519_generate, m)?)?;
     m.add_function(wrap_pyfunction!(x25519_public, m)?)?;
     m.add_function(wrap_pyfunction!(hybrid_encrypt, m)?)?;

@@ -9,10 +9,12 @@ use serde_json::{Map, Value};
 pub use engram_core::tier::TrustTier;
 
 mod overview;
+mod shares;
 pub use overview::{
     Holder, HoldersResponse, NetworkNode, NetworkOverview, NodeOverview, NodeScore,
     OverviewResponse, ReplicationView, ValidatorView,
 };
+pub use shares::{KeyShare, KeyShareRequest, KeyShareStored};
 
 /// The model version a request means when it names none.
 pub fn default_model_version() -> String {

@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import os
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
 
@@ -447,3 +449,63 @@ class EngramClient(_MemoryAPI):
             if probe.is_online():
                 return cls(url, timeout=timeout)
         raise RuntimeError(f"no Engram node answered (tried {candidates[: max(1, top_n)]})")
+
+    def _namespace_auth(self) -> Dict[str, Any]:
+        """Fresh owner credentials for ``self.namespace`` (the original's ``_namespace_auth``)."""
+        ts = int(time.time() * 1000)
+        sig = self._keypair.sign(_engram.namespace_message(self.namespace or "", ts).encode())
+        return {
+            "namespace": self.namespace,
+            "namespace_hotkey": self._keypair.ss58_address,
+            "namespace_sig": "0x" + bytes(sig).hex(),
+            "namespace_timestamp_ms": ts,
+        }
+
+    def _share_preconditions(self, what: str) -> None:
+        if not self.namespace:
+            raise ValueError(f"{what} requires a namespace")
+        if self._keypair is None:
+            raise ValueError(f"{what} requires a keypair for namespace auth")
+
+    @staticmethod
+    def _post_json(url: str, body: Dict[str, Any], timeout: float) -> Dict[str, Any]:
+        req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                out: Dict[str, Any] = json.loads(r.read())
+                return out
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            raise _http_error(str(e)) from e
+
+    def distribute_key_shares(self, secret: bytes, miner_urls: List[str], threshold: int = 2) -> None:
+        """Splits ``secret`` ``threshold``-of-``len(miner_urls)`` (Shamir over GF(256)) and
+        gives share *i* to ``miner_urls[i]``, each request signed afresh for the namespace
+        (the original's method; stops at the first refusal)."""
+        self._share_preconditions("distribute_key_shares")
+        shares = _engram.shamir_split(bytes(secret), threshold, len(miner_urls))
+        for url, (index, share_hex, k, n) in zip(miner_urls, shares):
+            body = {**self._namespace_auth(), "share_index": index, "share_hex": share_hex, "threshold": k, "total": n}
+            resp = self._post_json(f"{url.rstrip('/')}/KeyShareSynapse", body, self.timeout)
+            if resp.get("error"):
+                raise EngramError(f"Miner {url} rejected key share: {resp['error']}")
+
+    def collect_key_shares(self, miner_urls: List[str]) -> bytes:
+        """Asks ``miner_urls`` in order for their shares of the namespace's key until the
+        threshold is reached, and recombines it (the original's method)."""
+        self._share_preconditions("collect_key_shares")
+        collected: List[Tuple[int, str, int, int]] = []
+        for url in miner_urls:
+            try:
+                resp = self._post_json(f"{url.rstrip('/')}/KeyShareRetrieve", self._namespace_auth(), self.timeout)
+            except EngramError:
+                continue
+            if resp.get("error") or resp.get("share_hex") is None:
+                continue
+            collected.append(
+                (int(resp["share_index"]), str(resp["share_hex"]), int(resp["threshold"]), int(resp["total"]))
+            )
+            if len(collected) >= collected[0][2]:
+                break
+        if not collected:
+            raise ValueError("No key shares retrieved from any miner")
+        return _engram.shamir_combine(collected)

@@ -9,6 +9,7 @@ mod keys;
 mod merkle;
 mod proof;
 mod properties;
+mod shamir;
 
 use std::path::PathBuf;
 

@@ -8,6 +8,7 @@ mod endpoints;
 mod hostile;
 mod load;
 mod namespaces;
+mod shares;
 mod signed;
 mod web;
 

@@ -1,0 +1,193 @@
+//! Threshold key shares: `POST /KeyShareSynapse` keeps one share of a private namespace's
+//! key, `POST /KeyShareRetrieve` gives it back — both only to the namespace's owner, proven
+//! by a fresh `engram-ns` signature of its hotkey (the original's rule and bodies).
+//!
+//! A share alone says nothing of the key (`engram_core::shamir`); what must not happen is
+//! anyone but the owner collecting K of them. So a share request needs a hotkey signature
+//! (the deprecated shared `namespace_key` is refused: it would hand the key to whoever
+//! holds the password), the namespace must be the signer's (a node that has not met the
+//! namespace lets the first signed share claim it, as the first signed ingest does), and a
+//! signature is good for one share request on this node: replaying one seen on the wire
+//! is refused. Shares live in `key_shares.json` in the data directory, replaced atomically;
+//! a new deposit replaces the namespace's old share (one per node, as the original keeps).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use engram_os::now_ms;
+use engram_wire::{KeyShare, KeyShareRequest, KeyShareStored, NamespaceAuth};
+
+use crate::error::{ApiError, NodeError};
+use crate::json::Json;
+use crate::server::AppState;
+
+const FILE: &str = "key_shares.json";
+/// The longest key a share may carry, in bytes (a share is as long as its key).
+pub(crate) const MAX_SHARE_BYTES: usize = 1024;
+
+/// The shares this node keeps, by namespace.
+pub(crate) struct KeyShares {
+    path: PathBuf,
+    shares: Mutex<HashMap<String, KeyShare>>,
+}
+
+impl KeyShares {
+    /// Loads the shares of `data_dir` (none when there is no file).
+    pub(crate) fn open(data_dir: &Path) -> Result<Self, NodeError> {
+        let path = data_dir.join(FILE);
+        Ok(Self {
+            shares: Mutex::new(crate::persist::load(&path)?),
+            path,
+        })
+    }
+
+    fn put(&self, namespace: &str, share: KeyShare) -> Result<(), ApiError> {
+        let mut shares = self.shares.lock().unwrap_or_else(|p| p.into_inner());
+        let previous = shares.insert(namespace.to_string(), share);
+        crate::persist::save(&self.path, &*shares).inspect_err(|_| {
+            // Not kept on disk: not kept.
+            match previous {
+                Some(old) => shares.insert(namespace.to_string(), old),
+                None => shares.remove(namespace),
+            };
+        })
+    }
+
+    fn get(&self, namespace: &str) -> Option<KeyShare> {
+        self.shares
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(namespace)
+            .cloned()
+    }
+}
+
+/// The private namespace a share request is for, once its owner's signature is checked.
+fn owner_namespace(
+    state: &AppState,
+    auth: &NamespaceAuth,
+    endpoint: &str,
+    claim: bool,
+) -> Result<String, ApiError> {
+    let Some(ns) = auth
+        .namespace
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    else {
+        return Err(ApiError::BadRequest("missing namespace".into()));
+    };
+    if crate::namespaces::private_name(Some(ns))?.is_none() {
+        return Err(ApiError::BadRequest(
+            "the public namespace has no key to share".into(),
+        ));
+    }
+    let (Some(hotkey), Some(_), Some(ts)) = (
+        &auth.namespace_hotkey,
+        &auth.namespace_sig,
+        auth.namespace_timestamp_ms,
+    ) else {
+        return Err(ApiError::Unauthorized(
+            "namespace_hotkey, namespace_sig, and namespace_timestamp_ms are required".into(),
+        ));
+    };
+    let now = now_ms();
+    let signed = NamespaceAuth {
+        namespace: Some(ns.to_string()),
+        namespace_key: None,
+        ..auth.clone()
+    };
+    state.namespaces.authorize(&signed, now, claim)?;
+    if !state.namespaces.is_owned_by_hotkey(ns, hotkey) {
+        return Err(ApiError::Forbidden(
+            "Hotkey is not the namespace owner".into(),
+        ));
+    }
+    if !state
+        .replay
+        .first_use(&format!("{endpoint}|{ns}|{hotkey}"), ts, now)
+    {
+        return Err(ApiError::Unauthorized(
+            "this namespace signature was already used for a share request on this node: sign afresh for each one".into(),
+        ));
+    }
+    Ok(ns.to_string())
+}
+
+/// A deposited share, checked: indices and sizes in range, hex well formed.
+fn checked(req: &KeyShareRequest) -> Result<KeyShare, ApiError> {
+    let (Some(index), Some(hex), Some(k), Some(n)) = (
+        req.share_index,
+        req.share_hex.as_deref().filter(|h| !h.is_empty()),
+        req.threshold,
+        req.total,
+    ) else {
+        return Err(ApiError::BadRequest(
+            "share_index, share_hex, threshold, total are required".into(),
+        ));
+    };
+    let byte = |v: i64, what: &str| {
+        u8::try_from(v).map_err(|_| ApiError::BadRequest(format!("{what} must be 1–255, got {v}")))
+    };
+    let (index, k, n) = (
+        byte(index, "share_index")?,
+        byte(k, "threshold")?,
+        byte(n, "total")?,
+    );
+    if k < 2 || k > n {
+        return Err(engram_core::CoreError::ShamirParameters {
+            threshold: k,
+            total: n,
+        }
+        .into());
+    }
+    if index == 0 || index > n {
+        return Err(ApiError::BadRequest(format!(
+            "share_index must be 1–{n}, got {index}"
+        )));
+    }
+    if hex.len() > 2 * MAX_SHARE_BYTES
+        || hex.len() % 2 == 1
+        || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "share_hex must be lowercase hex of at most {MAX_SHARE_BYTES} bytes"
+        )));
+    }
+    Ok(KeyShare {
+        share_index: index,
+        share_hex: hex.to_string(),
+        threshold: k,
+        total: n,
+    })
+}
+
+/// `POST /KeyShareSynapse`.
+pub(crate) async fn store(
+    State(state): State<Arc<AppState>>,
+    Json(req, _caller): Json<KeyShareRequest>,
+) -> Result<axum::Json<KeyShareStored>, ApiError> {
+    let share = checked(&req)?;
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let ns = owner_namespace(&st, &req.auth, "KeyShareSynapse", true)?;
+        st.shares.put(&ns, share)
+    })
+    .await??;
+    Ok(axum::Json(KeyShareStored { stored: true }))
+}
+
+/// `POST /KeyShareRetrieve`.
+pub(crate) async fn retrieve(
+    State(state): State<Arc<AppState>>,
+    Json(auth, _caller): Json<NamespaceAuth>,
+) -> Result<axum::Json<KeyShare>, ApiError> {
+    let ns = owner_namespace(&state, &auth, "KeyShareRetrieve", false)?;
+    state
+        .shares
+        .get(&ns)
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::NotFound("No key share stored for this namespace".into()))
+}
