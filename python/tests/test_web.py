@@ -532,13 +532,20 @@ def test_the_dashboard_lists_the_devnet_and_updates_live(scored_devnet: str, web
     # The validator's scores and rounds arrive without a reload.
     page.wait_for_selector(f"[data-validator='{validator['hotkey']}'] tbody tr", timeout=90_000)
     wait_until(
-        page, "[...document.querySelectorAll('#nodes tbody tr')].every(r => r.children[6].textContent !== '—')", 90
+        page,
+        "[...document.querySelectorAll('#nodes tbody tr')].every(r => r.querySelector('td[data-col=score]').textContent !== '—')",
+        90,
     )
     first = int(page.evaluate("document.body.dataset.updates"))
     wait_until(page, f"Number(document.body.dataset.updates) >= {first + 2}", 15)
     assert "scoring" in page.inner_text("#validators")
     assert "Last repair round" in page.inner_text("#network")
     shot(page, "dashboard-devnet")
+    # The original's /metagraph: every neuron, miners with their axon, incentive per epoch.
+    graph = http_json(f"{url}/metagraph")
+    assert len(graph["neurons"]) == 4
+    served = [n for n in graph["neurons"] if n["port"] is not None]
+    assert len(served) == 3 and all(n["ip"] == "127.0.0.1" for n in served)
     cid = http_json(f"{url}/IngestSynapse", {"text": "Held by the nearest nodes."})["cid"]
     page.goto(f"{url}/cid/{cid}")
     assert wait_verified(page) == "ok"

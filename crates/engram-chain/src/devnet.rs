@@ -11,10 +11,16 @@ use engram_core::keys::Keypair;
 
 use engram_os::now_ms;
 
-use crate::{Chain, ChainError, Metagraph, Neuron, Uid, WeightSet};
+use crate::{Chain, ChainError, EpochRecord, Metagraph, Neuron, Uid, WeightSet};
 
 const FILE: &str = "registry.json";
 const LOCK: &str = "registry.lock";
+
+/// A devnet's tempo: one epoch of Yuma Consensus per this many ms (Bittensor's is 360
+/// blocks of 12 s; a devnet's validators set weights every 20 s).
+pub const TEMPO_MS: u64 = 30_000;
+/// What one epoch distributes (a devnet's unit of emission).
+pub const EPOCH_EMISSION: f64 = 1.0;
 
 /// The file-backed registry of a devnet directory.
 #[derive(Clone, Debug)]
@@ -73,7 +79,8 @@ impl Devnet {
         engram_os::write_atomic(&self.dir.join(FILE), &bytes).map_err(self.io(FILE))
     }
 
-    /// Runs `change` on the registry under the exclusive lock and saves the result.
+    /// Runs `change` on the registry under the exclusive lock, then the epoch when one is
+    /// due, and saves the result.
     fn update<T>(
         &self,
         change: impl FnOnce(&mut Metagraph) -> Result<T, ChainError>,
@@ -81,8 +88,24 @@ impl Devnet {
         let _lock = self.lock(true)?;
         let mut graph = self.read()?;
         let out = change(&mut graph)?;
+        run_due_epoch(&mut graph, now_ms());
         self.write(&graph)?;
         Ok(out)
+    }
+
+    /// Runs the epoch due at `now_ms` now, if any (tests drive the clock through this; the
+    /// registry's own writes run it with the wall clock). Returns whether one ran.
+    ///
+    /// # Errors
+    /// An I/O failure or a corrupt registry.
+    pub fn run_epoch_at(&self, now_ms: u64) -> Result<bool, ChainError> {
+        let _lock = self.lock(true)?;
+        let mut graph = self.read()?;
+        let ran = run_due_epoch(&mut graph, now_ms);
+        if ran {
+            self.write(&graph)?;
+        }
+        Ok(ran)
     }
 
     /// Adds stake to a registered hotkey (devnet faucet: tests and `devnet up`).
@@ -97,6 +120,51 @@ impl Devnet {
             Ok(())
         })
     }
+}
+
+/// Runs Yuma Consensus over the registry when a new tempo has begun since the last epoch
+/// and some validator has set weights: stake of staked neurons (their permit), the
+/// validators' latest weights, the last bonds.
+fn run_due_epoch(g: &mut Metagraph, now_ms: u64) -> bool {
+    let number = now_ms / TEMPO_MS;
+    if g.weights.is_empty() || g.last_epoch().is_some_and(|e| e.number >= number) {
+        return false;
+    }
+    let n = g.neurons.len();
+    let stake: Vec<f64> = g.neurons.iter().map(|x| x.stake).collect();
+    let permit: Vec<bool> = stake.iter().map(|s| *s > 0.0).collect();
+    let mut weights = vec![vec![0.0; n]; n];
+    for set in &g.weights {
+        if let Some(row) = weights.get_mut(usize::from(set.validator)) {
+            for (uid, w) in &set.weights {
+                if let Some(x) = row.get_mut(usize::from(*uid)) {
+                    *x = f64::from(*w);
+                }
+            }
+        }
+    }
+    // Uids registered since the last epoch start with no bonds.
+    let mut bonds = std::mem::take(&mut g.bonds);
+    bonds.resize(n, Vec::new());
+    bonds.iter_mut().for_each(|row| row.resize(n, 0.0));
+    let outcome = crate::yuma::epoch(
+        &stake,
+        &permit,
+        &weights,
+        &bonds,
+        EPOCH_EMISSION,
+        crate::yuma::Params::default(),
+    );
+    g.bonds = outcome.bonds.clone();
+    g.epochs.push(EpochRecord {
+        number,
+        at_ms: now_ms,
+        emission: EPOCH_EMISSION,
+        outcome,
+    });
+    let excess = g.epochs.len().saturating_sub(crate::EPOCHS_KEPT);
+    g.epochs.drain(..excess);
+    true
 }
 
 fn neuron_mut<'a>(g: &'a mut Metagraph, hotkey: &str) -> Result<&'a mut Neuron, ChainError> {
@@ -188,6 +256,54 @@ mod tests {
 
     fn key(name: &str) -> Keypair {
         Keypair::from_uri(&format!("//{name}")).unwrap()
+    }
+
+    #[test]
+    fn epochs_pay_by_consensus_and_clip_a_favouring_validator() {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = Devnet::open(dir.path());
+        let miners: Vec<Keypair> = ["M0", "M1", "M2"].map(key).into();
+        let validators: Vec<Keypair> = ["V0", "V1", "V2"].map(key).into();
+        for k in miners.iter().chain(&validators) {
+            chain.register(k).unwrap();
+        }
+        for v in &validators {
+            chain.add_stake(&v.ss58(), 100.0).unwrap();
+        }
+        let t0 = (now_ms() / TEMPO_MS + 10) * TEMPO_MS;
+        assert!(!chain.run_epoch_at(t0).unwrap(), "no weights, no epoch");
+        chain
+            .set_weights(&validators[0], &[(0, 0.5), (1, 0.5)], 1)
+            .unwrap();
+        chain
+            .set_weights(&validators[1], &[(0, 0.5), (1, 0.5)], 1)
+            .unwrap();
+        // V2 favours "its own" miner M2.
+        chain
+            .set_weights(&validators[2], &[(0, 0.1), (1, 0.1), (2, 0.8)], 1)
+            .unwrap();
+        assert!(chain.run_epoch_at(t0).unwrap());
+        assert!(!chain.run_epoch_at(t0 + 1).unwrap(), "one epoch per tempo");
+        let g = chain.metagraph().unwrap();
+        let e = &g.last_epoch().unwrap().outcome;
+        let near = |a: f64, b: f64| (a - b).abs() < 1e-6;
+        assert!(near(e.incentive[0], 0.5) && near(e.incentive[1], 0.5) && e.incentive[2] == 0.0);
+        assert!(
+            near(e.validator_emission[5], 0.045_455),
+            "{:?}",
+            e.validator_emission
+        );
+        assert!(e.validator_emission[5] < e.validator_emission[3] / 4.0);
+        let before = g.epochs.len();
+        assert!(chain.run_epoch_at(t0 + TEMPO_MS).unwrap());
+        assert_eq!(chain.metagraph().unwrap().epochs.len(), before + 1);
+        // A registry the writer never finished is refused, never silently reset.
+        std::fs::write(dir.path().join(FILE), b"{\"neurons\": [{\"uid\"").unwrap();
+        assert!(matches!(chain.metagraph(), Err(ChainError::Corrupt { .. })));
+        assert!(matches!(
+            chain.run_epoch_at(t0 + 2 * TEMPO_MS),
+            Err(ChainError::Corrupt { .. })
+        ));
     }
 
     #[test]

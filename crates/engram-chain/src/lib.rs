@@ -12,7 +12,7 @@ mod error;
 mod wallet;
 pub mod yuma;
 
-pub use devnet::Devnet;
+pub use devnet::{Devnet, EPOCH_EMISSION, TEMPO_MS};
 pub use error::ChainError;
 pub use wallet::Wallet;
 
@@ -59,12 +59,39 @@ pub struct Metagraph {
     pub neurons: Vec<Neuron>,
     /// The latest weights of each validator that set any.
     pub weights: Vec<WeightSet>,
+    /// The last epochs' outcomes, oldest first (at most [`EPOCHS_KEPT`]).
+    #[serde(default)]
+    pub epochs: Vec<EpochRecord>,
+    /// The validators' bonds after the last epoch, `bonds[i][j]` of uid i in uid j.
+    #[serde(default)]
+    pub bonds: Vec<Vec<f64>>,
+}
+
+/// Epoch outcomes a registry keeps.
+pub const EPOCHS_KEPT: usize = 16;
+
+/// One epoch of Yuma Consensus ([`yuma`]) as the registry ran it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// Its number: the start of its tempo over the tempo length.
+    pub number: u64,
+    /// When it ran (unix ms).
+    pub at_ms: u64,
+    /// What it distributed.
+    pub emission: f64,
+    /// The outcome, indexed by uid.
+    pub outcome: yuma::Epoch,
 }
 
 impl Metagraph {
     /// The neuron with this hotkey.
     pub fn by_hotkey(&self, hotkey: &str) -> Option<&Neuron> {
         self.neurons.iter().find(|n| n.hotkey == hotkey)
+    }
+
+    /// The last epoch's outcome, if one ran.
+    pub fn last_epoch(&self) -> Option<&EpochRecord> {
+        self.epochs.last()
     }
 
     /// Neurons that serve an axon: the storage nodes a client can reach.

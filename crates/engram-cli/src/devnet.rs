@@ -106,7 +106,8 @@ pub(crate) fn status(g: &Global, dir: &Path) -> Result<()> {
             })
             .collect();
         print_json(
-            &json!({"dir": dir, "neurons": neurons, "weights": graph.weights, "validators": scores}),
+            &json!({"dir": dir, "neurons": neurons, "weights": graph.weights, "validators": scores,
+                "epochs": graph.epochs}),
         );
         return Ok(());
     }
@@ -167,7 +168,60 @@ pub(crate) fn status(g: &Global, dir: &Path) -> Result<()> {
             );
         }
     }
+    print_epochs(&st);
     Ok(())
+}
+
+/// The last epochs of Yuma Consensus: per uid, incentive and emission as a miner,
+/// dividends and emission as a validator, and its agreement with consensus (validator
+/// trust: the share of its weight that survived clipping).
+fn print_epochs(st: &engram_devnet::Status) {
+    let graph = &st.metagraph;
+    let Some(last) = graph.last_epoch() else {
+        println!(
+            "\nno epoch yet (one runs every {} s once a validator has set weights)",
+            engram_chain::TEMPO_MS / 1000
+        );
+        return;
+    };
+    println!(
+        "\nepochs: {} kept, last #{} distributed {}",
+        graph.epochs.len(),
+        last.number,
+        last.emission
+    );
+    println!(
+        "{:>3}  {:<12} {:>9} {:>9} {:>9} {:>9} {:>9}   total over the kept epochs",
+        "uid", "name", "incentive", "mined", "dividends", "validated", "agreement"
+    );
+    let e = &last.outcome;
+    for n in &graph.neurons {
+        let u = usize::from(n.uid);
+        let total: f64 = graph
+            .epochs
+            .iter()
+            .map(|r| {
+                r.outcome.miner_emission.get(u).unwrap_or(&0.0)
+                    + r.outcome.validator_emission.get(u).unwrap_or(&0.0)
+            })
+            .sum();
+        let at = |v: &Vec<f64>| v.get(u).copied().unwrap_or(0.0);
+        println!(
+            "{:>3}  {:<12} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>9} {:>9.4}",
+            n.uid,
+            st.name_of(&n.hotkey),
+            at(&e.incentive),
+            at(&e.miner_emission),
+            at(&e.dividends),
+            at(&e.validator_emission),
+            if n.stake > 0.0 {
+                format!("{:.3}", at(&e.validator_trust))
+            } else {
+                "-".into()
+            },
+            total
+        );
+    }
 }
 
 pub(crate) async fn down(g: &Global, dir: &Path) -> Result<()> {

@@ -22,8 +22,8 @@ use engram_client::{Client, ClientOptions};
 use engram_core::Cid;
 use engram_core::dht::{REPLICATION, by_distance};
 use engram_wire::{
-    Holder, HoldersResponse, NetworkNode, NetworkOverview, NodeOverview, OverviewResponse,
-    ValidatorView,
+    Holder, HoldersResponse, MetagraphNeuron, MetagraphResponse, NetworkNode, NetworkOverview,
+    NodeOverview, OverviewResponse, ValidatorView,
 };
 use futures_util::future::join_all;
 
@@ -186,6 +186,7 @@ async fn network_overview(state: &Arc<AppState>, joined: &Joined) -> NetworkOver
         }
         None => Vec::new(),
     };
+    let epoch = graph.last_epoch();
     let nodes = serving
         .iter()
         .zip(healths)
@@ -197,6 +198,11 @@ async fn network_overview(state: &Arc<AppState>, joined: &Joined) -> NetworkOver
             weight: consensus_weight(&graph, n.uid),
             live: health.is_some(),
             memories: health.and_then(|h| h.vectors),
+            incentive: epoch.and_then(|e| e.outcome.incentive.get(usize::from(n.uid)).copied()),
+            emission: epoch.and_then(|e| {
+                let uid = usize::from(n.uid);
+                Some(e.outcome.miner_emission.get(uid)? + e.outcome.validator_emission.get(uid)?)
+            }),
             scores: validators
                 .iter()
                 .filter_map(|v| v.scores.get(&n.hotkey).cloned())
@@ -225,6 +231,56 @@ fn unreadable(error: String) -> NetworkOverview {
         error: Some(error),
         ..NetworkOverview::default()
     }
+}
+
+/// `GET /metagraph` (the original's): the registry's neurons with their axons' addresses and
+/// last incentive. A registry that cannot be read answers an empty metagraph, as the
+/// original does when its chain is unreachable.
+pub(crate) async fn metagraph(State(state): Shared) -> axum::Json<MetagraphResponse> {
+    let Some(joined) = state.joined.get() else {
+        return axum::Json(MetagraphResponse::default());
+    };
+    let chain = joined.network.chain().clone();
+    let Ok(Ok(graph)) = tokio::task::spawn_blocking(move || chain.metagraph()).await else {
+        return axum::Json(MetagraphResponse::default());
+    };
+    let epoch = graph.last_epoch();
+    let neurons = graph
+        .neurons
+        .iter()
+        .map(|n| {
+            let (ip, port) = n
+                .axon
+                .as_deref()
+                .map_or((Some("0.0.0.0".into()), None), host_port);
+            let incentive = epoch
+                .and_then(|e| e.outcome.incentive.get(usize::from(n.uid)).copied())
+                .unwrap_or(0.0);
+            MetagraphNeuron {
+                uid: n.uid,
+                hotkey: Some(n.hotkey.clone()),
+                ip,
+                port,
+                incentive: (incentive * 1e6).round() / 1e6,
+            }
+        })
+        .collect();
+    axum::Json(MetagraphResponse {
+        neurons,
+        block: epoch.map(|e| e.number),
+    })
+}
+
+/// The host and port of an axon URL (`http://127.0.0.1:8091`, `http://[::1]:9000/`).
+fn host_port(axon: &str) -> (Option<String>, Option<u16>) {
+    let rest = axon.split_once("://").map_or(axon, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !p.contains(']') => (h, p.parse().ok()),
+        _ => (authority, None),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    ((!host.is_empty()).then(|| host.to_string()), port)
 }
 
 /// `GET /holders/{cid}`: which serving nodes hold a public memory, nearest first, and which
@@ -321,6 +377,23 @@ mod tests {
     }
 
     #[test]
+    fn axon_addresses_split_into_host_and_port() {
+        assert_eq!(
+            host_port("http://127.0.0.1:8091"),
+            (Some("127.0.0.1".into()), Some(8091))
+        );
+        assert_eq!(
+            host_port("http://[::1]:9000/"),
+            (Some("::1".into()), Some(9000))
+        );
+        assert_eq!(
+            host_port("http://node.example"),
+            (Some("node.example".into()), None)
+        );
+        assert_eq!(host_port(""), (None, None));
+    }
+
+    #[test]
     fn weight_is_the_stake_weighted_mean_of_validators() {
         let mut graph = Metagraph {
             neurons: vec![
@@ -330,6 +403,7 @@ mod tests {
                 neuron(3, 1.0),
             ],
             weights: vec![weights(2, &[(0, 1.0)]), weights(3, &[(0, 0.5), (1, 0.5)])],
+            ..Metagraph::default()
         };
         assert!((consensus_weight(&graph, 0) - 0.875).abs() < 1e-9);
         assert!((consensus_weight(&graph, 1) - 0.125).abs() < 1e-9);

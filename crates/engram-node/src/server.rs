@@ -133,6 +133,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/KeyShareSynapse", post(crate::shares::store))
         .route("/KeyShareRetrieve", post(crate::shares::retrieve))
         .route("/overview", get(crate::overview::overview))
+        .route("/metagraph", get(crate::overview::metagraph))
         .route("/holders/{cid}", get(crate::overview::holders))
         .route("/", get(crate::web::home))
         .route("/cid/{cid}", get(crate::web::cid_page))

@@ -59,7 +59,9 @@ function drawNetwork(net, me) {
       el('td', {}, n.memories === undefined ? '—' : n.memories),
       el('td', {}, num(n.stake, 2)),
       el('td', {}, num(n.weight, 3)),
-      el('td', {}, s ? num(s.composite, 3) : '—'),
+      el('td', {}, n.incentive === undefined ? '—' : num(n.incentive, 3)),
+      el('td', {}, n.emission === undefined ? '—' : num(n.emission, 3)),
+      el('td', { 'data-col': 'score' }, s ? num(s.composite, 3) : '—'),
       el('td', {}, s ? num(s.recall, 2) : '—'),
       el('td', {}, s && s.latency !== null ? `${num(s.latency)} ms` : '—'),
       el('td', {}, s ? pct(s.proof) : '—'));
@@ -68,9 +70,9 @@ function drawNetwork(net, me) {
   show($('#network'),
     net.error ? errorBox(net.error) : null,
     el('div', { class: 'table-wrap' }, el('table', { id: 'nodes' },
-      el('thead', {}, el('tr', {}, ['uid', 'hotkey', 'state', 'memories', 'stake', 'weight', 'score', 'recall@10', 'latency', 'proofs'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('thead', {}, el('tr', {}, ['uid', 'hotkey', 'state', 'memories', 'stake', 'weight', 'incentive', 'emission', 'score', 'recall@10', 'latency', 'proofs'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, rows))),
-    el('p', { class: 'hint' }, 'Weight: the validators\' last weights, averaged by their stake. Score and its parts: the mean over validators that measured the node.'),
+    el('p', { class: 'hint' }, 'Weight: the validators\' last weights, averaged by their stake. Incentive and emission: the last epoch of Yuma Consensus. Score and its parts: the mean over validators that measured the node.'),
     el('h3', {}, 'Replication'),
     r ? el('p', {}, `Last repair round ${when(r.at_ms)}: ${r.live} live node(s), this node holds ${r.held} CID(s), pushed ${r.pushed} missing cop${r.pushed === 1 ? 'y' : 'ies'}, ${r.failed} push(es) failed.`)
       : el('p', { class: 'hint' }, 'No repair round yet.'));

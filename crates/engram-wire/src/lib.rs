@@ -11,8 +11,8 @@ pub use engram_core::tier::TrustTier;
 mod overview;
 mod shares;
 pub use overview::{
-    Holder, HoldersResponse, NetworkNode, NetworkOverview, NodeOverview, NodeScore,
-    OverviewResponse, ReplicationView, ValidatorView,
+    Holder, HoldersResponse, MetagraphNeuron, MetagraphResponse, NetworkNode, NetworkOverview,
+    NodeOverview, NodeScore, OverviewResponse, ReplicationView, ValidatorView,
 };
 pub use shares::{KeyShare, KeyShareRequest, KeyShareStored};
 

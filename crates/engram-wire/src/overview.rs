@@ -93,6 +93,12 @@ pub struct NetworkNode {
     /// Records it reported holding, when live.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memories: Option<u64>,
+    /// Its share of miners' emission in the last epoch of Yuma Consensus, once one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incentive: Option<f64>,
+    /// What it earned in that epoch (as a miner and as a validator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emission: Option<f64>,
     /// Each validator's last score of it.
     #[serde(default)]
     pub scores: Vec<NodeScore>,
@@ -179,4 +185,29 @@ pub struct Holder {
     pub replica: bool,
     /// Whether it holds the record; `None` when it did not answer.
     pub holds: Option<bool>,
+}
+
+/// `GET /metagraph` (the original's body): every registered neuron and the chain's height.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetagraphResponse {
+    /// By uid.
+    pub neurons: Vec<MetagraphNeuron>,
+    /// The chain's height: on a devnet, the number of the last epoch; `null` before one, or
+    /// on a node on no network.
+    pub block: Option<u64>,
+}
+
+/// One neuron of `GET /metagraph`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetagraphNeuron {
+    /// Its uid.
+    pub uid: u16,
+    /// Its hotkey.
+    pub hotkey: Option<String>,
+    /// Its axon's host (`0.0.0.0` when it serves none, as Bittensor's metagraph says).
+    pub ip: Option<String>,
+    /// Its axon's port, `null` when it serves none.
+    pub port: Option<u16>,
+    /// Its incentive in the last epoch, rounded to 6 decimals.
+    pub incentive: f64,
 }

@@ -103,6 +103,17 @@ async fn overview_and_holders_follow_what_the_node_did() {
         c.holders(&unknown).await.unwrap().nodes[0].holds,
         Some(false)
     );
+    let graph: serde_json::Value = reqwest::get(format!("{}/metagraph", t.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        graph,
+        json!({"neurons": [], "block": null}),
+        "on no network"
+    );
     let bad = reqwest::get(format!("{}/holders/v1::nothex", t.url))
         .await
         .unwrap();
