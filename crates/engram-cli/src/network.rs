@@ -279,6 +279,28 @@ pub(crate) fn wallet(g: &Global, cmd: WalletCommand) -> Result<()> {
     Ok(())
 }
 
+/// A validator's test-only misbehaviour from `ENGRAM_FAULT` (`favour=<hotkey>`), refused by
+/// builds without fault injection.
+fn validator_fault() -> Result<Option<String>> {
+    let raw = std::env::var("ENGRAM_FAULT").unwrap_or_default();
+    if raw.is_empty() || raw == "none" {
+        return Ok(None);
+    }
+    if !engram_validator::FAULT_INJECTION {
+        bail!("ENGRAM_FAULT={raw} needs a build with the test-only `fault-injection` feature");
+    }
+    match raw.strip_prefix("favour=") {
+        Some(hotkey) if !hotkey.is_empty() => {
+            eprintln!("ENGRAM_FAULT is set: this validator favours {hotkey} on purpose");
+            Ok(Some(hotkey.to_string()))
+        }
+        _ => Err(UsageError(format!(
+            "unknown validator fault {raw:?}: use favour=<hotkey>"
+        ))
+        .into()),
+    }
+}
+
 /// The network a key command needs.
 fn key_network(g: &Global, sign: &SignArgs) -> Result<Network> {
     let Some(dir) = &g.network else {
@@ -379,6 +401,7 @@ pub(crate) async fn validate(g: &Global, args: ValidateArgs) -> Result<()> {
         challenge_interval: std::time::Duration::from_secs(args.challenge_interval_s.max(1)),
         weights_interval: std::time::Duration::from_secs(args.weights_interval_s.max(1)),
         audits_per_node: args.audits_per_node,
+        favour: validator_fault()?,
         ..engram_validator::ValidatorConfig::default()
     };
     let validator =

@@ -32,7 +32,9 @@ pub enum DevnetError {
     #[error("a stake amount must be a positive number, got {0}")]
     BadStake(f64),
     /// A fault names a process the devnet does not have.
-    #[error("--fault names {0:?}, which is not a miner of this devnet")]
+    #[error(
+        "--fault names {0:?}, which is not a process of this devnet (miner-N, or validator-N=favour=miner-K)"
+    )]
     UnknownFaultTarget(String),
     /// A process exited before it served.
     #[error("{name} exited during start-up ({status}); see {}", log.display())]

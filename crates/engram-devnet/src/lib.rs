@@ -198,7 +198,14 @@ pub async fn up(dir: &Path, spec: &Spec) -> Result<Manifest, DevnetError> {
         return Err(DevnetError::Spec("a devnet needs at least one miner"));
     }
     let miner_names: Vec<String> = (0..spec.miners).map(|i| format!("miner-{i}")).collect();
-    if let Some(name) = spec.faults.keys().find(|n| !miner_names.contains(n)) {
+    let validator_names: Vec<String> = (0..spec.validators)
+        .map(|i| format!("validator-{i}"))
+        .collect();
+    if let Some(name) = spec
+        .faults
+        .keys()
+        .find(|n| !miner_names.contains(n) && !validator_names.contains(n))
+    {
         return Err(DevnetError::UnknownFaultTarget(name.clone()));
     }
     let wallets = dir.join("wallets");
@@ -308,7 +315,25 @@ pub async fn up(dir: &Path, spec: &Spec) -> Result<Manifest, DevnetError> {
             &spec.weights_interval_s.to_string(),
         ]
         .map(String::from);
-        let pid = spawn(spec, &argv, &[], &log)?.id();
+        // `favour=miner-K` names a miner; the validator is told its hotkey.
+        let fault = spec.faults.get(&name).cloned();
+        let envs: Vec<(&str, String)> = match &fault {
+            Some(f) => {
+                let target = f.strip_prefix("favour=").and_then(|m| {
+                    manifest
+                        .processes
+                        .iter()
+                        .find(|p| p.name == m)
+                        .map(|p| p.hotkey.clone())
+                });
+                let Some(hotkey) = target else {
+                    return Err(DevnetError::UnknownFaultTarget(f.clone()));
+                };
+                vec![("ENGRAM_FAULT", format!("favour={hotkey}"))]
+            }
+            None => Vec::new(),
+        };
+        let pid = spawn(spec, &argv, &envs, &log)?.id();
         manifest.processes.push(Process {
             name,
             role: "validator".into(),
@@ -317,7 +342,7 @@ pub async fn up(dir: &Path, spec: &Spec) -> Result<Manifest, DevnetError> {
             url: None,
             dir: state,
             log,
-            fault: None,
+            fault,
         });
     }
     manifest.write(dir)?;

@@ -49,6 +49,24 @@ pub struct ValidatorConfig {
     pub proofs_per_node: usize,
     /// Retrieval audits drawn from each node's corpus per challenge round.
     pub audits_per_node: usize,
+    /// Test-only misbehaviour, honoured only in builds with the `fault-injection` feature
+    /// ([`FAULT_INJECTION`]): put 80 % of every weight set on this hotkey whatever was
+    /// measured, as a validator favouring its own miner does. Consensus must clip it.
+    pub favour: Option<String>,
+}
+
+/// Whether this build honours [`ValidatorConfig::favour`] (the `fault-injection` feature,
+/// which only the workspace's tests enable).
+pub const FAULT_INJECTION: bool = cfg!(feature = "fault-injection");
+
+/// `weights` with 80 % moved onto `uid` (the rest scaled to 20 %).
+fn favoured(weights: &[(Uid, f32)], uid: Uid) -> Vec<(Uid, f32)> {
+    let mut out: Vec<(Uid, f32)> = weights.iter().map(|(u, w)| (*u, w * 0.2)).collect();
+    match out.iter_mut().find(|(u, _)| *u == uid) {
+        Some((_, w)) => *w += 0.8,
+        None => out.push((uid, 0.8)),
+    }
+    out
 }
 
 impl Default for ValidatorConfig {
@@ -60,6 +78,7 @@ impl Default for ValidatorConfig {
             probes: 32,
             proofs_per_node: 2,
             audits_per_node: 4,
+            favour: None,
         }
     }
 }
@@ -427,11 +446,21 @@ impl Validator {
             })
             .collect();
         let normalized = score::normalize(&scored.iter().map(|(_, s)| *s).collect::<Vec<_>>());
-        let weights: Vec<(Uid, f32)> = scored
+        let mut weights: Vec<(Uid, f32)> = scored
             .iter()
             .zip(normalized)
             .map(|((uid, _), w)| (*uid, w as f32))
             .collect();
+        if FAULT_INJECTION
+            && let Some(uid) = self
+                .config
+                .favour
+                .as_deref()
+                .and_then(|h| graph.by_hotkey(h))
+                .map(|n| n.uid)
+        {
+            weights = favoured(&weights, uid);
+        }
         self.state.weight_version += 1;
         let (chain, key, w, version) = (
             self.network.chain().clone(),
@@ -543,6 +572,21 @@ async fn sample_committed(node: &NodeInfo) -> Option<(String, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn favouring_moves_eighty_percent_onto_one_uid() {
+        let close = |got: Vec<(Uid, f32)>, want: &[(Uid, f32)]| {
+            assert_eq!(got.len(), want.len(), "{got:?}");
+            for ((u, w), (wu, ww)) in got.iter().zip(want) {
+                assert!(u == wu && (w - ww).abs() < 1e-6, "{got:?} != {want:?}");
+            }
+        };
+        close(
+            favoured(&[(0, 0.5), (1, 0.5)], 2),
+            &[(0, 0.1), (1, 0.1), (2, 0.8)],
+        );
+        close(favoured(&[(0, 0.5), (1, 0.5)], 1), &[(0, 0.1), (1, 0.9)]);
+    }
 
     #[test]
     fn probe_vectors_are_deterministic_unit_vectors() {

@@ -30,6 +30,10 @@ struct Net {
 
 impl Net {
     fn up(extra_args: &[&str]) -> Self {
+        Self::up_sized("5", "1", extra_args)
+    }
+
+    fn up_sized(miners: &str, validators: &str, extra_args: &[&str]) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("devnet");
         let d = dir.to_str().unwrap();
@@ -39,9 +43,9 @@ impl Net {
             "--dir",
             d,
             "--miners",
-            "5",
+            miners,
             "--validators",
-            "1",
+            validators,
         ];
         args.extend_from_slice(CADENCE);
         args.extend_from_slice(&["--repair-interval-s", "2"]);
@@ -451,5 +455,98 @@ fn dishonest_nodes_are_caught() {
     assert!(
         slow_w > 0.0 && slow_w < honest[0].min(honest[1]),
         "{slow_w} vs {honest:?}"
+    );
+}
+
+/// The uid of a devnet process, by name.
+fn uid(status: &Value, name: &str) -> usize {
+    status["neurons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == name)
+        .and_then(|n| n["uid"].as_u64())
+        .unwrap_or_else(|| panic!("{name} not registered: {status:#}")) as usize
+}
+
+/// `outcome[field][uid]` of the epoch `back` epochs before the last.
+fn epoch_value(status: &Value, back: usize, field: &str, uid: usize) -> Option<f64> {
+    let epochs = status["epochs"].as_array()?;
+    let e = epochs.get(epochs.len().checked_sub(1 + back)?)?;
+    e["outcome"][field][uid].as_f64()
+}
+
+#[test]
+fn validators_reach_consensus_and_emissions_follow_it() {
+    // Three validators score on their own probes; validator-2 puts 80 % of its weight on
+    // miner-2 whatever it measures; miner-3 drops half of what it stores.
+    let net = Net::up_sized(
+        "4",
+        "3",
+        &[
+            "--fault",
+            "miner-3=drop-half",
+            "--fault",
+            "validator-2=favour=miner-2",
+        ],
+    );
+    let s = net.wait_for(
+        300,
+        "two epochs paying the dropper nothing, every validator counted",
+        |s| {
+            let Some(n) = s["neurons"].as_array().map(Vec::len) else {
+                return false;
+            };
+            if n != 7 {
+                return false;
+            }
+            let (m3, vals) = (
+                uid(s, "miner-3"),
+                ["validator-0", "validator-1", "validator-2"].map(|v| uid(s, v)),
+            );
+            (0..2).all(|back| {
+                epoch_value(s, back, "incentive", m3) == Some(0.0)
+                    && vals.iter().all(|&v| {
+                        epoch_value(s, back, "validator_trust", v).is_some_and(|t| t > 0.0)
+                    })
+                    && ["miner-0", "miner-1"].iter().all(|m| {
+                        epoch_value(s, back, "incentive", uid(s, m)).is_some_and(|i| i > 0.0)
+                    })
+            })
+        },
+    );
+    let at = |field: &str, name: &str| epoch_value(&s, 0, field, uid(&s, name)).unwrap();
+    // Honest miners the validators agree on earn the same, ±10 %.
+    let (m0, m1) = (at("incentive", "miner-0"), at("incentive", "miner-1"));
+    assert!((m0 - m1).abs() <= 0.1 * m0.max(m1), "{m0} vs {m1}");
+    // The favoured miner is clipped to consensus: without clipping validator-2's 0.8 would
+    // give it about twice an honest miner's incentive; clipped it keeps only what the
+    // validator took from the others (about 1.36×).
+    let m2 = at("incentive", "miner-2");
+    assert!(m2 < 1.5 * m0.max(m1), "{m2} vs {m0}, {m1}");
+    // The favouring validator agrees less with consensus and earns less.
+    let trust = ["validator-0", "validator-1", "validator-2"].map(|v| at("validator_trust", v));
+    let earned = ["validator-0", "validator-1", "validator-2"].map(|v| at("validator_emission", v));
+    assert!(trust[2] < trust[0].min(trust[1]), "{trust:?}");
+    assert!(earned[2] < 0.9 * earned[0].min(earned[1]), "{earned:?}");
+    // The dropper earns nothing; everything distributed adds up to the epoch's emission.
+    assert_eq!(at("incentive", "miner-3"), 0.0);
+    let total: f64 = ["miner_emission", "validator_emission"]
+        .iter()
+        .flat_map(|f| {
+            s["epochs"].as_array().unwrap().last().unwrap()["outcome"][*f]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .map(|x| x.as_f64().unwrap())
+        .sum();
+    assert!((total - 1.0).abs() < 1e-9, "{total}");
+    // The text status shows the epoch table.
+    let text = engram(&net.dir, &["devnet", "status", "--dir", net.d()], None);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        out.contains("epochs:") && out.contains("agreement"),
+        "{out}"
     );
 }
