@@ -58,6 +58,8 @@ pub(crate) enum Command {
     Query(QueryArgs),
     /// Show the memory stored under a CID.
     Get(CidArgs),
+    /// Page through a namespace's memories (oldest first), optionally filtered by metadata.
+    List(ListArgs),
     /// Delete the memory stored under a CID.
     Delete(CidArgs),
     /// Print the embedding of TEXT.
@@ -412,6 +414,25 @@ pub(crate) struct QueryArgs {
     /// results with this key file.
     #[arg(long, value_name = "KEY_FILE")]
     pub(crate) decrypt: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Memories per page (1–200).
+    #[arg(long, default_value_t = 50)]
+    pub(crate) limit: i64,
+    /// Memories to skip.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) offset: i64,
+    /// Metadata equality filter KEY=VALUE (repeatable; VALUE is JSON if it parses as a
+    /// number or boolean, else a string).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub(crate) filter: Vec<String>,
+    /// Namespace to list [default: public].
+    #[arg(long)]
+    pub(crate) namespace: Option<String>,
+    #[command(flatten)]
+    pub(crate) sign: SignArgs,
 }
 
 #[derive(Debug, Args)]

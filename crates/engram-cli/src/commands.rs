@@ -65,6 +65,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Ingest(args) => ingest(g, args).await,
         Command::Query(args) => query(g, args).await,
         Command::Get(args) => get(g, args).await,
+        Command::List(args) => list(g, args).await,
         Command::Delete(args) => delete(g, args).await,
         Command::Embed { text } => embed(g, &text),
         Command::Cid => cid(),
@@ -497,6 +498,36 @@ async fn get(g: &Global, args: CidArgs) -> Result<()> {
                 record.get(key).map_or_else(String::new, |v| v
                     .as_str()
                     .map_or_else(|| v.to_string(), str::to_string))
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn list(g: &Global, args: crate::args::ListArgs) -> Result<()> {
+    let filter: serde_json::Map<String, serde_json::Value> =
+        crate::input::parse_filters(&args.filter)?
+            .into_iter()
+            .collect();
+    let memory = open(g, false, &args.sign)?;
+    let records = memory
+        .list(filter, args.limit, args.offset, args.namespace.as_deref())
+        .await?;
+    if g.json {
+        print_json(
+            &json!({"records": records, "count": records.len(), "offset": args.offset, "limit": args.limit}),
+        );
+    } else if records.is_empty() {
+        println!("no memories (offset {})", args.offset);
+    } else {
+        for r in &records {
+            let text = r.text.as_deref().unwrap_or("");
+            let preview: String = text.chars().take(80).collect();
+            println!(
+                "{}  {}  {}",
+                r.cid,
+                serde_json::Value::Object(r.metadata.clone()),
+                preview
             );
         }
     }

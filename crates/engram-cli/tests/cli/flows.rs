@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use super::{engram, json};
+use super::{engram, fails, json};
 
 #[test]
 fn ingest_query_get_delete_round_trip() {
@@ -70,6 +70,39 @@ fn ingest_query_get_delete_round_trip() {
     assert_eq!(json(d, &["status"])["count"], 2);
     let out = engram(d, &["get", &cid], None);
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn list_pages_through_every_memory_with_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let file = d.join("m.jsonl");
+    let lines: Vec<String> = (0..7)
+        .map(|i| {
+            json!({"text": format!("Listed memory {i}"), "metadata": {"i": i, "odd": i % 2 == 1}})
+                .to_string()
+        })
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    json(d, &["ingest", "--file", file.to_str().unwrap()]);
+    let mut seen = std::collections::BTreeSet::new();
+    for offset in ["0", "3", "6"] {
+        let page = json(d, &["list", "--limit", "3", "--offset", offset]);
+        for r in page["records"].as_array().unwrap() {
+            assert!(
+                seen.insert(r["cid"].as_str().unwrap().to_string()),
+                "listed twice"
+            );
+            assert!(r["text"].as_str().unwrap().starts_with("Listed memory"));
+        }
+    }
+    assert_eq!(seen.len(), 7, "every memory once over the pages");
+    let odd = json(d, &["list", "--filter", "odd=true"]);
+    assert_eq!(odd["count"], 3);
+    let err = fails(d, &["list", "--limit", "201"], None, 1);
+    assert!(err.contains("200"), "{err}");
+    let text = engram(d, &["list", "--limit", "2"], None);
+    assert_eq!(String::from_utf8_lossy(&text.stdout).lines().count(), 2);
 }
 
 #[test]
