@@ -12,6 +12,7 @@
 //! - `batcher`: the micro-batching embedder thread.
 //! - `auth`: signed requests (signature, ±30 s window, replay cache).
 //! - `namespaces`: private namespace ownership (signed, or the deprecated shared key).
+//! - `admin`: the original's loopback-only operator endpoints (`/namespace`, `/wallet-stats`).
 //! - `attest`: namespace attestations and trust tiers from the owner's stake.
 //! - `shares`: threshold key shares kept for private namespaces' owners.
 //! - `persist`: the small JSON registries in the data directory.
@@ -35,6 +36,7 @@
 //! # }
 //! ```
 
+mod admin;
 mod attest;
 mod auth;
 mod batcher;

@@ -92,8 +92,7 @@ impl Namespaces {
             let old = Owner::LegacyKey(hex::encode(engram_core::crypto::legacy_namespace_key(
                 ns, key,
             )));
-            let owner =
-                Owner::LegacyKeyHash(hex::encode(engram_core::crypto::legacy_owner_hash(ns, key)));
+            let owner = legacy_owner(ns, key);
             self.upgrade(ns, &old, &owner)?;
             owner
         } else {
@@ -111,6 +110,78 @@ impl Namespaces {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains_key(ns)
+    }
+
+    /// Creates a password namespace (the deprecated `namespace_key` scheme, `POST
+    /// /namespace`), owned by the SHA-256 of its PBKDF2-derived key.
+    ///
+    /// # Errors
+    /// 400 when the namespace exists.
+    pub(crate) fn create_legacy(&self, ns: &str, key: &str) -> Result<(), ApiError> {
+        let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        if owners.contains_key(ns) {
+            return Err(ApiError::BadRequest(format!(
+                "Namespace '{ns}' already exists. Use a different name or delete the existing one first."
+            )));
+        }
+        owners.insert(ns.to_string(), legacy_owner(ns, key));
+        crate::persist::save(&self.path, &*owners)
+    }
+
+    /// Checks a password namespace's key under the lock and applies `change` to its entry.
+    fn with_legacy(
+        &self,
+        ns: &str,
+        key: &str,
+        change: impl FnOnce(&mut HashMap<String, Owner>),
+    ) -> Result<(), ApiError> {
+        let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        let old = Owner::LegacyKey(hex::encode(engram_core::crypto::legacy_namespace_key(
+            ns, key,
+        )));
+        match owners.get(ns) {
+            Some(o) if *o == legacy_owner(ns, key) || *o == old => {}
+            _ => {
+                return Err(ApiError::Forbidden(
+                    "Invalid key or namespace not found.".into(),
+                ));
+            }
+        }
+        change(&mut owners);
+        crate::persist::save(&self.path, &*owners)
+    }
+
+    /// Forgets a password namespace (its memories stay; its name is free again).
+    ///
+    /// # Errors
+    /// 403 for a wrong key or an unknown namespace.
+    pub(crate) fn delete_legacy(&self, ns: &str, key: &str) -> Result<(), ApiError> {
+        self.with_legacy(ns, key, |owners| {
+            owners.remove(ns);
+        })
+    }
+
+    /// Gives a password namespace a new key.
+    ///
+    /// # Errors
+    /// 403 for a wrong key or an unknown namespace.
+    pub(crate) fn rotate_legacy(&self, ns: &str, key: &str, new_key: &str) -> Result<(), ApiError> {
+        self.with_legacy(ns, key, |owners| {
+            owners.insert(ns.to_string(), legacy_owner(ns, new_key));
+        })
+    }
+
+    /// Every namespace with an owner, sorted.
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .owners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
     }
 
     /// Whether `ns` is owned by the hotkey `hotkey`.
@@ -149,6 +220,11 @@ impl Namespaces {
             None => Ok(()),
         }
     }
+}
+
+/// The owner record of a password namespace.
+fn legacy_owner(ns: &str, key: &str) -> Owner {
+    Owner::LegacyKeyHash(hex::encode(engram_core::crypto::legacy_owner_hash(ns, key)))
 }
 
 /// The name of a private namespace, `None` for the public one.

@@ -55,6 +55,7 @@ pub(crate) async fn ingest(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(req, caller): Json<IngestRequest>,
 ) -> Result<axum::Json<IngestResponse>, ApiError> {
+    let verified = caller.clone();
     let ns = state.namespaces.authorize(&req.auth, now_ms(), true)?;
     // The wire's shape rules are the node's; the ingest rules are the engine's, checked
     // here before the rate limit and the model, so a bad request costs neither.
@@ -137,6 +138,9 @@ pub(crate) async fn ingest(
     }
     let engine = state.engine.clone();
     let out = blocking(move || Ok(engine.ingest_vectors(vec![item])?)).await?;
+    if let Some(hotkey) = &verified {
+        state.wallets.ingest(hotkey, &out[0].cid.to_string());
+    }
     Ok(axum::Json(IngestResponse {
         cid: Some(out[0].cid.to_string()),
         stored: out[0].stored,
@@ -162,7 +166,7 @@ async fn embed_query(
 
 pub(crate) async fn query(
     State(state): Shared,
-    Json(req, _caller): Json<QueryRequest>,
+    Json(req, caller): Json<QueryRequest>,
 ) -> Result<axum::Json<QueryResponse>, ApiError> {
     let started = Instant::now();
     let top_k = validate_top_k(req.top_k.unwrap_or(DEFAULT_TOP_K as i64))?;
@@ -213,6 +217,9 @@ pub(crate) async fn query(
         .into_iter()
         .map(|h| QueryResult::from_hit(h, tier))
         .collect();
+    if let Some(hotkey) = &caller {
+        state.wallets.query(hotkey);
+    }
     Ok(axum::Json(QueryResponse {
         results,
         latency_ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -497,6 +504,40 @@ pub(crate) async fn prove_memory(
         root_v2_hex: hex::encode(c.root_v2),
         proof_v2: serde_json::to_value(&proofs.1).expect("a proof serializes"),
     }))
+}
+
+/// `POST /RepairSynapse` body.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct RepairRequest {
+    #[serde(default)]
+    cid: Option<String>,
+}
+
+/// `POST /RepairSynapse` (the original's): a public record's exact vector and metadata, for
+/// a signed caller re-replicating it (a validator). Private records answer as missing ones.
+pub(crate) async fn repair(
+    State(state): Shared,
+    Json(req, caller): Json<RepairRequest>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    if caller.is_none() {
+        return Err(ApiError::Unauthorized(
+            "RepairSynapse needs a signed request: send hotkey, nonce and signature".into(),
+        ));
+    }
+    let Some(raw) = req.cid.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
+        return Err(ApiError::BadRequest("missing cid".into()));
+    };
+    let cid = parse_cid(raw)?;
+    let engine = state.engine.clone();
+    let record = blocking(move || Ok(engine.get(&cid, None)?))
+        .await?
+        .filter(|_| state.config.fault() != Fault::HashOnly)
+        .ok_or_else(|| ApiError::NotFound("not found".into()))?;
+    Ok(axum::Json(serde_json::json!({
+        "cid": record.cid.to_string(),
+        "embedding": record.vector,
+        "metadata": record.metadata,
+    })))
 }
 
 /// `DELETE /retrieve/{cid}`: the owner of a private namespace removes one of its

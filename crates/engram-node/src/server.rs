@@ -35,6 +35,8 @@ pub struct AppState {
     pub(crate) attestations: crate::attest::Attestations,
     /// Key shares of private namespaces kept for their owners.
     pub(crate) shares: crate::shares::KeyShares,
+    /// What each signing hotkey did on this node.
+    pub(crate) wallets: crate::admin::WalletStats,
     /// How documents are read (limits, URL policy, vision model).
     pub(crate) media: engram_client::media::MediaOptions,
     /// The Arweave uploader, when a wallet is configured.
@@ -130,6 +132,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/blob/{cid}/info", get(crate::documents::blob_info))
         .route("/AttestNamespace", post(routes::attest))
         .route("/attestation/{namespace}", get(routes::attestation))
+        .route("/RepairSynapse", post(routes::repair))
+        .route("/namespace", post(crate::admin::namespace))
+        .route("/wallet-stats", get(crate::admin::wallet_stats))
+        .route("/wallet-stats/{hotkey}", get(crate::admin::wallet_stats_of))
         .route("/KeyShareSynapse", post(crate::shares::store))
         .route("/KeyShareRetrieve", post(crate::shares::retrieve))
         .route("/overview", get(crate::overview::overview))
@@ -211,6 +217,7 @@ impl Node {
             namespaces: crate::namespaces::Namespaces::open(&config.data_dir)?,
             attestations: crate::attest::Attestations::open(&config.data_dir)?,
             shares: crate::shares::KeyShares::open(&config.data_dir)?,
+            wallets: crate::admin::WalletStats::open(&config.data_dir)?,
             cids: std::sync::Mutex::new(None),
             joined: std::sync::OnceLock::new(),
             validators: std::sync::OnceLock::new(),
@@ -323,6 +330,9 @@ impl Node {
         self.indexer_stop.store(true, Ordering::Relaxed);
         if let Some(indexer) = self.indexer.take() {
             let _ = tokio::task::spawn_blocking(move || indexer.join()).await;
+        }
+        if let Err(e) = self.state.wallets.save() {
+            tracing::warn!(error = %e, "wallet statistics not saved");
         }
         let engine = self.state.engine.clone();
         tokio::task::spawn_blocking(move || engine.store().checkpoint())

@@ -8,6 +8,7 @@ mod endpoints;
 mod hostile;
 mod load;
 mod namespaces;
+mod original;
 mod shares;
 mod signed;
 mod web;
