@@ -164,10 +164,26 @@ async fn embed_query(
     Ok(v)
 }
 
+/// The smallest padded answer: every private answer is at least this long.
+pub(crate) const PAD_MIN_BYTES: usize = 16 << 10;
+
+/// `body` as JSON, padded for a private namespace with trailing whitespace (which every JSON
+/// parser skips) to the next size bucket — [`PAD_MIN_BYTES`], then powers of two — so an
+/// answer's length does not tell how many memories matched or how long they are, only its
+/// power-of-two bucket. Public answers are sent as they are.
+pub(crate) fn uniform<T: serde::Serialize>(body: &T, private: bool) -> axum::response::Response {
+    let mut bytes = serde_json::to_vec(body).expect("a response serializes");
+    if private {
+        let bucket = bytes.len().max(PAD_MIN_BYTES).next_power_of_two();
+        bytes.resize(bucket, b' ');
+    }
+    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
 pub(crate) async fn query(
     State(state): Shared,
     Json(req, caller): Json<QueryRequest>,
-) -> Result<axum::Json<QueryResponse>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let started = Instant::now();
     let top_k = validate_top_k(req.top_k.unwrap_or(DEFAULT_TOP_K as i64))?;
     let scope = Where {
@@ -220,11 +236,12 @@ pub(crate) async fn query(
     if let Some(hotkey) = &caller {
         state.wallets.query(hotkey);
     }
-    Ok(axum::Json(QueryResponse {
+    let answer = QueryResponse {
         results,
         latency_ms: started.elapsed().as_secs_f64() * 1000.0,
         error: None,
-    }))
+    };
+    Ok(uniform(&answer, scope.namespace.is_some()))
 }
 
 pub(crate) async fn challenge(
@@ -370,9 +387,10 @@ pub(crate) async fn retrieve(
     State(state): Shared,
     Path(raw): Path<String>,
     Query(auth): Query<NamespaceAuth>,
-) -> Result<axum::Json<RetrieveResponse>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let cid = parse_cid(&raw)?;
     let ns = state.namespaces.authorize(&auth, now_ms(), false)?;
+    let private = ns.is_some();
     let engine = state.engine.clone();
     let r = blocking(move || Ok(engine.get(&cid, ns.as_deref())?))
         .await?
@@ -384,7 +402,7 @@ pub(crate) async fn retrieve(
     {
         *x += 0.001;
     }
-    Ok(axum::Json(out))
+    Ok(uniform(&out, private))
 }
 
 /// `POST /list`: a page of a namespace's memories (the public one, or a private one for

@@ -9,6 +9,7 @@ mod hostile;
 mod load;
 mod namespaces;
 mod original;
+mod padding;
 mod shares;
 mod signed;
 mod web;
