@@ -89,6 +89,36 @@ impl Metagraph {
         self.neurons.iter().find(|n| n.hotkey == hotkey)
     }
 
+    /// A uid's weight: the validators' last weights on it, averaged by their stake (a plain
+    /// mean when no validator has stake; 0 before any weights).
+    pub fn mean_weight(&self, uid: Uid) -> f64 {
+        let mut total = 0.0;
+        let mut stake = 0.0;
+        let mut plain = 0.0;
+        for set in &self.weights {
+            let w = f64::from(
+                set.weights
+                    .iter()
+                    .find(|(u, _)| *u == uid)
+                    .map_or(0.0, |(_, w)| *w),
+            );
+            let s = self
+                .neurons
+                .get(usize::from(set.validator))
+                .map_or(0.0, |n| n.stake);
+            total += s * w;
+            stake += s;
+            plain += w;
+        }
+        if stake > 0.0 {
+            total / stake
+        } else if self.weights.is_empty() {
+            0.0
+        } else {
+            plain / self.weights.len() as f64
+        }
+    }
+
     /// The last epoch's outcome, if one ran.
     pub fn last_epoch(&self) -> Option<&EpochRecord> {
         self.epochs.last()
@@ -136,4 +166,53 @@ pub trait Chain: Send + Sync {
     /// # Errors
     /// [`ChainError`] if the chain cannot be read.
     fn stake_of(&self, hotkey: &str) -> Result<f64, ChainError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn neuron(uid: Uid, stake: f64) -> Neuron {
+        Neuron {
+            uid,
+            hotkey: format!("h{uid}"),
+            axon: None,
+            stake,
+            registered_ms: 0,
+            last_update_ms: 0,
+        }
+    }
+
+    fn weights(validator: Uid, w: &[(Uid, f32)]) -> WeightSet {
+        WeightSet {
+            validator,
+            version: 1,
+            timestamp_ms: 0,
+            weights: w.to_vec(),
+        }
+    }
+
+    #[test]
+    fn mean_weight_is_stake_weighted() {
+        let mut graph = Metagraph {
+            neurons: vec![
+                neuron(0, 0.0),
+                neuron(1, 0.0),
+                neuron(2, 3.0),
+                neuron(3, 1.0),
+            ],
+            weights: vec![weights(2, &[(0, 1.0)]), weights(3, &[(0, 0.5), (1, 0.5)])],
+            ..Metagraph::default()
+        };
+        assert!((graph.mean_weight(0) - 0.875).abs() < 1e-9);
+        assert!((graph.mean_weight(1) - 0.125).abs() < 1e-9);
+        graph.neurons[2].stake = 0.0;
+        graph.neurons[3].stake = 0.0;
+        assert!(
+            (graph.mean_weight(0) - 0.75).abs() < 1e-9,
+            "plain mean without stake"
+        );
+        graph.weights.clear();
+        assert_eq!(graph.mean_weight(0), 0.0);
+    }
 }

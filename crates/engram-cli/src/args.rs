@@ -70,8 +70,14 @@ pub(crate) enum Command {
     /// Read a record ({"embedding", "metadata", "model_version"}) on stdin and print its
     /// CID: offline verification of anything fetched from the network.
     Cid,
-    /// Show the data directory, model, record count, commitment root and disk use.
-    Status,
+    /// Show the data directory, model, record count, commitment root and disk use; with
+    /// --live and --network, the network: every neuron's stake, weight, incentive, score and
+    /// health.
+    Status {
+        /// The network's metagraph and each node's health, one table (needs --network).
+        #[arg(long)]
+        live: bool,
+    },
     /// Documents' raw bytes, kept under their content CID (sha256:…).
     #[command(subcommand)]
     Blob(BlobCommand),

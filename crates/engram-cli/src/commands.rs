@@ -47,6 +47,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
                 return network::attestation(g, dir, &namespace).await;
             }
             Command::Serve(_)
+            | Command::Status { live: true }
             | Command::Validate(_)
             | Command::Wallet(_)
             | Command::Devnet(_)
@@ -69,7 +70,13 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Delete(args) => delete(g, args).await,
         Command::Embed { text } => embed(g, &text),
         Command::Cid => cid(),
-        Command::Status => status(g).await,
+        Command::Status { live: true } => match &g.network {
+            Some(dir) => network::live_status(g, dir).await,
+            None => {
+                Err(UsageError("status --live reads a network: give --network DIR".into()).into())
+            }
+        },
+        Command::Status { live: false } => status(g).await,
         Command::Blob(cmd) => blob(g, cmd).await,
         Command::Serve(args) => serve(g, args).await,
         Command::Web(args) => web(g, args).await,

@@ -358,6 +358,99 @@ pub(crate) async fn recover_key(
     crate::keys::write_key(g, out, &key)
 }
 
+/// `engram status --live --network DIR`: the metagraph and each node's health, one table.
+pub(crate) async fn live_status(g: &Global, dir: &Path) -> Result<()> {
+    let chain = chain(dir)?;
+    let graph = {
+        let chain = chain.clone();
+        tokio::task::spawn_blocking(move || chain.metagraph()).await??
+    };
+    let registry = dir.to_path_buf();
+    let validators =
+        tokio::task::spawn_blocking(move || engram_devnet::validator_views(&registry, 0)).await?;
+    let healths = futures_util::future::join_all(graph.neurons.iter().map(|n| {
+        let axon = n.axon.clone();
+        async move {
+            let client = engram_client::Client::with_options(
+                axon.as_deref()?,
+                engram_client::ClientOptions {
+                    timeout: std::time::Duration::from_secs(3),
+                    retries: 0,
+                    ..Default::default()
+                },
+            )
+            .ok()?;
+            client.health().await.ok()
+        }
+    }))
+    .await;
+    let epoch = graph.last_epoch();
+    let rows: Vec<Value> = graph
+        .neurons
+        .iter()
+        .zip(healths)
+        .map(|(n, health)| {
+            let u = usize::from(n.uid);
+            let at = |f: fn(&engram_chain::yuma::Epoch) -> &Vec<f64>| {
+                epoch.and_then(|e| f(&e.outcome).get(u).copied())
+            };
+            let scores: Vec<f64> = validators
+                .iter()
+                .filter_map(|v| v.scores.get(&n.hotkey).map(|s| s.composite))
+                .collect();
+            json!({
+                "uid": n.uid, "hotkey": n.hotkey, "axon": n.axon, "stake": n.stake,
+                "weight": graph.mean_weight(n.uid),
+                "incentive": at(|e| &e.incentive), "dividends": at(|e| &e.dividends),
+                "emission": at(|e| &e.miner_emission).zip(at(|e| &e.validator_emission)).map(|(a, b)| a + b),
+                "score": (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64),
+                "live": health.is_some(), "vectors": health.as_ref().and_then(|h| h.vectors),
+            })
+        })
+        .collect();
+    if g.json {
+        print_json(&json!({"neurons": rows, "epoch": epoch.map(|e| e.number)}));
+        return Ok(());
+    }
+    println!(
+        "{:>3}  {:<16} {:<22} {:>8} {:>7} {:>9} {:>8} {:>6}  health",
+        "uid", "hotkey", "axon", "stake", "weight", "incentive", "emission", "score"
+    );
+    let num = |v: &Value, digits: usize| {
+        v.as_f64()
+            .map_or_else(|| "-".to_string(), |x| format!("{x:.digits$}"))
+    };
+    for r in &rows {
+        let hotkey = r["hotkey"].as_str().unwrap_or_default();
+        let health = if r["live"] == true {
+            format!(
+                "✓ {}v",
+                r["vectors"].as_u64().map_or("?".into(), |v| v.to_string())
+            )
+        } else if r["axon"].is_null() {
+            "-".into()
+        } else {
+            "offline".into()
+        };
+        println!(
+            "{:>3}  {:<16} {:<22} {:>8} {:>7} {:>9} {:>8} {:>6}  {health}",
+            r["uid"],
+            format!("{}…", hotkey.chars().take(12).collect::<String>()),
+            r["axon"].as_str().unwrap_or("-"),
+            num(&r["stake"], 2),
+            num(&r["weight"], 3),
+            num(&r["incentive"], 4),
+            num(&r["emission"], 4),
+            num(&r["score"], 3),
+        );
+    }
+    match epoch {
+        Some(e) => println!("epoch #{} | {} neurons registered", e.number, rows.len()),
+        None => println!("no epoch yet | {} neurons registered", rows.len()),
+    }
+    Ok(())
+}
+
 /// Validator rounds a node's dashboard shows.
 const DASHBOARD_ROUNDS: usize = 8;
 

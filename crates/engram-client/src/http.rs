@@ -484,6 +484,35 @@ impl Client {
         }
     }
 
+    /// `GET /metagraph` (the original's): the network's neurons with their axons and last
+    /// incentive.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn metagraph(&self) -> Result<crate::api::MetagraphResponse, ClientError> {
+        self.get("/metagraph").await
+    }
+
+    /// `POST /RepairSynapse` (the original's): a public record's exact vector and metadata,
+    /// for a client that signs its requests (`ClientOptions::signer`); `None` when the node
+    /// does not hold it publicly.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`] (404 becomes `Ok(None)`; 401 without a signer).
+    pub async fn repair_read(&self, cid: &Cid) -> Result<Option<serde_json::Value>, ClientError> {
+        match self
+            .post(
+                "/RepairSynapse",
+                &serde_json::json!({"cid": cid.to_string()}),
+            )
+            .await
+        {
+            Ok(record) => Ok(Some(record)),
+            Err(ClientError::Http { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `GET /overview` (ours): the node, and the network it is on (what its dashboard shows).
     ///
     /// # Errors

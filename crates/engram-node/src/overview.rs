@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Path, State};
-use engram_chain::Metagraph;
 use engram_client::network::Network;
 use engram_client::{Client, ClientOptions};
 use engram_core::Cid;
@@ -123,36 +122,6 @@ async fn node_overview(state: &Arc<AppState>) -> Result<NodeOverview, ApiError> 
     })
 }
 
-/// A node's weight: the validators' last weights on `uid`, averaged by their stake (a
-/// plain mean when none has stake).
-fn consensus_weight(graph: &Metagraph, uid: u16) -> f64 {
-    let mut total = 0.0;
-    let mut stake = 0.0;
-    let mut plain = 0.0;
-    for set in &graph.weights {
-        let w = f64::from(
-            set.weights
-                .iter()
-                .find(|(u, _)| *u == uid)
-                .map_or(0.0, |(_, w)| *w),
-        );
-        let s = graph
-            .neurons
-            .get(usize::from(set.validator))
-            .map_or(0.0, |n| n.stake);
-        total += s * w;
-        stake += s;
-        plain += w;
-    }
-    if stake > 0.0 {
-        total / stake
-    } else if graph.weights.is_empty() {
-        0.0
-    } else {
-        plain / graph.weights.len() as f64
-    }
-}
-
 async fn network_overview(state: &Arc<AppState>, joined: &Joined) -> NetworkOverview {
     let chain = joined.network.chain().clone();
     let graph = match tokio::task::spawn_blocking(move || chain.metagraph()).await {
@@ -195,7 +164,7 @@ async fn network_overview(state: &Arc<AppState>, joined: &Joined) -> NetworkOver
             hotkey: n.hotkey.clone(),
             axon: n.axon.clone(),
             stake: n.stake,
-            weight: consensus_weight(&graph, n.uid),
+            weight: graph.mean_weight(n.uid),
             live: health.is_some(),
             memories: health.and_then(|h| h.vectors),
             incentive: epoch.and_then(|e| e.outcome.incentive.get(usize::from(n.uid)).copied()),
@@ -354,27 +323,6 @@ pub(crate) async fn holders(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engram_chain::{Neuron, WeightSet};
-
-    fn neuron(uid: u16, stake: f64) -> Neuron {
-        Neuron {
-            uid,
-            hotkey: format!("h{uid}"),
-            axon: None,
-            stake,
-            registered_ms: 0,
-            last_update_ms: 0,
-        }
-    }
-
-    fn weights(validator: u16, w: &[(u16, f32)]) -> WeightSet {
-        WeightSet {
-            validator,
-            version: 1,
-            timestamp_ms: 0,
-            weights: w.to_vec(),
-        }
-    }
 
     #[test]
     fn axon_addresses_split_into_host_and_port() {
@@ -391,29 +339,5 @@ mod tests {
             (Some("node.example".into()), None)
         );
         assert_eq!(host_port(""), (None, None));
-    }
-
-    #[test]
-    fn weight_is_the_stake_weighted_mean_of_validators() {
-        let mut graph = Metagraph {
-            neurons: vec![
-                neuron(0, 0.0),
-                neuron(1, 0.0),
-                neuron(2, 3.0),
-                neuron(3, 1.0),
-            ],
-            weights: vec![weights(2, &[(0, 1.0)]), weights(3, &[(0, 0.5), (1, 0.5)])],
-            ..Metagraph::default()
-        };
-        assert!((consensus_weight(&graph, 0) - 0.875).abs() < 1e-9);
-        assert!((consensus_weight(&graph, 1) - 0.125).abs() < 1e-9);
-        graph.neurons[2].stake = 0.0;
-        graph.neurons[3].stake = 0.0;
-        assert!(
-            (consensus_weight(&graph, 0) - 0.75).abs() < 1e-9,
-            "plain mean without stake"
-        );
-        graph.weights.clear();
-        assert_eq!(consensus_weight(&graph, 0), 0.0);
     }
 }

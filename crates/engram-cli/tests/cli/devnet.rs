@@ -542,6 +542,31 @@ fn validators_reach_consensus_and_emissions_follow_it() {
         .map(|x| x.as_f64().unwrap())
         .sum();
     assert!((total - 1.0).abs() < 1e-9, "{total}");
+    // `status --live`: the metagraph and each node's health in one table.
+    let live = json(&net.dir, &["--network", net.d(), "status", "--live"]);
+    let neurons = live["neurons"].as_array().unwrap();
+    assert_eq!(neurons.len(), 7);
+    for m in ["miner-0", "miner-1", "miner-2", "miner-3"] {
+        let n = &neurons[uid(&s, m)];
+        assert_eq!(n["live"], true, "{n}");
+        assert!(
+            n["vectors"].as_u64().is_some() && n["score"].as_f64().is_some(),
+            "{n}"
+        );
+    }
+    assert_eq!(neurons[uid(&s, "miner-3")]["incentive"], 0.0);
+    assert!(
+        neurons[uid(&s, "validator-0")]["dividends"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    let table = net.network(&["status", "--live"]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.contains("epoch #") && table.contains("incentive"),
+        "{table}"
+    );
     // The text status shows the epoch table.
     let text = engram(&net.dir, &["devnet", "status", "--dir", net.d()], None);
     let out = String::from_utf8_lossy(&text.stdout);

@@ -82,6 +82,35 @@ async fn repair_serves_public_records_to_signed_callers() {
         body["error"], "not found",
         "a private record answers as a missing one"
     );
+    // The Rust SDK signs it (with its own key: nonces are per hotkey).
+    let sdk = engram_client::Client::with_options(
+        &t.url,
+        engram_client::ClientOptions {
+            signer: Some(std::sync::Arc::new(Keypair::from_uri("//Bob").unwrap())),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let record = sdk
+        .repair_read(&public.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record["cid"], public);
+    assert!(
+        sdk.repair_read(&private.parse().unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        t.client
+            .repair_read(&public.parse().unwrap())
+            .await
+            .is_err(),
+        "unsigned"
+    );
+    assert!(t.client.metagraph().await.unwrap().neurons.is_empty());
     t.node.shutdown().await.unwrap();
 }
 
