@@ -21,6 +21,9 @@ const LOCK: &str = "registry.lock";
 pub const TEMPO_MS: u64 = 30_000;
 /// What one epoch distributes (a devnet's unit of emission).
 pub const EPOCH_EMISSION: f64 = 1.0;
+/// Weights older than this no longer count (subtensor's activity cut-off, 5000 blocks, in
+/// devnet time: ten tempos). A validator that stopped stops steering consensus.
+pub const ACTIVITY_CUTOFF_MS: u64 = 10 * TEMPO_MS;
 
 /// The file-backed registry of a devnet directory.
 #[derive(Clone, Debug)]
@@ -127,14 +130,15 @@ impl Devnet {
 /// validators' latest weights, the last bonds.
 fn run_due_epoch(g: &mut Metagraph, now_ms: u64) -> bool {
     let number = now_ms / TEMPO_MS;
-    if g.weights.is_empty() || g.last_epoch().is_some_and(|e| e.number >= number) {
+    let active = |set: &&WeightSet| set.timestamp_ms.saturating_add(ACTIVITY_CUTOFF_MS) >= now_ms;
+    if !g.weights.iter().any(|w| active(&w)) || g.last_epoch().is_some_and(|e| e.number >= number) {
         return false;
     }
     let n = g.neurons.len();
     let stake: Vec<f64> = g.neurons.iter().map(|x| x.stake).collect();
     let permit: Vec<bool> = stake.iter().map(|s| *s > 0.0).collect();
     let mut weights = vec![vec![0.0; n]; n];
-    for set in &g.weights {
+    for set in g.weights.iter().filter(active) {
         if let Some(row) = weights.get_mut(usize::from(set.validator)) {
             for (uid, w) in &set.weights {
                 if let Some(x) = row.get_mut(usize::from(*uid)) {
@@ -270,7 +274,7 @@ mod tests {
         for v in &validators {
             chain.add_stake(&v.ss58(), 100.0).unwrap();
         }
-        let t0 = (now_ms() / TEMPO_MS + 10) * TEMPO_MS;
+        let t0 = (now_ms() / TEMPO_MS + 2) * TEMPO_MS;
         assert!(!chain.run_epoch_at(t0).unwrap(), "no weights, no epoch");
         chain
             .set_weights(&validators[0], &[(0, 0.5), (1, 0.5)], 1)
@@ -297,6 +301,17 @@ mod tests {
         let before = g.epochs.len();
         assert!(chain.run_epoch_at(t0 + TEMPO_MS).unwrap());
         assert_eq!(chain.metagraph().unwrap().epochs.len(), before + 1);
+        // Validators that stopped mid-way: their weights count until the activity cut-off,
+        // then no longer, and no epoch runs on weights nobody stands behind any more.
+        let late = t0 + ACTIVITY_CUTOFF_MS / 2;
+        assert!(chain.run_epoch_at(late).unwrap());
+        let g = chain.metagraph().unwrap();
+        assert!(near(g.last_epoch().unwrap().outcome.incentive[0], 0.5));
+        let gone = now_ms() + ACTIVITY_CUTOFF_MS + 2 * TEMPO_MS;
+        assert!(
+            !chain.run_epoch_at(gone).unwrap(),
+            "stale weights run no epoch"
+        );
         // A registry the writer never finished is refused, never silently reset.
         std::fs::write(dir.path().join(FILE), b"{\"neurons\": [{\"uid\"").unwrap();
         assert!(matches!(chain.metagraph(), Err(ChainError::Corrupt { .. })));

@@ -12,7 +12,7 @@ mod error;
 mod wallet;
 pub mod yuma;
 
-pub use devnet::{Devnet, EPOCH_EMISSION, TEMPO_MS};
+pub use devnet::{ACTIVITY_CUTOFF_MS, Devnet, EPOCH_EMISSION, TEMPO_MS};
 pub use error::ChainError;
 pub use wallet::Wallet;
 
