@@ -51,27 +51,31 @@ def engram(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([engram_bin(), *args], capture_output=True, text=True, timeout=120)
 
 
+def split_key(net: list[str], key: Path, shares: str) -> subprocess.CompletedProcess[str]:
+    return engram(
+        *net,
+        "keys",
+        "split",
+        "--key",
+        str(key),
+        "--namespace",
+        "journal",
+        "--wallet",
+        "owner",
+        "--threshold",
+        "2",
+        "--shares",
+        shares,
+    )
+
+
 def test_keys_split_and_recover_on_a_devnet_with_a_lost_node(tmp_path: Path) -> None:
     with running_devnet(str(tmp_path / "devnet"), miners=4, killed=1) as d:
         net = ["--network", d, "--json"]
         assert engram(*net, "wallet", "new", "owner").returncode == 0
         key = tmp_path / "ns.key"
         assert engram("keys", "new", "--out", str(key)).returncode == 0
-        split = engram(
-            *net,
-            "keys",
-            "split",
-            "--key",
-            str(key),
-            "--namespace",
-            "journal",
-            "--wallet",
-            "owner",
-            "--threshold",
-            "2",
-            "--shares",
-            "3",
-        )
+        split = split_key(net, key, shares="3")
         assert split.returncode == 0, split.stderr
         holders = json.loads(split.stdout)["holders"]
         assert len(holders) == 3 and len(set(holders)) == 3
@@ -88,21 +92,7 @@ def test_keys_split_and_recover_on_a_devnet_with_a_lost_node(tmp_path: Path) -> 
         rec = engram(*net, "keys", "recover", "--namespace", "journal", "--wallet", "owner", "--out", str(again))
         assert rec.returncode == 0, rec.stderr
         assert again.read_text() == key.read_text()
-        redeal = engram(
-            *net,
-            "keys",
-            "split",
-            "--key",
-            str(again),
-            "--namespace",
-            "journal",
-            "--wallet",
-            "owner",
-            "--threshold",
-            "2",
-            "--shares",
-            "3",
-        )
+        redeal = split_key(net, again, shares="3")
         assert redeal.returncode == 0, redeal.stderr
         new_holders = json.loads(redeal.stdout)["holders"]
         assert holders[0] not in new_holders and len(new_holders) == 3
@@ -110,21 +100,7 @@ def test_keys_split_and_recover_on_a_devnet_with_a_lost_node(tmp_path: Path) -> 
         # Refusals: no wallet, more shares than live nodes, a stranger's wallet.
         no_wallet = engram(*net, "keys", "recover", "--namespace", "journal", "--out", str(tmp_path / "x.key"))
         assert no_wallet.returncode == 2 and "--wallet" in no_wallet.stderr
-        too_many = engram(
-            *net,
-            "keys",
-            "split",
-            "--key",
-            str(key),
-            "--namespace",
-            "journal",
-            "--wallet",
-            "owner",
-            "--threshold",
-            "2",
-            "--shares",
-            "5",
-        )
+        too_many = split_key(net, key, shares="5")
         assert too_many.returncode == 1 and "5 shares need 5 live nodes" in too_many.stderr
         assert engram(*net, "wallet", "new", "stranger").returncode == 0
         stolen = engram(

@@ -55,8 +55,12 @@ impl WalletStats {
         })
     }
 
+    fn all(&self) -> std::sync::MutexGuard<'_, HashMap<String, Activity>> {
+        self.by_hotkey.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn with(&self, hotkey: &str, f: impl FnOnce(&mut Activity)) {
-        let mut all = self.by_hotkey.lock().unwrap_or_else(|p| p.into_inner());
+        let mut all = self.all();
         let a = all.entry(hotkey.to_string()).or_default();
         a.last_seen = now_s();
         f(a);
@@ -81,8 +85,7 @@ impl WalletStats {
 
     /// Writes the statistics (at shutdown).
     pub(crate) fn save(&self) -> Result<(), ApiError> {
-        let all = self.by_hotkey.lock().unwrap_or_else(|p| p.into_inner());
-        crate::persist::save(&self.path, &*all)
+        crate::persist::save(&self.path, &*self.all())
     }
 }
 
@@ -100,11 +103,7 @@ pub(crate) async fn wallet_stats(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Result<axum::Json<Value>, ApiError> {
     loopback_only(&peer)?;
-    let all = state
-        .wallets
-        .by_hotkey
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let all = state.wallets.all();
     let mut rows: Vec<(&String, &Activity)> = all.iter().collect();
     rows.sort_by(|a, b| b.1.last_seen.total_cmp(&a.1.last_seen));
     Ok(axum::Json(Value::Array(
@@ -124,11 +123,7 @@ pub(crate) async fn wallet_stats_of(
     UrlPath(hotkey): UrlPath<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
     loopback_only(&peer)?;
-    let all = state
-        .wallets
-        .by_hotkey
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let all = state.wallets.all();
     let a = all.get(&hotkey).cloned().unwrap_or_default();
     Ok(axum::Json(
         json!({"ingest_count": a.ingest_count, "query_count": a.query_count,
