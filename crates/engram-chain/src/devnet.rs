@@ -136,7 +136,15 @@ fn run_due_epoch(g: &mut Metagraph, now_ms: u64) -> bool {
     }
     let n = g.neurons.len();
     let stake: Vec<f64> = g.neurons.iter().map(|x| x.stake).collect();
-    let permit: Vec<bool> = stake.iter().map(|s| *s > 0.0).collect();
+    // A validator counts while its weights are fresh: a stopped one (or one that never set
+    // weights) has no say, rather than a say of zero for everyone (subtensor drops inactive
+    // validators' stake the same way).
+    let mut permit = vec![false; n];
+    for set in g.weights.iter().filter(active) {
+        if let Some(p) = permit.get_mut(usize::from(set.validator)) {
+            *p = stake[usize::from(set.validator)] > 0.0;
+        }
+    }
     let mut weights = vec![vec![0.0; n]; n];
     for set in g.weights.iter().filter(active) {
         if let Some(row) = weights.get_mut(usize::from(set.validator)) {
@@ -286,18 +294,28 @@ mod tests {
         chain
             .set_weights(&validators[2], &[(0, 0.1), (1, 0.1), (2, 0.8)], 1)
             .unwrap();
-        assert!(chain.run_epoch_at(t0).unwrap());
-        assert!(!chain.run_epoch_at(t0 + 1).unwrap(), "one epoch per tempo");
-        let g = chain.metagraph().unwrap();
-        let e = &g.last_epoch().unwrap().outcome;
+        // The registry's first writes already ran an epoch at the wall clock (with V0's
+        // weights alone, so V0 holds early bonds, as on the chain). The worked example starts
+        // from no bonds: run it on the registry's state with them cleared.
         let near = |a: f64, b: f64| (a - b).abs() < 1e-6;
+        let mut fresh = chain.metagraph().unwrap();
+        fresh.bonds.clear();
+        fresh.epochs.clear();
+        assert!(run_due_epoch(&mut fresh, t0));
+        let e = &fresh.last_epoch().unwrap().outcome;
         assert!(near(e.incentive[0], 0.5) && near(e.incentive[1], 0.5) && e.incentive[2] == 0.0);
         assert!(
             near(e.validator_emission[5], 0.045_455),
             "{:?}",
             e.validator_emission
         );
-        assert!(e.validator_emission[5] < e.validator_emission[3] / 4.0);
+        // The registry itself: one epoch per tempo, and the favouring validator earns least.
+        assert!(chain.run_epoch_at(t0).unwrap());
+        assert!(!chain.run_epoch_at(t0 + 1).unwrap(), "one epoch per tempo");
+        let g = chain.metagraph().unwrap();
+        let e = &g.last_epoch().unwrap().outcome;
+        assert!(near(e.incentive[0], 0.5) && e.incentive[2] == 0.0);
+        assert!(e.validator_emission[5] < e.validator_emission[3].min(e.validator_emission[4]));
         let before = g.epochs.len();
         assert!(chain.run_epoch_at(t0 + TEMPO_MS).unwrap());
         assert_eq!(chain.metagraph().unwrap().epochs.len(), before + 1);
@@ -312,6 +330,27 @@ mod tests {
             !chain.run_epoch_at(gone).unwrap(),
             "stale weights run no epoch"
         );
+        // Only the big favouring validator stopped: its stake no longer votes, not even as
+        // zeros, and the two that still weigh decide alone.
+        chain.add_stake(&validators[2].ss58(), 400.0).unwrap();
+        let mut g = chain.metagraph().unwrap();
+        let now = now_ms();
+        for w in &mut g.weights {
+            w.timestamp_ms = if w.validator == 5 {
+                now - 2 * ACTIVITY_CUTOFF_MS
+            } else {
+                now
+            };
+        }
+        assert!(run_due_epoch(&mut g, now + 9 * TEMPO_MS));
+        let e = &g.last_epoch().unwrap().outcome;
+        assert!(
+            near(e.consensus[0], 0.5) && near(e.consensus[1], 0.5),
+            "{:?}",
+            e.consensus
+        );
+        assert_eq!(e.active_stake[5], 0.0);
+        assert!(near(e.incentive[0], 0.5) && e.incentive[2] == 0.0);
         // A registry the writer never finished is refused, never silently reset.
         std::fs::write(dir.path().join(FILE), b"{\"neurons\": [{\"uid\"").unwrap();
         assert!(matches!(chain.metagraph(), Err(ChainError::Corrupt { .. })));

@@ -20,8 +20,9 @@
 //!
 //! What is left out, and why: subtensor's fixed-point rounding (≈1e-9), u16 storage
 //! quantization, permits by top-k stake lagging an epoch (every staked validator of a
-//! devnet holds one), activity cut-offs (the registry drops nothing), and the chain-level
-//! owner cut and root split, which a devnet has no owner or root for.
+//! devnet holds one), and the chain-level owner cut and root split, which a devnet has no
+//! owner or root for. Activity is the caller's: the devnet registry gives a permit only to
+//! staked validators whose weights are fresh (`ACTIVITY_CUTOFF_MS`).
 
 use serde::{Deserialize, Serialize};
 

@@ -410,22 +410,24 @@ pub(crate) async fn retrieve(
 pub(crate) async fn list(
     State(state): Shared,
     Json(req, _caller): Json<ListRequest>,
-) -> Result<axum::Json<ListResponse>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let limit = req.limit.unwrap_or(engram_core::DEFAULT_LIST_LIMIT as i64);
     let offset = req.offset.unwrap_or(0);
     let scope = Where {
         namespace: state.namespaces.authorize(&req.auth, now_ms(), false)?,
         filters: req.filter.unwrap_or_default().into_iter().collect(),
     };
+    let private = scope.namespace.is_some();
     let engine = state.engine.clone();
     // The engine owns the page rule; what it accepted is within range.
     let records = blocking(move || Ok(engine.list(&scope, limit, offset)?)).await?;
-    Ok(axum::Json(ListResponse {
+    let page = ListResponse {
         count: records.len(),
         records: records.into_iter().map(ListedRecord::from).collect(),
         offset: offset as usize,
         limit: limit as usize,
-    }))
+    };
+    Ok(uniform(&page, private))
 }
 
 /// Query string of `GET /cids`.
@@ -447,14 +449,16 @@ pub(crate) async fn cids(
     State(state): Shared,
     Query(page): Query<CidsPage>,
     Query(auth): Query<NamespaceAuth>,
-) -> Result<axum::Json<CidsResponse>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     if page.limit == 0 || page.limit > MAX_CIDS_PAGE {
         return Err(ApiError::BadRequest(format!(
             "limit must be between 1 and {MAX_CIDS_PAGE}, got {}",
             page.limit
         )));
     }
-    let all = match state.namespaces.authorize(&auth, now_ms(), false)? {
+    let namespace = state.namespaces.authorize(&auth, now_ms(), false)?;
+    let private = namespace.is_some();
+    let all = match namespace {
         None => state.public_cids().await?,
         Some(ns) => {
             let engine = state.engine.clone();
@@ -468,11 +472,12 @@ pub(crate) async fn cids(
         .take(page.limit)
         .map(ToString::to_string)
         .collect();
-    Ok(axum::Json(CidsResponse {
+    let answer = CidsResponse {
         total: all.len() as u64,
         offset: page.offset,
         cids,
-    }))
+    };
+    Ok(uniform(&answer, private))
 }
 
 pub(crate) async fn commitment(

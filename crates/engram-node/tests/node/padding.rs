@@ -85,6 +85,32 @@ async fn private_answers_have_one_length_whatever_matched() {
     }
     assert_eq!(sizes[0], sizes[1], "a short and a long memory look alike");
 
+    // Listings too: one memory or four, the same length.
+    let mut listed = Vec::new();
+    for group in ["one", "many"] {
+        let mut body = serde_json::to_value(engram_wire::ListRequest {
+            limit: Some(50),
+            auth: auth(),
+            ..Default::default()
+        })
+        .unwrap();
+        body["filter"] = json!({"g": group});
+        listed.push(raw(&t.url, "/list", Some(&body)).await.len());
+    }
+    let a = auth();
+    let cids_path = format!(
+        "/cids?namespace=diary&namespace_hotkey={}&namespace_sig={}&namespace_timestamp_ms={}",
+        a.namespace_hotkey.unwrap(),
+        a.namespace_sig.unwrap(),
+        a.namespace_timestamp_ms.unwrap()
+    );
+    listed.push(raw(&t.url, &cids_path, None).await.len());
+    assert!(
+        listed.iter().all(|&l| l == lengths[0]),
+        "{listed:?} vs {}",
+        lengths[0]
+    );
+
     // Public answers are not padded.
     let public = raw(
         &t.url,
