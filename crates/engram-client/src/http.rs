@@ -469,15 +469,16 @@ impl Client {
     }
 
     /// `POST /KeyShareRetrieve`: this node's share of the namespace's key, `None` when it
-    /// keeps none.
+    /// keeps none. A share deposited bound to the node is released only to a request this
+    /// client signs (`ClientOptions::signer`, the namespace's owner) naming the node.
     ///
     /// # Errors
     /// As [`Client::ingest`] (404 becomes `Ok(None)`).
     pub async fn key_share(
         &self,
-        auth: &NamespaceAuth,
+        req: &crate::api::KeyShareRetrieveRequest,
     ) -> Result<Option<crate::api::KeyShare>, ClientError> {
-        match self.post("/KeyShareRetrieve", auth).await {
+        match self.post("/KeyShareRetrieve", req).await {
             Ok(share) => Ok(Some(share)),
             Err(ClientError::Http { status: 404, .. }) => Ok(None),
             Err(e) => Err(e),

@@ -192,7 +192,9 @@ impl Network {
 
     /// Splits `secret` (a private namespace's key) `threshold`-of-`total` and gives one
     /// share to each of the `total` live nodes nearest the namespace by the DHT rule (key
-    /// [`key_share_key`]), each request signed afresh for the namespace. Dealing again
+    /// [`key_share_key`]), each request signed afresh for the namespace and, with this
+    /// client's signer, signed as a request naming its node: the share is then bound to
+    /// that node and released only to a request signed the same way. Dealing again
     /// replaces every node's share (a lost node's share is re-dealt by recovering the key
     /// and dealing it anew: old shares do not combine with new ones). Returns the holders'
     /// hotkeys, nearest first.
@@ -238,6 +240,8 @@ impl Network {
                 share_hex: Some(share.share_hex),
                 threshold: Some(i64::from(share.threshold)),
                 total: Some(i64::from(share.total)),
+                // Signed by this client's signer and naming the node: bound to it.
+                node_hotkey: Some(nodes[i].hotkey.clone()),
             };
             if let Err(e) = nodes[i].client.put_key_share(&req).await {
                 return Err(ClientError::NoNode {
@@ -263,15 +267,20 @@ impl Network {
         let mut shares: Vec<crate::api::KeyShare> = Vec::new();
         let mut failures = Vec::new();
         for i in by_distance(&key_share_key(namespace), &hotkeys) {
-            let auth = self.namespace_auth(Some(namespace))?;
-            match nodes[i].client.key_share(&auth).await {
+            let req = crate::api::KeyShareRetrieveRequest {
+                auth: self.namespace_auth(Some(namespace))?,
+                node_hotkey: Some(nodes[i].hotkey.clone()),
+            };
+            match nodes[i].client.key_share(&req).await {
                 Ok(Some(share)) => {
                     // Shares of an older deal do not combine with the newest: keep those of
-                    // the split the nearest holder has.
+                    // the split the nearest holder has, one per index (a node that came
+                    // back with an old share of an index already held is skipped).
                     if shares.first().is_none_or(|f| {
                         (f.threshold, f.total) == (share.threshold, share.total)
                             && f.share_hex.len() == share.share_hex.len()
-                    }) {
+                    }) && !shares.iter().any(|s| s.share_index == share.share_index)
+                    {
                         shares.push(share);
                     }
                 }

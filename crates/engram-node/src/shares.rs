@@ -3,13 +3,21 @@
 //! by a fresh `engram-ns` signature of its hotkey (the original's rule and bodies).
 //!
 //! A share alone says nothing of the key (`engram_core::shamir`); what must not happen is
-//! anyone but the owner collecting K of them. So a share request needs a hotkey signature
-//! (the deprecated shared `namespace_key` is refused: it would hand the key to whoever
-//! holds the password), the namespace must be the signer's (a node that has not met the
-//! namespace lets the first signed share claim it, as the first signed ingest does), and a
-//! signature is good for one share request on this node: replaying one seen on the wire
-//! is refused. Shares live in `key_shares.json` in the data directory, replaced atomically;
-//! a new deposit replaces the namespace's old share (one per node, as the original keeps).
+//! anyone but the owner collecting K of them. The original's proof is weak for that: the
+//! same `engram-ns` signature rides on every private ingest and query, names no endpoint,
+//! no node and no share, so whoever sees one (any node the owner talks to) could present
+//! it to the share holders within its 60 s window. So:
+//! - a share request needs a hotkey signature (the shared `namespace_key` is refused), a
+//!   namespace signature is good for one share request on this node, and a namespace the
+//!   node has not met is claimed by the first signed share, as by the first signed ingest;
+//! - a share deposited with a **request signature** by the owner (ours: `engram keys split`,
+//!   `Network::deal_key`) naming this node (`node_hotkey`) is *bound*: it is released only to
+//!   a request signed by the owner for this node and endpoint (the request signature covers
+//!   the body and its nonce is single-use), and only a bound deposit may replace it. The
+//!   original SDK's unsigned share requests keep working, with the original's weaker proof.
+//!
+//! Shares live in `key_shares.json` in the data directory, replaced atomically; a new
+//! deposit replaces the namespace's old share (one per node, as the original keeps).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +25,10 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use engram_os::now_ms;
-use engram_wire::{KeyShare, KeyShareRequest, KeyShareStored, NamespaceAuth};
+use engram_wire::{
+    KeyShare, KeyShareRequest, KeyShareRetrieveRequest, KeyShareStored, NamespaceAuth,
+};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, NodeError};
 use crate::json::Json;
@@ -27,10 +38,19 @@ const FILE: &str = "key_shares.json";
 /// The longest key a share may carry, in bytes (a share is as long as its key).
 pub(crate) const MAX_SHARE_BYTES: usize = 1024;
 
+/// A kept share and whether it is bound to signed requests for this node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Kept {
+    #[serde(flatten)]
+    share: KeyShare,
+    #[serde(default)]
+    bound: bool,
+}
+
 /// The shares this node keeps, by namespace.
 pub(crate) struct KeyShares {
     path: PathBuf,
-    shares: Mutex<HashMap<String, KeyShare>>,
+    shares: Mutex<HashMap<String, Kept>>,
 }
 
 impl KeyShares {
@@ -43,8 +63,13 @@ impl KeyShares {
         })
     }
 
-    fn put(&self, namespace: &str, share: KeyShare) -> Result<(), ApiError> {
+    fn put(&self, namespace: &str, share: Kept) -> Result<(), ApiError> {
         let mut shares = self.shares.lock().unwrap_or_else(|p| p.into_inner());
+        if shares.get(namespace).is_some_and(|k| k.bound) && !share.bound {
+            return Err(ApiError::Forbidden(
+                "this namespace's share was deposited by a signed request for this node: only such a request may replace it".into(),
+            ));
+        }
         let previous = shares.insert(namespace.to_string(), share);
         crate::persist::save(&self.path, &*shares).inspect_err(|_| {
             // Not kept on disk: not kept.
@@ -55,7 +80,7 @@ impl KeyShares {
         })
     }
 
-    fn get(&self, namespace: &str) -> Option<KeyShare> {
+    fn get(&self, namespace: &str) -> Option<Kept> {
         self.shares
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -64,19 +89,28 @@ impl KeyShares {
     }
 }
 
+/// Who sent a share request: the verified request signer, and the node it names.
+struct Sender<'a> {
+    caller: Option<&'a str>,
+    node_hotkey: Option<&'a str>,
+}
+
+impl Sender<'_> {
+    /// Whether the request is signed by the owner for this node (then it may bind a share or
+    /// open a bound one).
+    fn binding(&self, owner: &str, me: Option<&str>) -> bool {
+        self.caller == Some(owner) && (me.is_none() || self.node_hotkey == me)
+    }
+}
+
 /// The private namespace a share request is for, once its owner's signature is checked.
 fn owner_namespace(
     state: &AppState,
     auth: &NamespaceAuth,
-    endpoint: &str,
+    sender: &Sender<'_>,
     claim: bool,
 ) -> Result<String, ApiError> {
-    let Some(ns) = auth
-        .namespace
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    else {
+    let Some(ns) = auth.namespace.as_deref().filter(|n| !n.is_empty()) else {
         return Err(ApiError::BadRequest("missing namespace".into()));
     };
     if crate::namespaces::private_name(Some(ns))?.is_none() {
@@ -84,7 +118,7 @@ fn owner_namespace(
             "the public namespace has no key to share".into(),
         ));
     }
-    let (Some(hotkey), Some(_), Some(ts)) = (
+    let (Some(hotkey), Some(sig), Some(_)) = (
         &auth.namespace_hotkey,
         &auth.namespace_sig,
         auth.namespace_timestamp_ms,
@@ -93,6 +127,19 @@ fn owner_namespace(
             "namespace_hotkey, namespace_sig, and namespace_timestamp_ms are required".into(),
         ));
     };
+    if sender.caller.is_some_and(|c| c != hotkey) {
+        return Err(ApiError::Forbidden(
+            "the request is signed by another hotkey than the namespace's owner".into(),
+        ));
+    }
+    let me = state.joined.get().map(|j| j.hotkey.as_str());
+    if let Some(addressed) = sender.node_hotkey
+        && me != Some(addressed)
+    {
+        return Err(ApiError::Forbidden(format!(
+            "this share request is for node {addressed}, not this one"
+        )));
+    }
     let now = now_ms();
     let signed = NamespaceAuth {
         namespace: Some(ns.to_string()),
@@ -105,10 +152,7 @@ fn owner_namespace(
             "Hotkey is not the namespace owner".into(),
         ));
     }
-    if !state
-        .replay
-        .first_use(&format!("{endpoint}|{ns}|{hotkey}"), ts, now)
-    {
+    if !state.replay.first_use(&format!("share|{sig}"), 0, now) {
         return Err(ApiError::Unauthorized(
             "this namespace signature was already used for a share request on this node: sign afresh for each one".into(),
         ));
@@ -167,13 +211,20 @@ fn checked(req: &KeyShareRequest) -> Result<KeyShare, ApiError> {
 /// `POST /KeyShareSynapse`.
 pub(crate) async fn store(
     State(state): State<Arc<AppState>>,
-    Json(req, _caller): Json<KeyShareRequest>,
+    Json(req, caller): Json<KeyShareRequest>,
 ) -> Result<axum::Json<KeyShareStored>, ApiError> {
     let share = checked(&req)?;
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
-        let ns = owner_namespace(&st, &req.auth, "KeyShareSynapse", true)?;
-        st.shares.put(&ns, share)
+        let sender = Sender {
+            caller: caller.as_deref(),
+            node_hotkey: req.node_hotkey.as_deref(),
+        };
+        let ns = owner_namespace(&st, &req.auth, &sender, true)?;
+        let owner = req.auth.namespace_hotkey.as_deref().unwrap_or_default();
+        let me = st.joined.get().map(|j| j.hotkey.as_str());
+        let bound = sender.binding(owner, me);
+        st.shares.put(&ns, Kept { share, bound })
     })
     .await??;
     Ok(axum::Json(KeyShareStored { stored: true }))
@@ -182,12 +233,23 @@ pub(crate) async fn store(
 /// `POST /KeyShareRetrieve`.
 pub(crate) async fn retrieve(
     State(state): State<Arc<AppState>>,
-    Json(auth, _caller): Json<NamespaceAuth>,
+    Json(req, caller): Json<KeyShareRetrieveRequest>,
 ) -> Result<axum::Json<KeyShare>, ApiError> {
-    let ns = owner_namespace(&state, &auth, "KeyShareRetrieve", false)?;
-    state
+    let sender = Sender {
+        caller: caller.as_deref(),
+        node_hotkey: req.node_hotkey.as_deref(),
+    };
+    let ns = owner_namespace(&state, &req.auth, &sender, false)?;
+    let kept = state
         .shares
         .get(&ns)
-        .map(axum::Json)
-        .ok_or_else(|| ApiError::NotFound("No key share stored for this namespace".into()))
+        .ok_or_else(|| ApiError::NotFound("No key share stored for this namespace".into()))?;
+    let owner = req.auth.namespace_hotkey.as_deref().unwrap_or_default();
+    let me = state.joined.get().map(|j| j.hotkey.as_str());
+    if kept.bound && !sender.binding(owner, me) {
+        return Err(ApiError::Unauthorized(
+            "this share is released only to a request signed by the namespace's owner for this node (hotkey, nonce, signature and node_hotkey)".into(),
+        ));
+    }
+    Ok(axum::Json(kept.share))
 }

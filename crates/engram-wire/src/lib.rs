@@ -14,7 +14,7 @@ pub use overview::{
     Holder, HoldersResponse, MetagraphNeuron, MetagraphResponse, NetworkNode, NetworkOverview,
     NodeOverview, NodeScore, OverviewResponse, ReplicationView, ValidatorView,
 };
-pub use shares::{KeyShare, KeyShareRequest, KeyShareStored};
+pub use shares::{KeyShare, KeyShareRequest, KeyShareRetrieveRequest, KeyShareStored};
 
 /// The model version a request means when it names none.
 pub fn default_model_version() -> String {

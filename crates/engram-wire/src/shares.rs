@@ -1,5 +1,6 @@
 //! `POST /KeyShareSynapse` and `POST /KeyShareRetrieve`: one share of a private namespace's
-//! key per node, for the namespace's signed owner (the original's bodies).
+//! key per node, for the namespace's signed owner (the original's bodies, plus our
+//! `node_hotkey`, which with a signed request binds a share to one node).
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,21 @@ pub struct KeyShareRequest {
     /// N.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
+    /// Ours: the hotkey of the node the share is for. With a signed request it binds the
+    /// share to that node: it is then released only to a signed request for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_hotkey: Option<String>,
+}
+
+/// `POST /KeyShareRetrieve`: the namespace's credentials (and, ours, the node asked).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyShareRetrieveRequest {
+    /// Namespace and its owner's signature.
+    #[serde(flatten)]
+    pub auth: NamespaceAuth,
+    /// Ours: the hotkey of the node asked (must be this node's when present).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_hotkey: Option<String>,
 }
 
 /// The answer to `POST /KeyShareSynapse`.
