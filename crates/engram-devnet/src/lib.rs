@@ -208,6 +208,15 @@ pub async fn up(dir: &Path, spec: &Spec) -> Result<Manifest, DevnetError> {
     {
         return Err(DevnetError::UnknownFaultTarget(name.clone()));
     }
+    // A validator's fault names a miner; checked before anything starts.
+    if let Some((_, fault)) = spec.faults.iter().find(|(name, fault)| {
+        validator_names.contains(name)
+            && !fault
+                .strip_prefix("favour=")
+                .is_some_and(|m| miner_names.iter().any(|n| n == m))
+    }) {
+        return Err(DevnetError::UnknownFaultTarget(fault.clone()));
+    }
     let wallets = dir.join("wallets");
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).map_err(io(format!("creating {}", logs.display())))?;
@@ -590,6 +599,17 @@ mod tests {
             !manifest_path(dir.path()).exists(),
             "no manifest for a refused spec"
         );
+        // A validator fault must favour a miner of this devnet, checked before any start.
+        for bad in ["drop-half", "favour=miner-9", "favour=validator-0"] {
+            let mut s = spec(2);
+            s.validators = 1;
+            s.faults.insert("validator-0".into(), bad.into());
+            let e = up(dir.path(), &s).await.unwrap_err();
+            assert!(
+                matches!(e, DevnetError::UnknownFaultTarget(ref f) if f == bad),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -163,6 +163,12 @@ pub(crate) async fn namespace(
     Json(req, _caller): Json<NamespaceAdmin>,
 ) -> Result<axum::Json<Value>, ApiError> {
     loopback_only(&peer)?;
+    // Password checks derive PBKDF2 keys (100,000 rounds) and write the registry: off the
+    // async threads.
+    tokio::task::spawn_blocking(move || admin_action(&state, &req)).await?
+}
+
+fn admin_action(state: &AppState, req: &NamespaceAdmin) -> Result<axum::Json<Value>, ApiError> {
     let ns = &req.namespace;
     let key_ok = |k: &str, what: &str| {
         if k.chars().count() < MIN_KEY_CHARS {

@@ -23,7 +23,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use engram_os::now_ms;
 use engram_wire::{
     KeyShare, KeyShareRequest, KeyShareRetrieveRequest, KeyShareStored, NamespaceAuth,
@@ -208,12 +210,22 @@ fn checked(req: &KeyShareRequest) -> Result<KeyShare, ApiError> {
     })
 }
 
-/// `POST /KeyShareSynapse`.
+/// `POST /KeyShareSynapse`. Rate-limited like ingests: each deposit may claim a namespace
+/// and rewrites two registries.
 pub(crate) async fn store(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(req, caller): Json<KeyShareRequest>,
 ) -> Result<axum::Json<KeyShareStored>, ApiError> {
     let share = checked(&req)?;
+    let who = caller.clone().unwrap_or_else(|| peer.ip().to_string());
+    state
+        .limiter
+        .check(&who, std::time::Instant::now())
+        .map_err(|retry_after| ApiError::RateLimited {
+            per_minute: state.limiter.per_minute(),
+            retry_after,
+        })?;
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let sender = Sender {
