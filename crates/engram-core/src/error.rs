@@ -57,11 +57,39 @@ pub enum CoreError {
         /// N.
         total: u8,
     },
-    /// Shares that cannot be combined.
-    #[error("cannot recover the key: {reason}")]
-    ShamirShares {
-        /// Why.
-        reason: String,
+    /// An empty secret to split.
+    #[error("cannot split an empty secret")]
+    ShamirEmpty,
+    /// Fewer shares than the split's threshold.
+    #[error("cannot recover the key: {given} share(s) given; this key needs {needed}")]
+    ShamirTooFew {
+        /// Shares given.
+        given: usize,
+        /// The threshold.
+        needed: u8,
+    },
+    /// Shares of different splits (threshold, total or length differ).
+    #[error("cannot recover the key: the shares are not of one split")]
+    ShamirMixed,
+    /// A share index outside 1…total.
+    #[error("cannot recover the key: share index {index} is outside 1–{total}")]
+    ShamirIndex {
+        /// The index.
+        index: u8,
+        /// The split's total.
+        total: u8,
+    },
+    /// The same share index twice.
+    #[error("cannot recover the key: share {index} is given twice")]
+    ShamirDuplicate {
+        /// The index.
+        index: u8,
+    },
+    /// A share whose bytes are not an even number of hex digits.
+    #[error("cannot recover the key: share {index} is not hex")]
+    ShamirHex {
+        /// The index.
+        index: u8,
     },
     /// A hex field of the wrong length or with non-hex characters.
     #[error("{field} must be {expected_len} hex characters")]

@@ -30,6 +30,32 @@ pub struct Share {
     pub total: u8,
 }
 
+impl Share {
+    /// Checks what one share can say about itself: a possible split (2 ≤ threshold ≤
+    /// total), an index in 1…total, bytes as an even number of hex digits.
+    ///
+    /// # Errors
+    /// [`CoreError::ShamirParameters`], [`CoreError::ShamirIndex`] or [`CoreError::ShamirHex`].
+    pub fn check(&self) -> Result<(), CoreError> {
+        check_params(self.threshold, self.total)?;
+        if self.share_index == 0 || self.share_index > self.total {
+            return Err(CoreError::ShamirIndex {
+                index: self.share_index,
+                total: self.total,
+            });
+        }
+        let hex_digits = !self.share_hex.is_empty()
+            && self.share_hex.len().is_multiple_of(2)
+            && self.share_hex.bytes().all(|b| b.is_ascii_hexdigit());
+        if !hex_digits {
+            return Err(CoreError::ShamirHex {
+                index: self.share_index,
+            });
+        }
+        Ok(())
+    }
+}
+
 fn mul(mut a: u8, mut b: u8) -> u8 {
     // Shift-and-add with a fixed number of rounds (no table lookups indexed by secrets).
     let mut product = 0u8;
@@ -69,7 +95,7 @@ fn check_params(threshold: u8, total: u8) -> Result<(), CoreError> {
 /// secret byte, in byte order.
 ///
 /// # Errors
-/// [`CoreError::ShamirParameters`] unless 2 ≤ threshold ≤ total; [`CoreError::ShamirShares`]
+/// [`CoreError::ShamirParameters`] unless 2 ≤ threshold ≤ total; [`CoreError::ShamirEmpty`]
 /// for an empty secret.
 pub fn split(
     secret: &[u8],
@@ -79,9 +105,7 @@ pub fn split(
 ) -> Result<Vec<Share>, CoreError> {
     check_params(threshold, total)?;
     if secret.is_empty() {
-        return Err(CoreError::ShamirShares {
-            reason: "the secret is empty".into(),
-        });
+        return Err(CoreError::ShamirEmpty);
     }
     let mut ys = vec![vec![0u8; secret.len()]; usize::from(total)];
     let mut coefficients = vec![0u8; usize::from(threshold)];
@@ -112,43 +136,37 @@ pub fn split(
 /// `threshold` given are used).
 ///
 /// # Errors
-/// [`CoreError::ShamirShares`] for too few shares, shares of different splits (threshold,
-/// total or length differ), repeated or out-of-range indices, or malformed hex.
+/// [`CoreError::ShamirTooFew`], [`CoreError::ShamirMixed`] (threshold, total or length
+/// differ), [`CoreError::ShamirIndex`], [`CoreError::ShamirDuplicate`],
+/// [`CoreError::ShamirHex`], or [`CoreError::ShamirParameters`] for an impossible split.
 pub fn combine(shares: &[Share]) -> Result<Vec<u8>, CoreError> {
-    let bad = |reason: String| CoreError::ShamirShares { reason };
-    let first = shares.first().ok_or_else(|| bad("no shares".into()))?;
+    let first = shares.first().ok_or(CoreError::ShamirTooFew {
+        given: 0,
+        needed: 2,
+    })?;
     let (threshold, total) = (first.threshold, first.total);
     check_params(threshold, total)?;
     if shares.len() < usize::from(threshold) {
-        return Err(bad(format!(
-            "{} share(s) given; this key needs {threshold}",
-            shares.len()
-        )));
+        return Err(CoreError::ShamirTooFew {
+            given: shares.len(),
+            needed: threshold,
+        });
     }
     let used = &shares[..usize::from(threshold)];
-    let mut points = Vec::with_capacity(used.len());
+    let mut points: Vec<(u8, Vec<u8>)> = Vec::with_capacity(used.len());
     for s in used {
         if (s.threshold, s.total) != (threshold, total) {
-            return Err(bad(format!(
-                "share {} is {}-of-{}, share {} is {threshold}-of-{total}: not one split",
-                s.share_index, s.threshold, s.total, first.share_index
-            )));
+            return Err(CoreError::ShamirMixed);
         }
-        if s.share_index == 0 || s.share_index > total {
-            return Err(bad(format!(
-                "share index {} is outside 1–{total}",
-                s.share_index
-            )));
-        }
+        s.check()?;
         if points.iter().any(|(x, _)| *x == s.share_index) {
-            return Err(bad(format!("share {} is given twice", s.share_index)));
+            return Err(CoreError::ShamirDuplicate {
+                index: s.share_index,
+            });
         }
-        let y = hex::decode(&s.share_hex)
-            .map_err(|_| bad(format!("share {} is not hex", s.share_index)))?;
-        if let Some((_, y0)) = points.first()
-            && Vec::len(y0) != y.len()
-        {
-            return Err(bad("shares of different lengths: not one split".into()));
+        let y = hex::decode(&s.share_hex).expect("checked to be hex");
+        if points.first().is_some_and(|(_, y0)| y0.len() != y.len()) {
+            return Err(CoreError::ShamirMixed);
         }
         points.push((s.share_index, y));
     }

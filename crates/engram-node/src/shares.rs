@@ -182,32 +182,22 @@ fn checked(req: &KeyShareRequest) -> Result<KeyShare, ApiError> {
         byte(k, "threshold")?,
         byte(n, "total")?,
     );
-    if k < 2 || k > n {
-        return Err(engram_core::CoreError::ShamirParameters {
-            threshold: k,
-            total: n,
-        }
-        .into());
-    }
-    if index == 0 || index > n {
-        return Err(ApiError::BadRequest(format!(
-            "share_index must be 1–{n}, got {index}"
-        )));
-    }
+    // What the original stores verbatim we keep canonical and bounded.
     if hex.len() > 2 * MAX_SHARE_BYTES
-        || hex.len() % 2 == 1
         || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     {
         return Err(ApiError::BadRequest(format!(
             "share_hex must be lowercase hex of at most {MAX_SHARE_BYTES} bytes"
         )));
     }
-    Ok(KeyShare {
+    let share = KeyShare {
         share_index: index,
         share_hex: hex.to_string(),
         threshold: k,
         total: n,
-    })
+    };
+    share.check()?;
+    Ok(share)
 }
 
 /// `POST /KeyShareSynapse`. Rate-limited like ingests: each deposit may claim a namespace

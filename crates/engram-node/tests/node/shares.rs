@@ -124,12 +124,12 @@ async fn shares_are_kept_for_their_owner_only() {
 
     // Bad shares, each with its reason; nothing replaced.
     for (index, hex, k, n, needle) in [
-        (0, "ab", 2, 3, "share_index"),
-        (4, "ab", 2, 3, "share_index"),
+        (0, "ab", 2, 3, "share index 0"),
+        (4, "ab", 2, 3, "share index 4"),
         (1, "ab", 1, 3, "2 ≤ threshold"),
         (1, "ab", 4, 3, "2 ≤ threshold"),
         (1, "AB", 2, 3, "lowercase hex"),
-        (1, "abc", 2, 3, "lowercase hex"),
+        (1, "abc", 2, 3, "not hex"),
         (1, "", 2, 3, "are required"),
         (1, "ab", 2, 300, "1–255"),
     ] {
