@@ -68,6 +68,14 @@ pub struct Epoch {
     pub validator_emission: Vec<f64>,
 }
 
+impl Epoch {
+    /// What `uid` earned in this epoch, as a miner and as a validator (`None` for a uid the
+    /// epoch did not know).
+    pub fn earned(&self, uid: usize) -> Option<f64> {
+        Some(self.miner_emission.get(uid)? + self.validator_emission.get(uid)?)
+    }
+}
+
 fn normalize(v: &mut [f64]) {
     let sum: f64 = v.iter().sum();
     if sum > 0.0 {

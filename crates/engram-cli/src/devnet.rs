@@ -200,10 +200,7 @@ fn print_epochs(st: &engram_devnet::Status) {
         let total: f64 = graph
             .epochs
             .iter()
-            .map(|r| {
-                r.outcome.miner_emission.get(u).unwrap_or(&0.0)
-                    + r.outcome.validator_emission.get(u).unwrap_or(&0.0)
-            })
+            .filter_map(|r| r.outcome.earned(u))
             .sum();
         let at = |v: &Vec<f64>| v.get(u).copied().unwrap_or(0.0);
         println!(

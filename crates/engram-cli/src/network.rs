@@ -358,58 +358,35 @@ pub(crate) async fn recover_key(
     crate::keys::write_key(g, out, &key)
 }
 
-/// `engram status --live --network DIR`: the metagraph and each node's health, one table.
+/// `engram status --live --network DIR`: the metagraph and each node's health, one table
+/// (the same view a node's dashboard shows, `Network::neurons`).
 pub(crate) async fn live_status(g: &Global, dir: &Path) -> Result<()> {
-    let chain = chain(dir)?;
-    let graph = {
-        let chain = chain.clone();
-        tokio::task::spawn_blocking(move || chain.metagraph()).await??
-    };
     let registry = dir.to_path_buf();
     let validators =
         tokio::task::spawn_blocking(move || engram_devnet::validator_views(&registry, 0)).await?;
-    let healths = futures_util::future::join_all(graph.neurons.iter().map(|n| {
-        let axon = n.axon.clone();
-        async move {
-            let client = engram_client::Client::with_options(
-                axon.as_deref()?,
-                engram_client::ClientOptions {
-                    timeout: std::time::Duration::from_secs(3),
-                    retries: 0,
-                    ..Default::default()
-                },
-            )
-            .ok()?;
-            client.health().await.ok()
-        }
-    }))
-    .await;
-    let epoch = graph.last_epoch();
-    let rows: Vec<Value> = graph
-        .neurons
+    let net = Network::new(chain(dir)?);
+    let neurons = net
+        .neurons(&validators, std::time::Duration::from_secs(3))
+        .await?;
+    let chain = net.chain().clone();
+    let epoch = tokio::task::spawn_blocking(move || chain.metagraph())
+        .await??
+        .last_epoch()
+        .map(|e| e.number);
+    let rows: Vec<Value> = neurons
         .iter()
-        .zip(healths)
-        .map(|(n, health)| {
-            let u = usize::from(n.uid);
-            let at = |f: fn(&engram_chain::yuma::Epoch) -> &Vec<f64>| {
-                epoch.and_then(|e| f(&e.outcome).get(u).copied())
-            };
-            let scores: Vec<f64> = validators
-                .iter()
-                .filter_map(|v| v.scores.get(&n.hotkey).map(|s| s.composite))
-                .collect();
+        .map(|n| {
+            let score = (!n.scores.is_empty())
+                .then(|| n.scores.iter().map(|s| s.composite).sum::<f64>() / n.scores.len() as f64);
             json!({
                 "uid": n.uid, "hotkey": n.hotkey, "axon": n.axon, "stake": n.stake,
-                "weight": graph.mean_weight(n.uid),
-                "incentive": at(|e| &e.incentive), "dividends": at(|e| &e.dividends),
-                "emission": at(|e| &e.miner_emission).zip(at(|e| &e.validator_emission)).map(|(a, b)| a + b),
-                "score": (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64),
-                "live": health.is_some(), "vectors": health.as_ref().and_then(|h| h.vectors),
+                "weight": n.weight, "incentive": n.incentive, "dividends": n.dividends,
+                "emission": n.emission, "score": score, "live": n.live, "vectors": n.memories,
             })
         })
         .collect();
     if g.json {
-        print_json(&json!({"neurons": rows, "epoch": epoch.map(|e| e.number)}));
+        print_json(&json!({"neurons": rows, "epoch": epoch}));
         return Ok(());
     }
     println!(
@@ -445,7 +422,7 @@ pub(crate) async fn live_status(g: &Global, dir: &Path) -> Result<()> {
         );
     }
     match epoch {
-        Some(e) => println!("epoch #{} | {} neurons registered", e.number, rows.len()),
+        Some(n) => println!("epoch #{n} | {} neurons registered", rows.len()),
         None => println!("no epoch yet | {} neurons registered", rows.len()),
     }
     Ok(())

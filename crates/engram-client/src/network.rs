@@ -190,6 +190,67 @@ impl Network {
         Ok(live)
     }
 
+    /// Every registered neuron as a view of the network shows it: axon, stake, weight,
+    /// the last epoch's incentive, dividends and emission, whether it answered `/health`
+    /// within `budget` (all asked at once; a neuron with no axon is not asked) and the
+    /// records it holds, and each validator's score of it from `validators` (which the
+    /// caller reads wherever validators report). The node's dashboard and `engram status
+    /// --live` both show this.
+    ///
+    /// # Errors
+    /// [`ClientError::Chain`] if the registry cannot be read.
+    pub async fn neurons(
+        &self,
+        validators: &[crate::api::ValidatorView],
+        budget: Duration,
+    ) -> Result<Vec<crate::api::NetworkNode>, ClientError> {
+        let chain = self.chain.clone();
+        let graph = tokio::task::spawn_blocking(move || chain.metagraph()).await??;
+        let options = ClientOptions {
+            timeout: budget,
+            retries: 0,
+            ..self.options.clone()
+        };
+        let healths = join_all(graph.neurons.iter().map(|n| {
+            let client = n
+                .axon
+                .as_deref()
+                .and_then(|a| Client::with_options(a, options.clone()).ok());
+            async move {
+                tokio::time::timeout(budget, client?.health())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+            }
+        }))
+        .await;
+        let epoch = graph.last_epoch().map(|e| &e.outcome);
+        Ok(graph
+            .neurons
+            .iter()
+            .zip(healths)
+            .map(|(n, health)| {
+                let uid = usize::from(n.uid);
+                crate::api::NetworkNode {
+                    uid: n.uid,
+                    hotkey: n.hotkey.clone(),
+                    axon: n.axon.clone(),
+                    stake: n.stake,
+                    weight: graph.mean_weight(n.uid),
+                    live: health.is_some(),
+                    memories: health.and_then(|h| h.vectors),
+                    incentive: epoch.and_then(|e| e.incentive.get(uid).copied()),
+                    dividends: epoch.and_then(|e| e.dividends.get(uid).copied()),
+                    emission: epoch.and_then(|e| e.earned(uid)),
+                    scores: validators
+                        .iter()
+                        .filter_map(|v| v.scores.get(&n.hotkey).cloned())
+                        .collect(),
+                }
+            })
+            .collect())
+    }
+
     /// Splits `secret` (a private namespace's key) `threshold`-of-`total` and gives one
     /// share to each of the `total` live nodes nearest the namespace by the DHT rule (key
     /// [`key_share_key`]), each request signed afresh for the namespace and, with this

@@ -123,13 +123,12 @@ pub async fn repair_round(
 /// Runs [`repair_round`] every `every` until the task is aborted.
 pub(crate) fn spawn_repair(
     engine: Arc<Engine>,
-    chain: Arc<dyn Chain>,
+    network: Network,
     me: String,
     every: Duration,
     last: Arc<std::sync::Mutex<Option<engram_wire::ReplicationView>>>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let network = Network::new(chain);
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -17,12 +17,11 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Path, State};
 use engram_client::network::Network;
-use engram_client::{Client, ClientOptions};
 use engram_core::Cid;
 use engram_core::dht::{REPLICATION, by_distance};
 use engram_wire::{
-    Holder, HoldersResponse, MetagraphNeuron, MetagraphResponse, NetworkNode, NetworkOverview,
-    NodeOverview, OverviewResponse, ValidatorView,
+    Holder, HoldersResponse, MetagraphNeuron, MetagraphResponse, NetworkOverview, NodeOverview,
+    OverviewResponse, ValidatorView,
 };
 use futures_util::future::join_all;
 
@@ -123,29 +122,6 @@ async fn node_overview(state: &Arc<AppState>) -> Result<NodeOverview, ApiError> 
 }
 
 async fn network_overview(state: &Arc<AppState>, joined: &Joined) -> NetworkOverview {
-    let chain = joined.network.chain().clone();
-    let graph = match tokio::task::spawn_blocking(move || chain.metagraph()).await {
-        Ok(Ok(graph)) => graph,
-        Ok(Err(e)) => return unreadable(format!("the registry cannot be read: {e}")),
-        Err(e) => return unreadable(format!("the registry read failed: {e}")),
-    };
-    let options = ClientOptions {
-        timeout: PEER_BUDGET,
-        retries: 0,
-        ..ClientOptions::default()
-    };
-    let serving = graph.serving();
-    // A neuron whose axon is no URL is listed, and down.
-    let healths = join_all(serving.iter().map(|n| {
-        let client = Client::with_options(n.axon.as_deref().unwrap_or_default(), options.clone());
-        async move {
-            tokio::time::timeout(PEER_BUDGET, client.ok()?.health())
-                .await
-                .ok()
-                .and_then(Result::ok)
-        }
-    }))
-    .await;
     let validators = match state.validators.get() {
         Some(reports) => {
             let reports = reports.clone();
@@ -155,34 +131,27 @@ async fn network_overview(state: &Arc<AppState>, joined: &Joined) -> NetworkOver
         }
         None => Vec::new(),
     };
-    let epoch = graph.last_epoch();
-    let nodes = serving
-        .iter()
-        .zip(healths)
-        .map(|(n, health)| NetworkNode {
-            uid: n.uid,
-            hotkey: n.hotkey.clone(),
-            axon: n.axon.clone(),
-            stake: n.stake,
-            weight: graph.mean_weight(n.uid),
-            live: health.is_some(),
-            memories: health.and_then(|h| h.vectors),
-            incentive: epoch.and_then(|e| e.outcome.incentive.get(usize::from(n.uid)).copied()),
-            emission: epoch.and_then(|e| {
-                let uid = usize::from(n.uid);
-                Some(e.outcome.miner_emission.get(uid)? + e.outcome.validator_emission.get(uid)?)
-            }),
-            scores: validators
-                .iter()
-                .filter_map(|v| v.scores.get(&n.hotkey).cloned())
-                .collect(),
-        })
-        .collect();
-    NetworkOverview {
-        nodes,
-        validators,
-        replication: last_repair(state),
-        error: None,
+    match joined.network.neurons(&validators, PEER_BUDGET).await {
+        Ok(mut nodes) => {
+            // Storage nodes only: validators serve no axon.
+            nodes.retain(|n| n.axon.is_some());
+            NetworkOverview {
+                nodes,
+                validators,
+                replication: last_repair(state),
+                error: None,
+            }
+        }
+        Err(e) => {
+            let error = format!("the registry cannot be read: {e}");
+            tracing::warn!(%error, "network view");
+            NetworkOverview {
+                validators,
+                replication: last_repair(state),
+                error: Some(error),
+                ..NetworkOverview::default()
+            }
+        }
     }
 }
 
@@ -192,14 +161,6 @@ fn last_repair(state: &AppState) -> Option<engram_wire::ReplicationView> {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone()
-}
-
-fn unreadable(error: String) -> NetworkOverview {
-    tracing::warn!(%error, "network view");
-    NetworkOverview {
-        error: Some(error),
-        ..NetworkOverview::default()
-    }
 }
 
 /// `GET /metagraph` (the original's): the registry's neurons with their axons' addresses and

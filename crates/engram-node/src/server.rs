@@ -280,14 +280,16 @@ impl Node {
         let uid = crate::network::join(chain.clone(), key, format!("http://{}", self.addr)).await?;
         tracing::info!(uid, hotkey = %me, "joined the network");
         self.state.attestations.use_chain(chain.clone());
+        // One network client (and one cache of live nodes) for repair and the views.
+        let network = engram_client::network::Network::new(chain);
         let _ = self.state.joined.set(crate::overview::Joined {
-            network: engram_client::network::Network::new(chain.clone()),
+            network: network.clone(),
             hotkey: me.clone(),
             uid,
         });
         self.repair = Some(crate::network::spawn_repair(
             self.state.engine.clone(),
-            chain,
+            network,
             me,
             Duration::from_secs(self.state.config.repair_interval_s.max(1)),
             self.state.replication.clone(),

@@ -73,7 +73,7 @@ pub struct NetworkOverview {
     pub error: Option<String>,
 }
 
-/// One storage node of the network.
+/// One neuron of the network (the dashboard lists those that serve a node).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NetworkNode {
     /// Its uid.
@@ -96,6 +96,9 @@ pub struct NetworkNode {
     /// Its share of miners' emission in the last epoch of Yuma Consensus, once one ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incentive: Option<f64>,
+    /// Its share of validators' emission in that epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dividends: Option<f64>,
     /// What it earned in that epoch (as a miner and as a validator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emission: Option<f64>,
