@@ -289,8 +289,8 @@ fn validator_fault() -> Result<Option<String>> {
     if !engram_validator::FAULT_INJECTION {
         bail!("ENGRAM_FAULT={raw} needs a build with the test-only `fault-injection` feature");
     }
-    match raw.strip_prefix("favour=") {
-        Some(hotkey) if !hotkey.is_empty() => {
+    match engram_validator::fault::favoured(&raw) {
+        Some(hotkey) => {
             eprintln!("ENGRAM_FAULT is set: this validator favours {hotkey} on purpose");
             Ok(Some(hotkey.to_string()))
         }

@@ -211,8 +211,7 @@ pub async fn up(dir: &Path, spec: &Spec) -> Result<Manifest, DevnetError> {
     // A validator's fault names a miner; checked before anything starts.
     if let Some((_, fault)) = spec.faults.iter().find(|(name, fault)| {
         validator_names.contains(name)
-            && !fault
-                .strip_prefix("favour=")
+            && !engram_validator::fault::favoured(fault)
                 .is_some_and(|m| miner_names.iter().any(|n| n == m))
     }) {
         return Err(DevnetError::UnknownFaultTarget(fault.clone()));
@@ -328,7 +327,7 @@ pub async fn up(dir: &Path, spec: &Spec) -> Result<Manifest, DevnetError> {
         let fault = spec.faults.get(&name).cloned();
         let envs: Vec<(&str, String)> = match &fault {
             Some(f) => {
-                let target = f.strip_prefix("favour=").and_then(|m| {
+                let target = engram_validator::fault::favoured(f).and_then(|m| {
                     manifest
                         .processes
                         .iter()
@@ -338,7 +337,7 @@ pub async fn up(dir: &Path, spec: &Spec) -> Result<Manifest, DevnetError> {
                 let Some(hotkey) = target else {
                     return Err(DevnetError::UnknownFaultTarget(f.clone()));
                 };
-                vec![("ENGRAM_FAULT", format!("favour={hotkey}"))]
+                vec![("ENGRAM_FAULT", engram_validator::fault::favour(&hotkey))]
             }
             None => Vec::new(),
         };

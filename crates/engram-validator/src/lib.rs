@@ -20,4 +20,4 @@ pub mod validator;
 
 pub use error::ValidatorError;
 pub use state::{NodeStats, State, StateDir};
-pub use validator::{FAULT_INJECTION, Validator, ValidatorConfig};
+pub use validator::{FAULT_INJECTION, Validator, ValidatorConfig, fault};

@@ -59,6 +59,22 @@ pub struct ValidatorConfig {
 /// which only the workspace's tests enable).
 pub const FAULT_INJECTION: bool = cfg!(feature = "fault-injection");
 
+/// The one validator fault, as written (`ENGRAM_FAULT`, `devnet up --fault`): `favour=<who>`,
+/// `who` a hotkey for a validator process, a miner's name for the devnet.
+pub mod fault {
+    const FAVOUR: &str = "favour=";
+
+    /// Whom `raw` favours, when it is a favour fault.
+    pub fn favoured(raw: &str) -> Option<&str> {
+        raw.strip_prefix(FAVOUR).filter(|who| !who.is_empty())
+    }
+
+    /// The fault favouring `who`.
+    pub fn favour(who: &str) -> String {
+        format!("{FAVOUR}{who}")
+    }
+}
+
 /// `weights` with 80 % moved onto `uid` (the rest scaled to 20 %).
 fn favoured(weights: &[(Uid, f32)], uid: Uid) -> Vec<(Uid, f32)> {
     let mut out: Vec<(Uid, f32)> = weights.iter().map(|(u, w)| (*u, w * 0.2)).collect();
