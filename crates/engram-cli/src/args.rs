@@ -255,6 +255,9 @@ pub(crate) struct DevnetUpArgs {
     /// Seconds between the nodes' repair rounds (devnet cadence).
     #[arg(long, default_value_t = 5)]
     pub(crate) repair_interval_s: u64,
+    /// How miners cut public files into erasure-code shards: any K of N rebuild one.
+    #[arg(long, value_name = "K/N", default_value_t = engram_core::erasure::DEFAULT_LAYOUT)]
+    pub(crate) erasure: engram_core::erasure::Layout,
     /// Test only: make a node misbehave, e.g. `miner-2=drop-half`, `miner-3=hash-only`,
     /// `miner-4=delay-ms=300` (repeatable).
     #[arg(long, value_name = "NAME=FAULT", hide = true)]

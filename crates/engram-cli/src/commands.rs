@@ -40,6 +40,13 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             Command::Ingest(args) => return network::ingest(g, dir, args).await,
             Command::Query(args) => return network::query(g, dir, args).await,
             Command::Get(args) => return network::get(g, dir, args).await,
+            Command::Blob(BlobCommand::Get {
+                cid,
+                out,
+                namespace: None,
+                decrypt: None,
+                ..
+            }) => return network::blob_get(g, dir, &cid, out.as_deref()).await,
             Command::Attest { namespace, wallet } => {
                 return network::attest(g, dir, &namespace, &wallet).await;
             }
@@ -55,7 +62,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             | Command::Decrypt { .. } => {}
             _ => {
                 return Err(UsageError(
-                    "--network applies to ingest, query, get, attest, attestation, serve and validate"
+                    "--network applies to ingest, query, get, blob get (public files), attest, attestation, serve and validate"
                         .into(),
                 )
                 .into());

@@ -47,6 +47,7 @@ pub(crate) async fn up(g: &Global, args: DevnetUpArgs) -> Result<()> {
         challenge_interval_s: args.challenge_interval_s,
         weights_interval_s: args.weights_interval_s,
         repair_interval_s: args.repair_interval_s,
+        erasure: args.erasure,
         faults,
     };
     let dir = &args.dir;
@@ -97,7 +98,8 @@ pub(crate) fn status(g: &Global, dir: &Path) -> Result<()> {
                     .map(|(h, n)| {
                         (h.clone(), json!({"uid": n.uid, "name": st.name_of(h), "recall": n.recall, "latency_ms": n.latency_ms,
                             "proof_rate": n.proof_rate(), "composite": n.composite(),
-                            "v1": n.v1, "v2": n.v2, "audits": n.audits}))
+                            "v1": n.v1, "v2": n.v2, "audits": n.audits,
+                            "list_audits": n.list_audits, "shard_audits": n.shard_audits}))
                     })
                     .collect();
                 json!({"validator": hk, "name": st.name_of(hk), "scoring_rounds": s.scoring_rounds,
@@ -138,7 +140,7 @@ pub(crate) fn status(g: &Global, dir: &Path) -> Result<()> {
             s.probes.len()
         );
         println!(
-            "{:>3}  {:<12} {:>7} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7}",
+            "{:>3}  {:<12} {:>7} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7}",
             "uid",
             "name",
             "recall",
@@ -147,6 +149,8 @@ pub(crate) fn status(g: &Global, dir: &Path) -> Result<()> {
             "v1 ok",
             "v2 ok",
             "audits",
+            "lists",
+            "shards",
             "composite",
             "weight"
         );
@@ -154,7 +158,7 @@ pub(crate) fn status(g: &Global, dir: &Path) -> Result<()> {
         rows.sort_by_key(|(_, n)| n.uid);
         for (h, n) in rows {
             println!(
-                "{:>3}  {:<12} {:>7} {:>9} {:>7.2} {:>9} {:>9} {:>9} {:>9.3} {:>7.3}",
+                "{:>3}  {:<12} {:>7} {:>9} {:>7.2} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9.3} {:>7.3}",
                 n.uid,
                 st.name_of(h),
                 n.recall.map_or("-".into(), |r| format!("{r:.3}")),
@@ -163,6 +167,8 @@ pub(crate) fn status(g: &Global, dir: &Path) -> Result<()> {
                 format!("{}/{}", n.v1.0, n.v1.1),
                 format!("{}/{}", n.v2.0, n.v2.1),
                 format!("{}/{}", n.audits.0, n.audits.1),
+                format!("{}/{}", n.list_audits.0, n.list_audits.1),
+                format!("{}/{}", n.shard_audits.0, n.shard_audits.1),
                 n.composite(),
                 st.weight(hk, n.uid)
             );

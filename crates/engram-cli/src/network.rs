@@ -166,6 +166,60 @@ pub(crate) async fn get(g: &Global, dir: &Path, args: CidArgs) -> Result<()> {
     Ok(())
 }
 
+/// `engram blob get CID --network DIR`: a public file rebuilt from any `k` of its shards,
+/// else read whole, checked against its CID either way.
+pub(crate) async fn blob_get(g: &Global, dir: &Path, cid: &str, out: Option<&Path>) -> Result<()> {
+    let cid: Cid = cid
+        .parse()
+        .map_err(|e: engram_core::CoreError| UsageError(e.to_string()))?;
+    if !matches!(cid, Cid::Content(_)) {
+        return Err(UsageError(format!(
+            "{cid} is a memory CID; blobs are named sha256:<hex>"
+        ))
+        .into());
+    }
+    let network = network(g, dir, &SignArgs { wallet: None })?;
+    let fetched = network.blob(&cid).await?;
+    let source = match &fetched.source {
+        engram_client::network::BlobSource::Shards { from, data, total } => json!({
+            "shards": from.iter().map(|(h, i)| json!({"hotkey": h, "index": i})).collect::<Vec<_>>(),
+            "data": data, "total": total}),
+        engram_client::network::BlobSource::Whole(hotkey) => json!({"whole": hotkey}),
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(path, &fetched.bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            if g.json {
+                print_json(
+                    &json!({"cid": cid.to_string(), "bytes": fetched.bytes.len(),
+                    "content_type": fetched.content_type, "source": source, "out": path}),
+                );
+            } else {
+                let how = match &fetched.source {
+                    engram_client::network::BlobSource::Shards { from, data, total } => {
+                        format!(
+                            "rebuilt from {} of {total} shards (any {data} suffice)",
+                            from.len()
+                        )
+                    }
+                    engram_client::network::BlobSource::Whole(h) => format!("read whole from {h}"),
+                };
+                eprintln!(
+                    "wrote {cid} ({} bytes, {how}) to {}",
+                    fetched.bytes.len(),
+                    path.display()
+                );
+            }
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&fetched.bytes)?;
+        }
+    }
+    Ok(())
+}
+
 /// `engram attest NS --wallet W` on a network: every live node.
 pub(crate) async fn attest(g: &Global, dir: &Path, namespace: &str, wallet: &str) -> Result<()> {
     let net = network(

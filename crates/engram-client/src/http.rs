@@ -16,12 +16,14 @@ use crate::error::ClientError;
 
 /// How long `POST /IngestDocument` may take.
 pub(crate) const DOCUMENT_TIMEOUT: Duration = Duration::from_secs(900);
+use engram_core::erasure::Manifest;
 use engram_wire::{
     AttestRequest, AttestResponse, AttestationResponse, ChallengeRequest, ChallengeResponse,
     CidsResponse, CommitmentResponse, ErrorBody, HealthResponse, IngestRequest, IngestResponse,
     ListRequest, ListResponse, MAX_CIDS_PAGE, NamespaceAuth, ProveMemoryRequest,
     ProveMemoryResponse, QueryRequest, QueryResponse, RetrieveResponse, StatsResponse,
 };
+use engram_wire::{HeldBlob, MAX_SHARD_PAGE, ShardListing, ShardManifest};
 
 /// Timeouts and retry policy.
 #[derive(Debug, Clone)]
@@ -578,6 +580,102 @@ impl Client {
             if done {
                 return Ok(out);
             }
+        }
+    }
+
+    /// `GET /shards?offset=&limit=`: one page of what the node keeps of blobs.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn shard_listing(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<ShardListing, ClientError> {
+        self.get(&format!("/shards?offset={offset}&limit={limit}"))
+            .await
+    }
+
+    /// Every page of `GET /shards`.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn all_shard_holdings(&self) -> Result<Vec<HeldBlob>, ClientError> {
+        let mut out = Vec::new();
+        loop {
+            let page = self.shard_listing(out.len(), MAX_SHARD_PAGE).await?;
+            let done = page.blobs.is_empty() || out.len() + page.blobs.len() >= page.total;
+            out.extend(page.blobs);
+            if done {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// `GET /shards/{blob}`: the blob's manifest and the indices kept there; `None` when
+    /// the node keeps no manifest for it.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn shard_manifest(&self, blob: &Cid) -> Result<Option<ShardManifest>, ClientError> {
+        match self.get(&format!("/shards/{blob}")).await {
+            Err(ClientError::Http { status: 404, .. }) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// `PUT /shards/{blob}`: asks the node to keep a manifest (before any of its shards).
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn put_shard_manifest(
+        &self,
+        manifest: &Manifest,
+    ) -> Result<ShardManifest, ClientError> {
+        let path = format!("/shards/{}", manifest.blob);
+        Self::decode(
+            self.send_unsigned(reqwest::Method::PUT, &path, manifest)
+                .await?,
+        )
+        .await
+    }
+
+    /// `PUT /shards/{blob}/{index}`: one shard's bytes (the node checks them against the
+    /// manifest it keeps).
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn put_shard(
+        &self,
+        blob: &Cid,
+        index: usize,
+        bytes: Vec<u8>,
+    ) -> Result<ShardManifest, ClientError> {
+        let url = format!("{}/shards/{blob}/{index}", self.base);
+        let resp = self
+            .http
+            .put(&url)
+            .timeout(DOCUMENT_TIMEOUT)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|source| ClientError::Transport { url, source })?;
+        Self::decode(resp).await
+    }
+
+    /// `GET /shards/{blob}/{index}`: one shard's bytes as served, unchecked (check them
+    /// with [`Manifest::check_shard`] against a manifest you trust); `None` on 404.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`].
+    pub async fn shard(&self, blob: &Cid, index: usize) -> Result<Option<Vec<u8>>, ClientError> {
+        let path = format!("/shards/{blob}/{index}");
+        let resp = self.send::<()>(reqwest::Method::GET, &path, None).await?;
+        match Self::body(resp).await {
+            Ok((_, bytes)) => Ok(Some(bytes)),
+            Err(ClientError::Http { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 }

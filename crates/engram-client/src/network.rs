@@ -54,6 +54,33 @@ pub struct FanOut {
     pub asked: usize,
 }
 
+/// A blob read from the network by [`Network::blob`].
+#[derive(Debug, Clone)]
+pub struct FetchedBlob {
+    /// The bytes, checked against the CID.
+    pub bytes: Vec<u8>,
+    /// Its MIME type, when a manifest gave it.
+    pub content_type: Option<String>,
+    /// Where the bytes came from.
+    pub source: BlobSource,
+}
+
+/// How a blob was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobSource {
+    /// Rebuilt from erasure-code shards: `(hotkey, index)` of each shard used.
+    Shards {
+        /// The shards read.
+        from: Vec<(String, usize)>,
+        /// Shards needed (k).
+        data: usize,
+        /// Shards written (n).
+        total: usize,
+    },
+    /// Read whole from this node.
+    Whole(String),
+}
+
 /// How long a health-checked list of live nodes is reused (a file of memories is written
 /// with one round of health checks, not one per memory).
 const LIVE_TTL: Duration = Duration::from_secs(2);
@@ -529,5 +556,98 @@ impl Network {
             }
         }
         Ok(None)
+    }
+
+    /// A public blob's bytes from the network: rebuilt from any `k` of its erasure-code
+    /// shards (each checked against a manifest, the result against the CID), else read
+    /// whole from a node that keeps it. Says where the bytes came from.
+    ///
+    /// # Errors
+    /// [`ClientError::NoNode`] when neither `k` good shards nor a good whole copy could be
+    /// read; as [`Network::nodes`].
+    pub async fn blob(&self, cid: &Cid) -> Result<FetchedBlob, ClientError> {
+        let nodes = self.live_nodes().await?;
+        let hotkeys: Vec<&str> = nodes.iter().map(|n| n.hotkey.as_str()).collect();
+        let order = by_distance(&cid.to_string(), &hotkeys);
+        let answers = join_all(order.iter().map(|&i| nodes[i].client.shard_manifest(cid))).await;
+        let mut failures = Vec::new();
+        // Identical manifests vote together; the most common is tried first, and any
+        // manifest is only as good as the bytes it decodes to (checked against the CID).
+        let mut manifests: Vec<(engram_core::erasure::Manifest, Vec<(usize, usize)>)> = Vec::new();
+        for (&i, answer) in order.iter().zip(answers) {
+            match answer {
+                Ok(Some(m)) => {
+                    let at = match manifests.iter().position(|(k, _)| *k == m.manifest) {
+                        Some(at) => at,
+                        None => {
+                            manifests.push((m.manifest, Vec::new()));
+                            manifests.len() - 1
+                        }
+                    };
+                    manifests[at]
+                        .1
+                        .extend(m.held.into_iter().map(|index| (i, index)));
+                }
+                Ok(None) => {}
+                Err(e) => failures.push((nodes[i].hotkey.clone(), e.to_string())),
+            }
+        }
+        manifests.sort_by_key(|(_, held)| std::cmp::Reverse(held.len()));
+        for (manifest, held) in &manifests {
+            if manifest.blob != *cid || manifest.check().is_err() {
+                continue;
+            }
+            let mut good: Vec<(usize, Vec<u8>)> = Vec::new();
+            let mut from = Vec::new();
+            for &(node, index) in held {
+                if good.len() >= manifest.data {
+                    break;
+                }
+                if good.iter().any(|(i, _)| *i == index) {
+                    continue;
+                }
+                match nodes[node].client.shard(cid, index).await {
+                    Ok(Some(bytes)) if manifest.check_shard(index, &bytes).is_ok() => {
+                        good.push((index, bytes));
+                        from.push((nodes[node].hotkey.clone(), index));
+                    }
+                    Ok(_) => failures.push((
+                        nodes[node].hotkey.clone(),
+                        format!("shard {index} missing or altered"),
+                    )),
+                    Err(e) => failures.push((nodes[node].hotkey.clone(), e.to_string())),
+                }
+            }
+            let given: Vec<(usize, &[u8])> = good.iter().map(|(i, b)| (*i, b.as_slice())).collect();
+            if let Ok(bytes) = engram_core::erasure::decode(manifest, &given) {
+                return Ok(FetchedBlob {
+                    bytes,
+                    content_type: Some(manifest.content_type.clone()),
+                    source: BlobSource::Shards {
+                        from,
+                        data: manifest.data,
+                        total: manifest.total,
+                    },
+                });
+            }
+        }
+        for &i in &order {
+            match nodes[i].client.blob(cid).await {
+                Ok(bytes) => {
+                    return Ok(FetchedBlob {
+                        bytes,
+                        content_type: None,
+                        source: BlobSource::Whole(nodes[i].hotkey.clone()),
+                    });
+                }
+                Err(ClientError::Http { status: 404, .. }) => {}
+                Err(e) => failures.push((nodes[i].hotkey.clone(), e.to_string())),
+            }
+        }
+        Err(ClientError::NoNode {
+            action: format!("served {cid} (whole or as enough good shards)"),
+            live: nodes.len(),
+            failures,
+        })
     }
 }

@@ -133,6 +133,48 @@ pub enum CoreError {
         /// What was wrong.
         reason: String,
     },
+    /// An erasure layout outside 1 ≤ data < total ≤ [`crate::erasure::MAX_SHARDS`].
+    #[error(
+        "a {data}-of-{total} erasure layout is not possible: use 1 ≤ data < total ≤ {max}",
+        max = crate::erasure::MAX_SHARDS
+    )]
+    ErasureLayout {
+        /// Shards any reader needs (k).
+        data: usize,
+        /// Shards written (n).
+        total: usize,
+    },
+    /// A shard manifest whose fields disagree with each other.
+    #[error("inconsistent shard manifest: {reason}")]
+    ErasureManifest {
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
+    /// A shard whose index or bytes do not match its manifest.
+    #[error("shard {index} does not match its manifest ({reason})")]
+    ErasureShard {
+        /// The shard's index.
+        index: usize,
+        /// Out of range, wrong length or wrong hash.
+        reason: &'static str,
+    },
+    /// Fewer good shards than the layout needs.
+    #[error("cannot rebuild the blob: {have} good shard(s), it needs {need}")]
+    ErasureTooFew {
+        /// Distinct shards that matched the manifest.
+        have: usize,
+        /// The layout's data count.
+        need: usize,
+    },
+    /// Shards that decode to bytes whose hash is not the blob's CID.
+    #[error("the shards decode to bytes that are not {blob}")]
+    ErasureMismatch {
+        /// The blob's content CID.
+        blob: String,
+    },
+    /// The Reed–Solomon codec refused its input (the checks above should prevent it).
+    #[error("erasure codec failed")]
+    ErasureCodec(#[source] crate::erasure::CodecError),
     /// A key, mnemonic, secret URI or SS58 address that cannot be used.
     #[error("bad key: {reason}")]
     BadKey {

@@ -17,6 +17,7 @@
 //! - [`pyjson`]: Python's `json.dumps`, which signatures and ciphertexts depend on.
 //! - [`keys`]: sr25519 hotkeys (mnemonics, dev URIs, SS58) and signature checks.
 //! - [`dht`]: which nodes hold a CID (XOR distance, replication 3).
+//! - [`erasure`]: Reed–Solomon shards of large blobs (any k of n recover the file).
 //! - [`noise`]: inversion-resisting noise for private namespaces' embeddings.
 //! - [`tier`]: trust tiers from a namespace owner's stake.
 //! - [`limits`]: the protocol's constants.
@@ -40,6 +41,7 @@ pub mod cid;
 pub mod crypto;
 pub mod dht;
 pub mod embedding;
+pub mod erasure;
 mod error;
 pub mod keys;
 pub mod limits;

@@ -52,6 +52,8 @@ pub struct Spec {
     pub weights_interval_s: u64,
     /// Seconds between the nodes' repair rounds.
     pub repair_interval_s: u64,
+    /// How miners cut public blobs into erasure-code shards (`ENGRAM_ERASURE`).
+    pub erasure: engram_core::erasure::Layout,
     /// Deliberate misbehaviour by miner name (`ENGRAM_FAULT`; the binary must be built with
     /// the test-only `fault-injection` feature).
     pub faults: HashMap<String, String>,
@@ -236,6 +238,7 @@ pub async fn up(dir: &Path, spec: &Spec) -> Result<Manifest, DevnetError> {
                 spec.repair_interval_s.to_string(),
             ),
             ("ENGRAM_INDEX_INTERVAL_S", "2".to_string()),
+            ("ENGRAM_ERASURE", spec.erasure.to_string()),
         ];
         let fault = spec.faults.get(&name).cloned();
         if let Some(f) = &fault {
@@ -562,6 +565,7 @@ mod tests {
             challenge_interval_s: 8,
             weights_interval_s: 20,
             repair_interval_s: 5,
+            erasure: engram_core::erasure::DEFAULT_LAYOUT,
             faults: HashMap::new(),
         }
     }

@@ -27,7 +27,13 @@ impl EngineError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             EngineError::Invalid(_) => true,
-            EngineError::Store(StoreError::Invalid(_) | StoreError::BadFilter { .. }) => true,
+            EngineError::Store(
+                StoreError::Invalid(_)
+                | StoreError::BadFilter { .. }
+                | StoreError::NotContentCid(_)
+                | StoreError::NoManifest(_)
+                | StoreError::ManifestConflict(_),
+            ) => true,
             EngineError::Media(e) => e.is_bad_input(),
             EngineError::Embed(_) | EngineError::Store(_) => false,
         }

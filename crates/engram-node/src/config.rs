@@ -55,6 +55,9 @@ pub struct NodeConfig {
     /// Seconds between retries of pending Arweave uploads, when `ARWEAVE_KEY` or
     /// `ARWEAVE_KEY_FILE` configures a wallet (`ENGRAM_ARWEAVE_RETRY_S`).
     pub arweave_retry_s: u64,
+    /// How public blobs are cut into Reed–Solomon shards when spread over a network:
+    /// `data` of `total` rebuild a file (`ENGRAM_ERASURE=k/n`, default 4/6).
+    pub erasure: engram_core::erasure::Layout,
     /// Test-only misbehaviour (`ENGRAM_FAULT`); never read from the file, and absent from
     /// builds without the `fault-injection` feature.
     #[cfg(feature = "fault-injection")]
@@ -93,6 +96,7 @@ impl Default for NodeConfig {
             max_document_bytes: engram_media::DEFAULT_MAX_BYTES,
             allow_private_urls: false,
             arweave_retry_s: 60,
+            erasure: engram_core::erasure::DEFAULT_LAYOUT,
             #[cfg(feature = "fault-injection")]
             fault: Fault::None,
         }
@@ -154,6 +158,7 @@ impl NodeConfig {
         env_parse("ENGRAM_MAX_DOCUMENT_BYTES", &mut config.max_document_bytes)?;
         env_parse("ENGRAM_ALLOW_PRIVATE_URLS", &mut config.allow_private_urls)?;
         env_parse("ENGRAM_ARWEAVE_RETRY_S", &mut config.arweave_retry_s)?;
+        env_parse("ENGRAM_ERASURE", &mut config.erasure)?;
         env_parse("REQUIRE_HOTKEY_SIG", &mut config.require_hotkey_sig)?;
         env_parse("ENGRAM_REQUIRE_HOTKEY_SIG", &mut config.require_hotkey_sig)?;
         if let Ok(raw) = std::env::var("DP_EPSILON") {

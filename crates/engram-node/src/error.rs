@@ -224,4 +224,10 @@ pub enum NodeError {
     /// A start-up, shutdown or repair task panicked or was cancelled.
     #[error("worker failed: {0}")]
     Worker(#[from] tokio::task::JoinError),
+    /// The store failed under a repair round.
+    #[error(transparent)]
+    Store(#[from] engram_store::StoreError),
+    /// Shards that could not be encoded or rebuilt.
+    #[error("erasure coding: {0}")]
+    Erasure(#[from] engram_core::CoreError),
 }

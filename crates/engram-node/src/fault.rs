@@ -7,8 +7,10 @@
 //! even; `hash-only` behaves as a node that kept embedding hashes and threw the vectors
 //! away (proof v1 still answers, proof v2, retrieval and queries cannot); `delay-ms=N`
 //! answers queries N ms late; `tamper` serves every retrieved record with its first
-//! embedding value changed (what a lying or corrupted node serves: the web app's CID page
-//! must show it red).
+//! embedding value changed and every shard with its first byte flipped (what a lying or
+//! corrupted node serves: the web app's CID page must show it red, readers and validators
+//! must refuse it); `lie-list` answers `POST /list` with CIDs it does not hold (each
+//! listed CID replaced by another), which the validator's list audit must catch.
 
 use std::str::FromStr;
 
@@ -27,15 +29,17 @@ pub enum Fault {
     HashOnly,
     /// Answers queries late by this many milliseconds.
     DelayMs(u64),
-    /// Serves retrieved records altered.
+    /// Serves retrieved records and shards altered.
     Tamper,
+    /// Lists memories it does not hold.
+    LieList,
 }
 
 /// Why `ENGRAM_FAULT` was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultError {
     /// Not a fault this node knows.
-    #[error("unknown fault {0:?}: use drop-half, hash-only, tamper or delay-ms=N")]
+    #[error("unknown fault {0:?}: use drop-half, hash-only, tamper, lie-list or delay-ms=N")]
     Unknown(String),
     /// A fault in a build without the `fault-injection` feature.
     #[error("ENGRAM_FAULT={0} needs a build with the test-only `fault-injection` feature")]
@@ -51,6 +55,7 @@ impl FromStr for Fault {
             "drop-half" => Ok(Self::DropHalf),
             "hash-only" => Ok(Self::HashOnly),
             "tamper" => Ok(Self::Tamper),
+            "lie-list" => Ok(Self::LieList),
             _ => s
                 .strip_prefix("delay-ms=")
                 .and_then(|n| n.parse().ok())
@@ -92,6 +97,7 @@ mod tests {
         assert_eq!("drop-half".parse(), Ok(Fault::DropHalf));
         assert_eq!("hash-only".parse(), Ok(Fault::HashOnly));
         assert_eq!("tamper".parse(), Ok(Fault::Tamper));
+        assert_eq!("lie-list".parse(), Ok(Fault::LieList));
         assert_eq!("delay-ms=250".parse(), Ok(Fault::DelayMs(250)));
         assert_eq!("".parse(), Ok(Fault::None));
         assert!("delay-ms=x".parse::<Fault>().is_err());

@@ -42,6 +42,7 @@ mod auth;
 mod batcher;
 pub mod config;
 mod documents;
+pub mod erasure;
 mod error;
 mod fault;
 mod json;

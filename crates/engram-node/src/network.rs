@@ -1,4 +1,5 @@
-//! A node on a network: it registers its hotkey, announces its address, and repairs.
+//! A node on a network: it registers its hotkey, announces its address, and repairs
+//! (records here; erasure-coded blobs in [`crate::erasure`], in the same loop).
 //!
 //! Repair is what keeps "every CID on its 3 nearest live nodes" true when nodes die or
 //! join. Each round a node lists the live nodes (registry plus `/health`), reads which
@@ -120,19 +121,47 @@ pub async fn repair_round(
     Ok(report)
 }
 
-/// Runs [`repair_round`] every `every` until the task is aborted.
+/// Shard traffic since the node started.
+#[derive(Default)]
+struct ShardTotals {
+    pushed: u64,
+    bytes_in: u64,
+    bytes_out: u64,
+}
+
+/// Runs [`crate::erasure::shard_round`] and [`repair_round`] every `every` until the task is aborted.
 pub(crate) fn spawn_repair(
     engine: Arc<Engine>,
     network: Network,
     me: String,
     every: Duration,
+    layout: engram_core::erasure::Layout,
     last: Arc<std::sync::Mutex<Option<engram_wire::ReplicationView>>>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut shards = ShardTotals::default();
         loop {
             tick.tick().await;
+            match crate::erasure::shard_round(&engine, &network, &me, layout).await {
+                Ok(r) => {
+                    shards.pushed += r.pushed as u64;
+                    shards.bytes_in += r.bytes_in;
+                    shards.bytes_out += r.bytes_out;
+                    if r.pushed > 0 || r.failed > 0 {
+                        tracing::info!(
+                            blobs = r.blobs,
+                            pushed = r.pushed,
+                            failed = r.failed,
+                            bytes_in = r.bytes_in,
+                            bytes_out = r.bytes_out,
+                            "shard round"
+                        );
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "shard round failed"),
+            }
             let round = repair_round(&engine, &network, &me).await;
             if let Ok(r) = &round {
                 *last.lock().unwrap_or_else(|p| p.into_inner()) =
@@ -142,6 +171,9 @@ pub(crate) fn spawn_repair(
                         held: r.held,
                         pushed: r.pushed,
                         failed: r.failed,
+                        shards_pushed_total: shards.pushed,
+                        shard_bytes_in_total: shards.bytes_in,
+                        shard_bytes_out_total: shards.bytes_out,
                     });
             }
             match round {

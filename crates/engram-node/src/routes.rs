@@ -421,9 +421,15 @@ pub(crate) async fn list(
     let engine = state.engine.clone();
     // The engine owns the page rule; what it accepted is within range.
     let records = blocking(move || Ok(engine.list(&scope, limit, offset)?)).await?;
+    let mut records: Vec<ListedRecord> = records.into_iter().map(ListedRecord::from).collect();
+    if state.config.fault() == Fault::LieList {
+        for r in &mut records {
+            r.cid = Cid::V1(engram_core::dht::cid_key(&r.cid)).to_string();
+        }
+    }
     let page = ListResponse {
         count: records.len(),
-        records: records.into_iter().map(ListedRecord::from).collect(),
+        records,
         offset: offset as usize,
         limit: limit as usize,
     };

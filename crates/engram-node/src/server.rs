@@ -130,6 +130,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/blob/{cid}", get(crate::documents::blob))
         .route("/blob/{cid}/info", get(crate::documents::blob_info))
+        .route("/shards", get(crate::erasure::list))
+        .route(
+            "/shards/{blob}",
+            get(crate::erasure::manifest).put(crate::erasure::put_manifest),
+        )
+        .route(
+            "/shards/{blob}/{index}",
+            get(crate::erasure::shard)
+                .put(crate::erasure::put_shard)
+                .layer(DefaultBodyLimit::max(state.config.max_document_bytes)),
+        )
         .route("/AttestNamespace", post(routes::attest))
         .route("/attestation/{namespace}", get(routes::attestation))
         .route("/RepairSynapse", post(routes::repair))
@@ -292,6 +303,7 @@ impl Node {
             network,
             me,
             Duration::from_secs(self.state.config.repair_interval_s.max(1)),
+            self.state.config.erasure,
             self.state.replication.clone(),
         ));
         self.tiers = Some(spawn_tier_refresh(

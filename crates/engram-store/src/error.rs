@@ -50,6 +50,21 @@ pub enum StoreError {
     /// No blob is kept under this content CID.
     #[error("no blob {0} is stored here")]
     BlobNotFound(engram_core::Cid),
+    /// A shard sent for a blob whose manifest was not kept first.
+    #[error("no shard manifest is kept for {0}: send the manifest first")]
+    NoManifest(engram_core::Cid),
+    /// A second, different manifest for a blob that already has one.
+    #[error("another shard manifest is already kept for {0}")]
+    ManifestConflict(engram_core::Cid),
+    /// A kept manifest that no longer parses or checks.
+    #[error("the shard manifest of {blob} is corrupt")]
+    ManifestCorrupt {
+        /// The blob.
+        blob: engram_core::Cid,
+        /// The parse error, when it did not parse.
+        #[source]
+        source: Option<serde_json::Error>,
+    },
     /// The vector engine refused an operation.
     #[error("vector engine: {0}")]
     Engine(String),

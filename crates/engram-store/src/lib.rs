@@ -11,6 +11,7 @@
 //! - `journal`: the write-ahead journal that makes acknowledged writes survive `kill -9`.
 //! - `commitment`: Merkle leaves, cached roots and their snapshot.
 //! - `blobs`: [`Blobs`], raw files under their content CID, checked on every read.
+//! - `shards`: [`Shards`], erasure-code shards of other nodes' public blobs.
 //!
 //! # Example
 //! ```
@@ -39,10 +40,12 @@ mod commitment;
 mod error;
 mod journal;
 mod record;
+mod shards;
 mod store;
 
 pub use blobs::{Archive, BlobInfo, Blobs};
 pub use commitment::Commitment;
 pub use error::StoreError;
 pub use record::{PUBLIC_NAMESPACE, Record};
+pub use shards::Shards;
 pub use store::{Cursor, Hit, SearchQuery, Store, Upserted};

@@ -83,6 +83,7 @@ pub struct Store {
     /// Records stored (the leaves' count), readable without the write lock.
     count: std::sync::atomic::AtomicUsize,
     blobs: crate::blobs::Blobs,
+    shards: crate::shards::Shards,
     _lock: File,
 }
 
@@ -229,6 +230,7 @@ impl Store {
 
         let (journal, pending) = Journal::open(&dir.join("journal"))?;
         let blobs = crate::blobs::Blobs::open(data_dir)?;
+        let shards = crate::shards::Shards::open(data_dir)?;
         let mut store = Self {
             dir,
             shard,
@@ -239,6 +241,7 @@ impl Store {
             maintenance: Mutex::new(()),
             count: std::sync::atomic::AtomicUsize::new(0),
             blobs,
+            shards,
             _lock: lock,
         };
         let leaves = match Leaves::load(&store.commitment_path()) {
@@ -261,6 +264,11 @@ impl Store {
     /// The raw files kept beside the records, under the same data-directory lock.
     pub fn blobs(&self) -> &crate::blobs::Blobs {
         &self.blobs
+    }
+
+    /// The erasure-code shards held for the network, under the same lock.
+    pub fn shards(&self) -> &crate::shards::Shards {
+        &self.shards
     }
 
     fn commitment_path(&self) -> PathBuf {

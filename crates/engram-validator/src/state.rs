@@ -46,6 +46,13 @@ pub struct NodeStats {
     pub v2: (u64, u64),
     /// Retrieval audits passed / asked.
     pub audits: (u64, u64),
+    /// `POST /list` audits passed / asked: listed memories it must serve as listed.
+    #[serde(default)]
+    pub list_audits: (u64, u64),
+    /// Shard audits passed / asked: erasure-code shards it lists, checked against the
+    /// manifest the other holders agree on.
+    #[serde(default)]
+    pub shard_audits: (u64, u64),
 }
 
 impl NodeStats {

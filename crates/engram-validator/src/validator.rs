@@ -7,8 +7,10 @@
 //!   probes it should hold, then retrieval audits: CIDs drawn at random from the node's
 //!   committed corpus (`/cids` page at a random offset, inclusion proof checked against
 //!   the root it published), asked of every replica of that CID at once; a replica that
-//!   does not return a record whose CID recomputes fails. A node passes a round only if
-//!   everything it was asked passed.
+//!   does not return a record whose CID recomputes fails. Then a `POST /list` audit (a
+//!   listed memory must be served by the lister, as listed) and a shard audit (a shard the
+//!   node lists must match the manifest the other holders agree on). A node passes a
+//!   round only if everything it was asked passed.
 //! - **Weights**: the composite of DESIGN §5 per node, the 50 % slash, normalized, written
 //!   to the registry with the validator's version counter.
 
@@ -17,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use engram_chain::{Chain, Uid};
 use engram_client::api::{
-    ChallengeRequest, IngestRequest, ProveMemoryRequest, QueryRequest, RetrieveResponse,
+    ChallengeRequest, IngestRequest, ListRequest, ProveMemoryRequest, QueryRequest,
+    RetrieveResponse,
 };
 use engram_client::network::{Network, NodeInfo, recompute_cid};
 use engram_core::dht::{REPLICATION, replicas};
@@ -331,7 +334,8 @@ impl Validator {
         let my_hotkey = self.key.public();
         // passed[i]: None = not asked anything this round.
         let mut passed: Vec<Option<bool>> = vec![None; nodes.len()];
-        let mut tally: Vec<[(u64, u64); 3]> = vec![[(0, 0); 3]; nodes.len()];
+        // Kinds: proof v1, proof v2, retrieval audit, list audit, shard audit.
+        let mut tally: Vec<[(u64, u64); 5]> = vec![[(0, 0); 5]; nodes.len()];
         let mut mark = |i: usize, kind: usize, ok: bool, passed: &mut Vec<Option<bool>>| {
             tally[i][kind].1 += 1;
             if ok {
@@ -395,6 +399,12 @@ impl Validator {
                     mark(j, 2, ok, &mut passed);
                 }
             }
+            if let Some(ok) = audit_list(node).await {
+                mark(i, 3, ok, &mut passed);
+            }
+            if let Some(ok) = audit_shard(&nodes, i).await {
+                mark(i, 4, ok, &mut passed);
+            }
             if passed[i].is_none() && !expected[i].is_empty() {
                 // Asked nothing: a node that should hold probes but committed nothing.
                 passed[i] = Some(false);
@@ -420,9 +430,15 @@ impl Validator {
         for (i, node) in nodes.iter().enumerate() {
             let verdict = passed[i].filter(|_| !churn);
             let s = self.stats(node);
-            for (kind, slot) in [&mut s.v1, &mut s.v2, &mut s.audits]
-                .into_iter()
-                .enumerate()
+            for (kind, slot) in [
+                &mut s.v1,
+                &mut s.v2,
+                &mut s.audits,
+                &mut s.list_audits,
+                &mut s.shard_audits,
+            ]
+            .into_iter()
+            .enumerate()
             {
                 slot.0 += tally[i][kind].0;
                 slot.1 += tally[i][kind].1;
@@ -433,6 +449,7 @@ impl Validator {
             results.push(json!({
                 "uid": node.uid, "hotkey": node.hotkey, "passed": verdict,
                 "v1": tally[i][0], "v2": tally[i][1], "audits": tally[i][2],
+                "list_audits": tally[i][3], "shard_audits": tally[i][4],
             }));
         }
         self.state.challenge_rounds += 1;
@@ -531,6 +548,89 @@ impl Validator {
 /// Whether a retrieved record is the one asked for: its CID recomputes from its bytes.
 fn verifies(r: &RetrieveResponse, want: Option<&Cid>) -> bool {
     want.is_some_and(|w| r.cid == w.to_string() && recompute_cid(r).as_ref() == Some(w))
+}
+
+/// How many listed memories one list audit checks.
+const LIST_AUDIT_RECORDS: usize = 3;
+
+/// `POST /list` audit: a page at a random offset of the node's public memories; each
+/// listed memory must be served by the node itself, recompute to the listed CID and carry
+/// the listed metadata. An empty page from a node that commits to public memories is a lie
+/// by omission. `None` when the node keeps no public memories.
+async fn audit_list(node: &NodeInfo) -> Option<bool> {
+    let total = node.client.cids(0, 1).await.ok()?.total as usize;
+    if total == 0 {
+        return None;
+    }
+    let offset = random_below(total) as i64;
+    let page = node
+        .client
+        .list(&ListRequest {
+            limit: Some(LIST_AUDIT_RECORDS as i64),
+            offset: Some(offset),
+            ..ListRequest::default()
+        })
+        .await;
+    let Ok(page) = page else {
+        return Some(false);
+    };
+    if page.records.is_empty() {
+        tracing::warn!(node = %node.hotkey, offset, total, "lists nothing where it commits to memories");
+        return Some(false);
+    }
+    for listed in &page.records {
+        let Ok(cid) = listed.cid.parse::<Cid>() else {
+            return Some(false);
+        };
+        let served = node.client.retrieve(&cid).await;
+        let ok = matches!(&served, Ok(Some(r)) if verifies(r, Some(&cid)) && r.metadata == listed.metadata);
+        if !ok {
+            tracing::warn!(node = %node.hotkey, cid = %listed.cid, "listed a memory it does not serve as listed");
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
+/// Shard audit: one erasure-code shard drawn from what node `i` lists, read from it and
+/// checked against the manifest it serves, which must be the one most other holders of
+/// the blob serve. `None` when it lists no shards.
+async fn audit_shard(nodes: &[NodeInfo], i: usize) -> Option<bool> {
+    let node = &nodes[i];
+    let listed = node.client.all_shard_holdings().await.ok()?;
+    let held: Vec<(Cid, usize)> = listed
+        .iter()
+        .flat_map(|h| h.shards.iter().map(move |&s| (h.blob, s)))
+        .collect();
+    if held.is_empty() {
+        return None;
+    }
+    let (blob, index) = held[random_below(held.len())];
+    let Ok(Some(own)) = node.client.shard_manifest(&blob).await else {
+        return Some(false);
+    };
+    let others = join_all(
+        nodes
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != i)
+            .map(|(_, n)| n.client.shard_manifest(&blob)),
+    )
+    .await;
+    let others: Vec<_> = others.into_iter().flatten().flatten().collect();
+    let agree = others.iter().filter(|o| o.manifest == own.manifest).count();
+    if agree * 2 < others.len() {
+        tracing::warn!(node = %node.hotkey, %blob, "serves a manifest the other holders do not");
+        return Some(false);
+    }
+    let ok = matches!(
+        node.client.shard(&blob, index).await,
+        Ok(Some(bytes)) if own.manifest.check_shard(index, &bytes).is_ok()
+    );
+    if !ok {
+        tracing::warn!(node = %node.hotkey, %blob, index, "listed shard missing or altered");
+    }
+    Some(ok)
 }
 
 /// A CID drawn uniformly from what `node` lists, and whether its inclusion proof checks

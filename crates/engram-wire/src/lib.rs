@@ -9,11 +9,13 @@ use serde_json::{Map, Value};
 pub use engram_core::tier::TrustTier;
 
 mod overview;
+mod shards;
 mod shares;
 pub use overview::{
     Holder, HoldersResponse, MetagraphNeuron, MetagraphResponse, NetworkNode, NetworkOverview,
     NodeOverview, NodeScore, OverviewResponse, ReplicationView, ValidatorView,
 };
+pub use shards::{HeldBlob, MAX_SHARD_PAGE, ShardListing, ShardManifest};
 pub use shares::{KeyShare, KeyShareRequest, KeyShareRetrieveRequest, KeyShareStored};
 
 /// The model version a request means when it names none.

@@ -164,6 +164,15 @@ pub struct ReplicationView {
     pub pushed: usize,
     /// Pushes that failed (retried next round).
     pub failed: usize,
+    /// Erasure-code shards handed to nodes that lacked them, since the node started.
+    #[serde(default)]
+    pub shards_pushed_total: u64,
+    /// Shard bytes read from peers to rebuild lost shards, since the node started.
+    #[serde(default)]
+    pub shard_bytes_in_total: u64,
+    /// Shard bytes sent to peers, since the node started.
+    #[serde(default)]
+    pub shard_bytes_out_total: u64,
 }
 
 /// `GET /holders/{cid}`: which nodes of the network hold a public CID.

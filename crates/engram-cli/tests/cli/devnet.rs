@@ -575,3 +575,253 @@ fn validators_reach_consensus_and_emissions_follow_it() {
         "{out}"
     );
 }
+
+/// `GET url` as JSON, `None` when the node does not answer or refuses.
+fn get_json(url: &str) -> Option<Value> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let resp = reqwest::get(url).await.ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        resp.json().await.ok()
+    })
+}
+
+/// Shard indices of `blob` each running miner keeps, by name.
+fn shard_map(miners: &[(String, String)], blob: &str) -> Vec<(String, Vec<u64>)> {
+    miners
+        .iter()
+        .map(|(name, url)| {
+            let held = get_json(&format!("{url}/shards"))
+                .and_then(|l| {
+                    l["blobs"]
+                        .as_array()?
+                        .iter()
+                        .find(|b| b["blob"] == blob)
+                        .map(|b| {
+                            b["shards"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|i| i.as_u64().unwrap())
+                                .collect()
+                        })
+                })
+                .unwrap_or_default();
+            (name.clone(), held)
+        })
+        .collect()
+}
+
+/// True when the miners keep all `total` shard indices, each on its own node.
+fn fully_spread(map: &[(String, Vec<u64>)], total: u64) -> bool {
+    let mut all: Vec<u64> = map.iter().flat_map(|(_, s)| s.clone()).collect();
+    all.sort_unstable();
+    map.iter().all(|(_, s)| s.len() <= 1) && all == (0..total).collect::<Vec<_>>()
+}
+
+fn wait_until(secs: u64, what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn files_survive_as_shards_repair_restores_them_and_liars_are_caught() {
+    let net = Net::up_sized(
+        "7",
+        "1",
+        &["--erasure", "3/5", "--fault", "miner-6=lie-list"],
+    );
+    let mut live: Vec<(String, String)> = net
+        .manifest()
+        .into_iter()
+        .filter(|p| p["role"] == "miner")
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["url"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let reader = live[0].1.clone();
+
+    // A 40-page PDF read by miner-0: kept whole there, then cut into 3-of-5 shards. Its
+    // words are drawn at random so that the file does not compress to nothing.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut word = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        format!("w{:x}", seed % 100_000)
+    };
+    let text: Vec<String> = (1..=40)
+        .map(|i| {
+            let words: Vec<String> = (0..300).map(|_| word()).collect();
+            format!("Folio {i} of the tide tables. {}", words.join(" "))
+        })
+        .collect();
+    let pdf = net.dir.join("tides.pdf");
+    std::fs::write(&pdf, engram_media::pdf::build("Tide Tables", &text)).unwrap();
+    let original = std::fs::read(&pdf).unwrap();
+    let out = json(
+        &net.dir,
+        &["--node", &reader, "ingest", "--pdf", pdf.to_str().unwrap()],
+    );
+    let blob = out["content_cid"].as_str().unwrap().to_string();
+    wait_until(60, "five shards on five nodes", || {
+        fully_spread(&shard_map(&live, &blob), 5)
+    });
+    let manifest = get_json(&format!(
+        "{}/shards/{blob}",
+        live.iter()
+            .find(|(_, u)| !shard_map(&[(String::new(), u.clone())], &blob)[0]
+                .1
+                .is_empty())
+            .unwrap()
+            .1
+    ))
+    .unwrap();
+    let shard_len = manifest["manifest"]["shard_len"].as_u64().unwrap();
+    assert_eq!(manifest["manifest"]["data"], 3);
+    assert_eq!(manifest["manifest"]["total"], 5);
+
+    // Honest holders pass the validator's shard audits; the node that lies in /list
+    // fails its list audits and loses its weight.
+    let holder = shard_map(&live, &blob)
+        .into_iter()
+        .find(|(name, s)| name != "miner-6" && !s.is_empty())
+        .unwrap()
+        .0;
+    let s = net.wait_for(120, "shard and list audits", |s| {
+        let audited = |name: &str, kind: &str| {
+            s["validators"][0]["nodes"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values())
+                .find(|n| n["name"] == name)
+                .map_or(0, |n| n[kind][1].as_u64().unwrap_or(0))
+        };
+        let (_, w) = rounds(s);
+        w >= 2 && audited("miner-6", "list_audits") >= 2 && audited(&holder, "shard_audits") >= 1
+    });
+    let liar = Net::node(&s, "miner-6");
+    assert_eq!(
+        liar["list_audits"][0], 0,
+        "every list audit of the liar fails: {liar}"
+    );
+    assert_eq!(Net::weight(&s, "miner-6"), 0.0);
+    for name in [
+        "miner-0", "miner-1", "miner-2", "miner-3", "miner-4", "miner-5",
+    ] {
+        let n = Net::node(&s, name);
+        let (ok, asked) = (
+            n["shard_audits"][0].as_u64().unwrap(),
+            n["shard_audits"][1].as_u64().unwrap(),
+        );
+        assert_eq!(ok, asked, "honest {name} passes its shard audits: {n}");
+        let (ok, asked) = (
+            n["list_audits"][0].as_u64().unwrap(),
+            n["list_audits"][1].as_u64().unwrap(),
+        );
+        assert_eq!(ok, asked, "honest {name} passes its list audits: {n}");
+    }
+
+    // The reader and another shard holder die (kill -9): two of five shards may be gone.
+    let victim = shard_map(&live, &blob)
+        .into_iter()
+        .find(|(name, s)| name != "miner-0" && !s.is_empty())
+        .unwrap()
+        .0;
+    for name in ["miner-0", victim.as_str()] {
+        kill9(net.process(name)["pid"].as_u64().unwrap());
+    }
+    live.retain(|(name, _)| name != "miner-0" && *name != victim);
+
+    // Any three shards rebuild the file, checked against its CID.
+    let back = net.dir.join("back.pdf");
+    let got = net.network(&[
+        "--json",
+        "blob",
+        "get",
+        &blob,
+        "--out",
+        back.to_str().unwrap(),
+    ]);
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    let report: Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(
+        report["source"]["shards"].as_array().unwrap().len(),
+        3,
+        "{report}"
+    );
+    assert_eq!(std::fs::read(&back).unwrap(), original);
+
+    // Repair re-creates the lost shards on the live nodes that keep none.
+    wait_until(90, "repair to re-create the lost shards", || {
+        fully_spread(&shard_map(&live, &blob), 5)
+    });
+
+    // A shard damaged on disk is caught on read, dropped, and re-created by repair.
+    let (damaged, index) = shard_map(&live, &blob)
+        .into_iter()
+        .map(|(n, s)| (n, s[0]))
+        .next()
+        .unwrap();
+    let url = &live.iter().find(|(n, _)| *n == damaged).unwrap().1;
+    let file = net
+        .dir
+        .join(&damaged)
+        .join("shards")
+        .join(blob.trim_start_matches("sha256:"))
+        .join(index.to_string());
+    let mut raw = std::fs::read(&file).unwrap();
+    raw[0] ^= 0xff;
+    std::fs::write(&file, raw).unwrap();
+    assert!(get_json(&format!("{url}/shards/{blob}")).is_some());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = rt.block_on(async {
+        reqwest::get(format!("{url}/shards/{blob}/{index}"))
+            .await
+            .unwrap()
+            .status()
+    });
+    assert!(
+        status.is_server_error(),
+        "a damaged shard is never served: {status}"
+    );
+    wait_until(60, "repair of the damaged shard", || {
+        fully_spread(&shard_map(&live, &blob), 5) && std::fs::read(&file).is_ok()
+    });
+
+    // What repair cost: the bytes the nodes read to rebuild and sent, against a replica
+    // copy of the whole file per lost holder.
+    let (mut read, mut sent) = (0u64, 0u64);
+    for (_, url) in &live {
+        let o = get_json(&format!("{url}/overview")).unwrap();
+        let r = &o["network"]["replication"];
+        read += r["shard_bytes_in_total"].as_u64().unwrap_or(0);
+        sent += r["shard_bytes_out_total"].as_u64().unwrap_or(0);
+    }
+    eprintln!(
+        "erasure 3/5: file {} B, shard {shard_len} B, stored {} B (3x replication: {} B); \
+         repair after 2 losses + 1 damaged shard: read {read} B, sent {sent} B",
+        original.len(),
+        5 * shard_len,
+        3 * original.len()
+    );
+    assert!(read >= 3 * shard_len, "rebuilding reads at least k shards");
+}
