@@ -10,6 +10,7 @@ mod load;
 mod namespaces;
 mod original;
 mod padding;
+mod shards;
 mod shares;
 mod signed;
 mod web;
