@@ -311,10 +311,15 @@ async fn repair_blob(
             tokio::task::spawn_blocking(move || {
                 let store = engine2.store();
                 let bytes = store.blobs().get(&blob)?;
-                let content_type = store.blobs().info(&blob)?.map_or_else(
-                    || "application/octet-stream".to_string(),
-                    |i| i.content_type,
-                );
+                // Re-encoding under a kept manifest reproduces it exactly (same bytes,
+                // type and layout); the first spread takes the type from the blob's record.
+                let content_type = match &kept {
+                    Some(k) => k.content_type.clone(),
+                    None => store.blobs().info(&blob)?.map_or_else(
+                        || "application/octet-stream".to_string(),
+                        |i| i.content_type,
+                    ),
+                };
                 let layout = kept.as_ref().map_or(layout, Manifest::layout);
                 let (manifest, shards) = erasure::encode(&bytes, &content_type, layout)?;
                 if kept.is_some_and(|k| k != manifest) {
@@ -384,8 +389,8 @@ async fn rebuild(
             good.insert(index, bytes);
         }
     }
-    // Read the missing ones from the nearest holders first, one at a time: repair traffic
-    // is what erasure coding costs, so read no more than `k`.
+    // Read the others one at a time and stop at `k`: repair traffic is what erasure coding
+    // costs.
     'nodes: for (node, holding) in row.iter().enumerate().skip(1) {
         for &index in &holding.shards {
             if good.len() >= manifest.data {
