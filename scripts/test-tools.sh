@@ -3,7 +3,8 @@
 #   tesseract (OCR of images), chromium (the web app's browser tests, driven by the venv's
 #   Playwright) and Node.js with npm (arlocal, and the web app's JavaScript unit tests) from
 #   Debian's packages, and arlocal (a local Arweave gateway) from the npm registry into
-#   .arlocal/ (scripts/arlocal.sh).
+#   .arlocal/ (scripts/arlocal.sh), and Akash's SDL parser (@akashnetwork/akashjs) into .akash/
+#   (scripts/akash-sdl.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +25,4 @@ tesseract --version 2>&1 | head -1 >&2
 chromium --version >&2
 
 scripts/arlocal.sh >/dev/null
+scripts/akash-sdl.sh >/dev/null

@@ -99,6 +99,9 @@ pub(crate) enum Command {
     /// Encryption keys for private memories.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Cloud mining: the tiers a rented miner comes in and its Akash deployment manifest.
+    #[command(subcommand)]
+    Cloud(CloudCommand),
     /// Bind NAMESPACE publicly to --wallet's hotkey on --node, so its memories carry the
     /// trust tier that hotkey's stake buys.
     Attest {
@@ -119,6 +122,34 @@ pub(crate) enum Command {
         /// Key file from `engram keys new`.
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
+    },
+}
+
+/// `engram cloud …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum CloudCommand {
+    /// The tiers: CPU, memory, storage and price per hour.
+    Tiers,
+    /// Write the Akash SDL (deployment manifest) of one cloud miner.
+    Sdl {
+        /// lite (1 vCPU, 2 GiB), standard (2, 4) or pro (4, 8).
+        #[arg(long)]
+        tier: engram_cloud::tiers::Tier,
+        /// The SS58 hotkey that controls the miner (the phone's).
+        #[arg(long)]
+        hotkey: String,
+        /// The miner image [default: the project's published image].
+        #[arg(long)]
+        image: Option<String>,
+        /// The gateway's session id, passed to the miner as ENGRAM_SESSION_ID.
+        #[arg(long)]
+        session: Option<String>,
+        /// More environment for `engram serve` in the container (repeatable).
+        #[arg(long = "env", value_name = "NAME=VALUE")]
+        env: Vec<String>,
+        /// The file to write; stdout when absent.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 

@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 
 use crate::UsageError;
 use crate::args::{
-    BlobCommand, CidArgs, Cli, Command, DevnetCommand, Global, IngestArgs, KeysCommand, QueryArgs,
-    ServeArgs, SignArgs,
+    BlobCommand, CidArgs, Cli, CloudCommand, Command, DevnetCommand, Global, IngestArgs,
+    KeysCommand, QueryArgs, ServeArgs, SignArgs,
 };
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
@@ -59,6 +59,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             | Command::Wallet(_)
             | Command::Devnet(_)
             | Command::Keys(_)
+            | Command::Cloud(_)
             | Command::Decrypt { .. } => {}
             _ => {
                 return Err(UsageError(
@@ -113,6 +114,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             sign,
         }) => network::recover_key(g, &namespace, &out, &sign).await,
         Command::Decrypt { key } => keys::decrypt(&key),
+        Command::Cloud(cmd) => cloud(g, cmd),
     }
 }
 
@@ -341,6 +343,62 @@ async fn ingest_document(g: &Global, args: IngestArgs) -> Result<()> {
         println!("{cid}");
     }
     Ok(())
+}
+
+fn cloud(g: &Global, cmd: CloudCommand) -> Result<()> {
+    use engram_cloud::sdl::Sdl;
+    use engram_cloud::tiers::Tier;
+    match cmd {
+        CloudCommand::Tiers => {
+            let specs: Vec<_> = Tier::ALL.into_iter().map(Tier::spec).collect();
+            if g.json {
+                print_json(&serde_json::to_value(&specs)?);
+            } else {
+                println!("tier      vCPU  memory  storage  USDC/hour");
+                for s in specs {
+                    println!(
+                        "{:<9} {:>4}  {:>4} GiB  {:>4} GiB  {:>9.2}",
+                        s.tier.name(),
+                        f64::from(s.cpu_millis) / 1000.0,
+                        s.memory_mib / 1024,
+                        s.storage_gib,
+                        s.usdc_micros_per_hour as f64 / 1e6
+                    );
+                }
+            }
+            Ok(())
+        }
+        CloudCommand::Sdl {
+            tier,
+            hotkey,
+            image,
+            session,
+            env,
+            out,
+        } => {
+            let usage = |e: engram_cloud::CloudError| UsageError(e.to_string());
+            let mut sdl = Sdl::new(tier, &hotkey).map_err(usage)?;
+            if let Some(image) = &image {
+                sdl = sdl.image(image).map_err(usage)?;
+            }
+            if let Some(id) = &session {
+                sdl = sdl.session(id);
+            }
+            for pair in &env {
+                let (name, value) = pair
+                    .split_once('=')
+                    .ok_or_else(|| UsageError(format!("--env {pair:?}: expected NAME=VALUE")))?;
+                sdl = sdl.env(name, value).map_err(usage)?;
+            }
+            let yaml = sdl.to_yaml();
+            match out {
+                Some(path) => std::fs::write(&path, yaml)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{yaml}"),
+            }
+            Ok(())
+        }
+    }
 }
 
 async fn blob(g: &Global, cmd: BlobCommand) -> Result<()> {

@@ -2,6 +2,7 @@
 //! Needs the model from `./setup.sh` (found via ENGRAM_MODEL_DIR or the data directory).
 
 mod bad_input;
+mod cloud;
 mod devnet;
 mod flows;
 mod keys;

@@ -1,0 +1,26 @@
+//! The one error type of `engram-cloud`.
+
+use thiserror::Error;
+
+/// Why a tier or a manifest could not be made.
+#[derive(Debug, Error)]
+pub enum CloudError {
+    /// A tier name that is not lite, standard or pro.
+    #[error("unknown tier {0:?}: use lite, standard or pro")]
+    UnknownTier(String),
+    /// A hotkey that is not an SS58 sr25519 address.
+    #[error("bad hotkey {hotkey:?}")]
+    BadHotkey {
+        /// What was given.
+        hotkey: String,
+        /// Why it does not decode.
+        #[source]
+        source: engram_core::CoreError,
+    },
+    /// An environment variable the manifest cannot carry.
+    #[error("environment variable {0:?}: names are A–Z, 0–9 and _, not starting with a digit")]
+    BadEnv(String),
+    /// An image reference with characters a registry never uses.
+    #[error("bad image reference {0:?}")]
+    BadImage(String),
+}
