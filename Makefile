@@ -47,6 +47,7 @@ test: model
 	scripts/check-core-pure.sh
 	scripts/test-tools.sh
 	scripts/web-js-test.sh
+	scripts/lint-docker.sh
 	$(WITH_CLIPPY) cargo test --workspace --all-targets --no-run
 	$(WITH_CLIPPY) cargo test --workspace
 	scripts/python-test.sh
