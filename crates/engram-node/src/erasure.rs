@@ -230,12 +230,7 @@ pub async fn shard_round(
     if mine.is_empty() {
         return Ok(report);
     }
-    let candidates: Vec<_> = network
-        .live_nodes()
-        .await?
-        .into_iter()
-        .filter(|n| n.hotkey != me)
-        .collect();
+    let candidates = crate::network::peers(network, me).await?;
     let listed = join_all(candidates.iter().map(|p| p.client.all_shard_holdings())).await;
     // A peer that cannot say what it keeps is left out of this round's plan (it may be
     // dying; planning around a blind spot would re-send what it has).

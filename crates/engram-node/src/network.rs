@@ -49,6 +49,16 @@ pub async fn join(chain: Arc<dyn Chain>, key: Keypair, axon: String) -> Result<u
     .await??)
 }
 
+/// The live nodes other than `me`.
+pub(crate) async fn peers(
+    network: &Network,
+    me: &str,
+) -> Result<Vec<engram_client::network::NodeInfo>, NodeError> {
+    let mut live = network.live_nodes().await?;
+    live.retain(|n| n.hotkey != me);
+    Ok(live)
+}
+
 /// One repair round for the node with hotkey `me`.
 ///
 /// # Errors
@@ -59,12 +69,7 @@ pub async fn repair_round(
     network: &Network,
     me: &str,
 ) -> Result<RepairReport, NodeError> {
-    let peers: Vec<_> = network
-        .live_nodes()
-        .await?
-        .into_iter()
-        .filter(|n| n.hotkey != me)
-        .collect();
+    let peers = peers(network, me).await?;
     let engine2 = engine.clone();
     let mine = tokio::task::spawn_blocking(move || engine2.cids(None)).await??;
     let held: Vec<HashSet<String>> = join_all(peers.iter().map(|p| p.client.all_cids()))
