@@ -26,7 +26,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates tesseract-ocr tesseract-ocr-eng \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin engram \
+ && groupadd --system --gid 10001 engram \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /data --shell /usr/sbin/nologin engram \
  && mkdir -p /data \
  && chown engram:engram /data
 COPY --from=build /src/target/release/engram /usr/local/bin/engram

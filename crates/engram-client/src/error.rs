@@ -87,6 +87,13 @@ pub enum ClientError {
         /// What the bytes hash to.
         got: Cid,
     },
+    /// A node paged its `GET /shards` listing inconsistently (another offset, an oversized
+    /// page or an absurd total): its listing is not read.
+    #[error("{url} answered GET /shards with a page it was not asked for")]
+    BadListing {
+        /// The node.
+        url: String,
+    },
     /// No live node did what was asked.
     #[error("no node {action} ({live} live nodes; failures: {failures:?})")]
     NoNode {
@@ -156,6 +163,7 @@ impl ClientError {
             | ClientError::Randomness(_)
             | ClientError::BadCid { .. }
             | ClientError::BlobMismatch { .. }
+            | ClientError::BadListing { .. }
             | ClientError::Sign(_)
             | ClientError::NoNode { .. } => false,
         }

@@ -25,6 +25,9 @@ use engram_wire::{
 };
 use engram_wire::{HeldBlob, MAX_SHARD_PAGE, ShardListing, ShardManifest};
 
+/// Most blobs a node's whole `GET /shards` listing may name before a reader gives up.
+const MAX_SHARD_LISTING: usize = 1_000_000;
+
 /// Timeouts and retry policy.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -604,6 +607,16 @@ impl Client {
         let mut out = Vec::new();
         loop {
             let page = self.shard_listing(out.len(), MAX_SHARD_PAGE).await?;
+            // A node that answers another page than asked, an oversized page or an
+            // absurd total is not paged through forever.
+            if page.offset != out.len()
+                || page.blobs.len() > MAX_SHARD_PAGE
+                || page.total > MAX_SHARD_LISTING
+            {
+                return Err(ClientError::BadListing {
+                    url: self.base.clone(),
+                });
+            }
             let done = page.blobs.is_empty() || out.len() + page.blobs.len() >= page.total;
             out.extend(page.blobs);
             if done {

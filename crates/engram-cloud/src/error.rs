@@ -20,6 +20,11 @@ pub enum CloudError {
     /// An environment variable the manifest cannot carry.
     #[error("environment variable {0:?}: names are A–Z, 0–9 and _, not starting with a digit")]
     BadEnv(String),
+    /// A variable the manifest sets itself.
+    #[error(
+        "{0} is set by the manifest itself (from --tier, --hotkey, --session); it cannot be overridden"
+    )]
+    ReservedEnv(String),
     /// An image reference with characters a registry never uses.
     #[error("bad image reference {0:?}")]
     BadImage(String),

@@ -19,6 +19,17 @@ pub const MINER_PORT: u16 = 8091;
 /// Where the persistent volume is mounted (`ENGRAM_DATA_DIR`).
 pub const DATA_MOUNT: &str = "/data";
 
+/// Variables the manifest sets from its own checked inputs: `--env` cannot override them
+/// (the hotkey was checked, and the listen address and data directory are what the exposed
+/// port, the volume and the health check depend on).
+pub const RESERVED_ENV: [&str; 5] = [
+    "ENGRAM_LISTEN",
+    "ENGRAM_DATA_DIR",
+    "ENGRAM_CONTROLLER_HOTKEY",
+    "ENGRAM_TIER",
+    "ENGRAM_SESSION_ID",
+];
+
 /// A manifest being built.
 #[derive(Debug, Clone)]
 pub struct Sdl {
@@ -81,10 +92,14 @@ impl Sdl {
     /// One more environment variable (e.g. `ENGRAM_LOG=debug`); set twice, the last wins.
     ///
     /// # Errors
-    /// [`CloudError::BadEnv`] for a name outside `[A-Z_][A-Z0-9_]*`.
+    /// [`CloudError::BadEnv`] for a name outside `[A-Z_][A-Z0-9_]*`;
+    /// [`CloudError::ReservedEnv`] for one the manifest sets itself ([`RESERVED_ENV`]).
     pub fn env(mut self, name: &str, value: &str) -> Result<Self, CloudError> {
         if !env_name_ok(name) {
             return Err(CloudError::BadEnv(name.to_string()));
+        }
+        if RESERVED_ENV.contains(&name) {
+            return Err(CloudError::ReservedEnv(name.to_string()));
         }
         self.env.retain(|(n, _)| n != name);
         self.env.push((name.to_string(), value.to_string()));
@@ -102,10 +117,7 @@ impl Sdl {
         if let Some(id) = &self.session {
             env.push(("ENGRAM_SESSION_ID".into(), id.clone()));
         }
-        for (name, value) in &self.env {
-            env.retain(|(n, _)| n != name);
-            env.push((name.clone(), value.clone()));
-        }
+        env.extend(self.env.iter().cloned());
         env
     }
 
@@ -211,6 +223,12 @@ mod tests {
             assert!(sdl.clone().env(name, "v").is_err(), "{name:?}");
         }
         assert!(sdl.clone().env("_OK_1", "v").is_ok());
+        for name in RESERVED_ENV {
+            assert!(
+                matches!(sdl.clone().env(name, "x"), Err(CloudError::ReservedEnv(_))),
+                "{name}"
+            );
+        }
         for image in ["", "a b", "x\"y", "img\n"] {
             assert!(sdl.clone().image(image).is_err(), "{image:?}");
         }

@@ -26,6 +26,10 @@ use crate::error::CoreError;
 /// them, and each holds at most one shard of a blob).
 pub const MAX_SHARDS: usize = 64;
 
+/// Largest blob a manifest may describe (1 GiB): far above any document limit, low enough
+/// that no arithmetic on it overflows and no reader is asked to hold more.
+pub const MAX_BLOB_BYTES: u64 = 1 << 30;
+
 /// 4-of-6: half the disk of 3× replication, and like it survives any two lost holders.
 pub const DEFAULT_LAYOUT: Layout = Layout { data: 4, total: 6 };
 
@@ -63,10 +67,11 @@ impl Layout {
         self.total as f64 / self.data as f64
     }
 
-    /// Length of every shard of a blob of `size` bytes.
+    /// Length of every shard of a blob of `size` bytes (`size` ≤ [`MAX_BLOB_BYTES`]; larger
+    /// sizes are refused by [`Manifest::check`] before this matters).
     pub fn shard_len(&self, size: u64) -> usize {
-        let len = size.div_ceil(self.data as u64).max(1) as usize;
-        len + len % 2
+        let len = size.min(MAX_BLOB_BYTES).div_ceil(self.data as u64).max(1);
+        usize::try_from(len + len % 2).unwrap_or(usize::MAX)
     }
 }
 
@@ -150,6 +155,9 @@ impl Manifest {
         if self.size == 0 {
             return bad("an empty blob has no shards");
         }
+        if self.size > MAX_BLOB_BYTES {
+            return bad("the blob is larger than 1 GiB");
+        }
         if self.shards.len() != self.total {
             return bad("it must name exactly `total` shards");
         }
@@ -160,6 +168,12 @@ impl Manifest {
             return bad("shard_len does not follow from size and data");
         }
         Ok(())
+    }
+
+    /// The manifest's own content CID (SHA-256 of its JSON): holders name the manifest
+    /// their shards are under by it, so shards under another manifest are never counted.
+    pub fn digest(&self) -> Cid {
+        Cid::for_content(&serde_json::to_vec(self).expect("a manifest serializes"))
     }
 
     /// Checks one shard's bytes against the manifest.
@@ -214,9 +228,9 @@ pub fn encode(
     content_type: &str,
     layout: Layout,
 ) -> Result<(Manifest, Vec<Vec<u8>>), CoreError> {
-    if bytes.is_empty() {
+    if bytes.is_empty() || bytes.len() as u64 > MAX_BLOB_BYTES {
         return Err(CoreError::ErasureManifest {
-            reason: "an empty blob has no shards",
+            reason: "a blob to cut must hold 1 byte to 1 GiB",
         });
     }
     let layout = Layout::new(layout.data, layout.total)?;
@@ -287,7 +301,7 @@ pub fn decode(manifest: &Manifest, shards: &[(usize, &[u8])]) -> Result<Vec<u8>,
     bytes.truncate(manifest.size as usize);
     if Cid::for_content(&bytes) != manifest.blob {
         return Err(CoreError::ErasureMismatch {
-            blob: manifest.blob.to_string(),
+            blob: manifest.blob,
         });
     }
     Ok(bytes)
@@ -307,7 +321,7 @@ pub fn rebuild(
     let (again, mut all) = encode(&bytes, &manifest.content_type, manifest.layout())?;
     if again != *manifest {
         return Err(CoreError::ErasureMismatch {
-            blob: manifest.blob.to_string(),
+            blob: manifest.blob,
         });
     }
     wanted
@@ -347,9 +361,10 @@ pub fn repairer<S: AsRef<str>>(blob: &Cid, hotkeys: &[S], holdings: &[Holding]) 
 
 /// The shards a blob lacks and where they go: `(node, shard index)` pairs. A blob's `total`
 /// nearest live nodes should each keep one distinct shard; an index kept nowhere goes to
-/// the nearest of them that keeps none. Shards on nodes outside that set stay where they
-/// are (an extra copy costs disk, a missing one costs data). `holdings` is aligned with
-/// `hotkeys`.
+/// the nearest node that keeps none (one of those `total` while any is free, else the next
+/// in distance order). Shards stay where they are (an extra copy costs disk, a missing one
+/// costs data). `holdings` is aligned with `hotkeys`, and holds only shards under the one
+/// manifest the caller trusts.
 pub fn gaps<S: AsRef<str>>(
     blob: &Cid,
     total: usize,
@@ -362,7 +377,6 @@ pub fn gaps<S: AsRef<str>>(
         .collect();
     let missing = (0..total).filter(|i| !present.contains(i));
     let mut free = crate::dht::by_distance(&blob.to_string(), hotkeys);
-    free.truncate(total);
     free.retain(|&i| holdings[i].shards.is_empty());
     free.into_iter().zip(missing).collect()
 }
@@ -494,6 +508,18 @@ mod tests {
         let again = rebuild(&m, &survivors, &[1, 3]).unwrap();
         assert_eq!(again, vec![shards[1].clone(), shards[3].clone()]);
         assert!(rebuild(&m, &survivors, &[6]).is_err());
+    }
+
+    #[test]
+    fn sizes_beyond_the_limit_are_refused_without_overflow() {
+        let layout = Layout::new(1, 2).unwrap();
+        assert!(layout.shard_len(u64::MAX) > 0);
+        let (mut m, _) = encode(b"abc", "text/plain", layout).unwrap();
+        m.size = u64::MAX;
+        m.shard_len = layout.shard_len(m.size);
+        assert!(m.check().is_err());
+        m.size = MAX_BLOB_BYTES + 1;
+        assert!(m.check().is_err());
     }
 
     #[test]

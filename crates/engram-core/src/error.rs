@@ -170,7 +170,7 @@ pub enum CoreError {
     #[error("the shards decode to bytes that are not {blob}")]
     ErasureMismatch {
         /// The blob's content CID.
-        blob: String,
+        blob: crate::cid::Cid,
     },
     /// The Reed–Solomon codec refused its input (the checks above should prevent it).
     #[error("erasure codec failed")]

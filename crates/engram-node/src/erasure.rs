@@ -45,12 +45,14 @@ fn holdings(engine: &Engine) -> Result<Vec<HeldBlob>, engram_engine::EngineError
     let store = engine.store();
     let mut all: BTreeMap<Cid, HeldBlob> = BTreeMap::new();
     for (blob, shards) in store.shards().held()? {
+        let manifest = store.shards().manifest(&blob).ok().flatten();
         all.insert(
             blob,
             HeldBlob {
                 blob,
                 shards,
                 whole: false,
+                manifest: manifest.map(|m| m.digest()),
             },
         );
     }
@@ -61,6 +63,7 @@ fn holdings(engine: &Engine) -> Result<Vec<HeldBlob>, engram_engine::EngineError
                     blob: info.cid,
                     shards: Vec::new(),
                     whole: false,
+                    manifest: None,
                 })
                 .whole = true;
         }
@@ -232,39 +235,48 @@ pub async fn shard_round(
     }
     let candidates = crate::network::peers(network, me).await?;
     let listed = join_all(candidates.iter().map(|p| p.client.all_shard_holdings())).await;
-    // A peer that cannot say what it keeps is left out of this round's plan (it may be
-    // dying; planning around a blind spot would re-send what it has).
-    let (peers, peer_holdings): (Vec<_>, Vec<_>) = candidates
-        .into_iter()
-        .zip(listed)
-        .filter_map(|(p, l)| l.ok().map(|l| (p, l)))
-        .unzip();
+    // A peer that cannot say what it keeps is a blind spot: a blob with such a peer among
+    // its nearest is left alone this round (planning around it would rebuild and re-send
+    // what it may still have).
+    let mut blind: Vec<&str> = Vec::new();
+    let mut peers = Vec::new();
+    let mut peer_holdings = Vec::new();
+    for (p, l) in candidates.iter().zip(listed) {
+        match l {
+            Ok(l) => {
+                peers.push(p.clone());
+                peer_holdings.push(l);
+            }
+            Err(_) => blind.push(p.hotkey.as_str()),
+        }
+    }
     let mut hotkeys: Vec<&str> = vec![me];
     hotkeys.extend(peers.iter().map(|p| p.hotkey.as_str()));
-    let index: Vec<BTreeMap<Cid, Holding>> = std::iter::once(&mine)
+    let mut everyone = hotkeys.clone();
+    everyone.extend(blind.iter().copied());
+    let index: Vec<BTreeMap<Cid, &HeldBlob>> = std::iter::once(&mine)
         .chain(peer_holdings.iter())
-        .map(|list| {
-            list.iter()
-                .map(|h| {
-                    (
-                        h.blob,
-                        Holding {
-                            shards: h.shards.clone(),
-                            whole: h.whole,
-                        },
-                    )
-                })
-                .collect()
-        })
+        .map(|list| list.iter().map(|h| (h.blob, h)).collect())
         .collect();
 
     for held in &mine {
         let blob = held.blob;
-        let row: Vec<Holding> = index
+        let row: Vec<Option<&HeldBlob>> = index.iter().map(|m| m.get(&blob).copied()).collect();
+        let any: Vec<Holding> = row
             .iter()
-            .map(|m| m.get(&blob).cloned().unwrap_or_default())
+            .map(|h| {
+                h.map_or_else(Holding::default, |h| Holding {
+                    shards: h.shards.clone(),
+                    whole: h.whole,
+                })
+            })
             .collect();
-        if erasure::repairer(&blob, &hotkeys, &row) != Some(0) {
+        if erasure::repairer(&blob, &hotkeys, &any) != Some(0) {
+            continue;
+        }
+        let mut nearest = engram_core::dht::by_distance(&blob.to_string(), &everyone);
+        nearest.truncate(layout.total);
+        if nearest.iter().any(|&i| i >= hotkeys.len()) {
             continue;
         }
         match repair_blob(engine, &peers, &hotkeys, &row, held, layout, &mut report).await {
@@ -279,12 +291,36 @@ pub async fn shard_round(
     Ok(report)
 }
 
+/// The holdings of `row` that are under `manifest` (by its digest): shards under any other
+/// manifest are not counted as present.
+fn under(row: &[Option<&HeldBlob>], manifest: &Manifest) -> Vec<Holding> {
+    let digest = manifest.digest();
+    row.iter()
+        .map(|h| match h {
+            Some(h) if h.manifest == Some(digest) => Holding {
+                shards: h
+                    .shards
+                    .iter()
+                    .copied()
+                    .filter(|&i| i < manifest.total)
+                    .collect(),
+                whole: h.whole,
+            },
+            Some(h) => Holding {
+                shards: Vec::new(),
+                whole: h.whole,
+            },
+            None => Holding::default(),
+        })
+        .collect()
+}
+
 /// Spreads or repairs one blob this node was chosen for; true if anything was sent.
 async fn repair_blob(
     engine: &Arc<Engine>,
     peers: &[engram_client::network::NodeInfo],
     hotkeys: &[&str],
-    row: &[Holding],
+    row: &[Option<&HeldBlob>],
     held: &HeldBlob,
     layout: Layout,
     report: &mut ShardReport,
@@ -294,45 +330,54 @@ async fn repair_blob(
     let kept =
         tokio::task::spawn_blocking(move || engine2.store().shards().manifest(&blob)).await??;
     // The kept manifest wins over this node's layout setting: indices keep one meaning.
-    let total = kept.as_ref().map_or(layout.total, |m| m.total);
-    let plan = erasure::gaps(&blob, total, hotkeys, row);
-    if plan.is_empty() {
+    if let Some(kept) = &kept
+        && erasure::gaps(&blob, kept.total, hotkeys, &under(row, kept)).is_empty()
+    {
         return Ok(false);
     }
     let (manifest, shards) = match (held.whole, kept) {
-        // Kept whole: (re-)encode locally, no traffic in.
+        // Kept whole: (re-)encode locally, no traffic in. The bytes are the truth: a kept
+        // manifest they do not re-encode to was forged, and is replaced.
         (true, kept) => {
             let engine2 = engine.clone();
             tokio::task::spawn_blocking(move || {
                 let store = engine2.store();
                 let bytes = store.blobs().get(&blob)?;
-                // Re-encoding under a kept manifest reproduces it exactly (same bytes,
-                // type and layout); the first spread takes the type from the blob's record.
-                let content_type = match &kept {
-                    Some(k) => k.content_type.clone(),
-                    None => store.blobs().info(&blob)?.map_or_else(
-                        || "application/octet-stream".to_string(),
-                        |i| i.content_type,
-                    ),
+                let recorded = store.blobs().info(&blob)?.map_or_else(
+                    || "application/octet-stream".to_string(),
+                    |i| i.content_type,
+                );
+                let (content_type, layout) = match &kept {
+                    Some(k) => (k.content_type.clone(), k.layout()),
+                    None => (recorded.clone(), layout),
                 };
-                let layout = kept.as_ref().map_or(layout, Manifest::layout);
-                let (manifest, shards) = erasure::encode(&bytes, &content_type, layout)?;
-                if kept.is_some_and(|k| k != manifest) {
-                    return Err(NodeError::Store(
-                        engram_store::StoreError::ManifestConflict(blob),
-                    ));
+                let (mut manifest, mut shards) = erasure::encode(&bytes, &content_type, layout)?;
+                if kept.as_ref().is_some_and(|k| *k != manifest) {
+                    tracing::warn!(%blob, "replacing a shard manifest the file does not match");
+                    store.shards().forget(&blob)?;
+                    (manifest, shards) = erasure::encode(&bytes, &recorded, layout)?;
                 }
                 store.shards().put_manifest(&manifest)?;
-                Ok((manifest, shards))
+                Ok::<_, NodeError>((manifest, shards))
             })
             .await??
         }
         (false, Some(manifest)) => {
-            let shards = rebuild(engine, peers, row, &manifest, &plan, report).await?;
+            let plan = erasure::gaps(&blob, manifest.total, hotkeys, &under(row, &manifest));
+            let shards = rebuild(
+                engine,
+                peers,
+                &under(row, &manifest),
+                &manifest,
+                &plan,
+                report,
+            )
+            .await?;
             (manifest, shards)
         }
         (false, None) => return Ok(false),
     };
+    let plan = erasure::gaps(&blob, manifest.total, hotkeys, &under(row, &manifest));
     for (node, index) in plan {
         let bytes = shards[index].clone();
         let sent = bytes.len() as u64;

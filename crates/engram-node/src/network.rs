@@ -149,6 +149,8 @@ pub(crate) fn spawn_repair(
         let mut shards = ShardTotals::default();
         loop {
             tick.tick().await;
+            // Records first: a slow shard push must not hold their repair back.
+            let round = repair_round(&engine, &network, &me).await;
             match crate::erasure::shard_round(&engine, &network, &me, layout).await {
                 Ok(r) => {
                     shards.pushed += r.pushed as u64;
@@ -167,7 +169,6 @@ pub(crate) fn spawn_repair(
                 }
                 Err(e) => tracing::warn!(error = %e, "shard round failed"),
             }
-            let round = repair_round(&engine, &network, &me).await;
             if let Ok(r) = &round {
                 *last.lock().unwrap_or_else(|p| p.into_inner()) =
                     Some(engram_wire::ReplicationView {

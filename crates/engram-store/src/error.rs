@@ -57,13 +57,25 @@ pub enum StoreError {
     #[error("another shard manifest is already kept for {0}")]
     ManifestConflict(engram_core::Cid),
     /// A kept manifest that no longer parses or checks.
-    #[error("the shard manifest of {blob} is corrupt")]
+    #[error("the shard manifest of {blob} is corrupt: {source}")]
     ManifestCorrupt {
         /// The blob.
         blob: engram_core::Cid,
-        /// The parse error, when it did not parse.
+        /// The parse error or the rule it breaks.
         #[source]
-        source: Option<serde_json::Error>,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A kept shard whose bytes no longer match its manifest; it was deleted, so repair
+    /// re-creates it.
+    #[error("shard {index} of {blob} was damaged on disk and is deleted: {source}")]
+    ShardCorrupt {
+        /// The blob.
+        blob: engram_core::Cid,
+        /// The shard's index.
+        index: usize,
+        /// How it differs.
+        #[source]
+        source: CoreError,
     },
     /// The vector engine refused an operation.
     #[error("vector engine: {0}")]

@@ -83,14 +83,19 @@ impl Shards {
         let manifest: Manifest =
             serde_json::from_slice(&json).map_err(|source| StoreError::ManifestCorrupt {
                 blob: *blob,
-                source: Some(source),
+                source: Box::new(source),
             })?;
-        if manifest.blob != *blob || manifest.check().is_err() {
-            return Err(StoreError::ManifestCorrupt {
-                blob: *blob,
-                source: None,
-            });
-        }
+        let checked = if manifest.blob == *blob {
+            manifest.check()
+        } else {
+            Err(engram_core::CoreError::ErasureManifest {
+                reason: "it names another blob",
+            })
+        };
+        checked.map_err(|source| StoreError::ManifestCorrupt {
+            blob: *blob,
+            source: Box::new(source),
+        })?;
         Ok(Some(manifest))
     }
 
@@ -100,6 +105,9 @@ impl Shards {
     /// [`StoreError::NoManifest`] when no manifest was kept first, [`StoreError::Invalid`]
     /// when the bytes do not match it, I/O errors.
     pub fn put(&self, blob: &Cid, index: usize, bytes: &[u8]) -> Result<(), StoreError> {
+        // Held across the check and the write: a manifest replaced in between would leave
+        // the shard under a manifest it does not match.
+        let _writing = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let manifest = self.manifest(blob)?.ok_or(StoreError::NoManifest(*blob))?;
         manifest.check_shard(index, bytes)?;
         let path = self.blob_dir(blob)?.join(index.to_string());
@@ -112,8 +120,8 @@ impl Shards {
     /// longer lists it, so the next repair round re-creates it from the other holders.
     ///
     /// # Errors
-    /// [`StoreError::Corrupt`] when the bytes on disk no longer match the manifest; I/O
-    /// errors.
+    /// [`StoreError::ShardCorrupt`] when the bytes on disk no longer match the manifest
+    /// (the shard is then deleted); I/O errors.
     pub fn get(&self, blob: &Cid, index: usize) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(manifest) = self.manifest(blob)? else {
             return Ok(None);
@@ -124,11 +132,12 @@ impl Shards {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io("reading shard", &path)(e)),
         };
-        if let Err(e) = manifest.check_shard(index, &bytes) {
+        if let Err(source) = manifest.check_shard(index, &bytes) {
             let _ = fs::remove_file(&path);
-            return Err(StoreError::Corrupt {
-                id: format!("{blob}#{index}"),
-                reason: format!("{e}; deleted, for repair to re-create"),
+            return Err(StoreError::ShardCorrupt {
+                blob: *blob,
+                index,
+                source,
             });
         }
         Ok(Some(bytes))
@@ -151,6 +160,22 @@ impl Shards {
             .collect();
         out.sort_unstable();
         Ok(out)
+    }
+
+    /// Drops everything kept of `blob` (its manifest and shards): for a manifest found
+    /// false, so the true one can replace it.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn forget(&self, blob: &Cid) -> Result<(), StoreError> {
+        let dir = self.blob_dir(blob)?;
+        let _writing = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        match fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(io("removing shards", &dir)(e))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Every blob with a manifest kept here, with the shard indices held (possibly none).
@@ -224,9 +249,12 @@ mod tests {
         fs::write(&path, raw).unwrap();
         assert!(matches!(
             store.get(&m.blob, 2),
-            Err(StoreError::Corrupt { .. })
+            Err(StoreError::ShardCorrupt { index: 2, .. })
         ));
         assert_eq!(store.held().unwrap(), vec![(m.blob, vec![])]);
+        store.forget(&m.blob).unwrap();
+        assert!(store.held().unwrap().is_empty());
+        assert_eq!(store.manifest(&m.blob).unwrap(), None);
         assert!(matches!(
             store.manifest(&Cid::V1([0; 32])),
             Err(StoreError::NotContentCid(_))

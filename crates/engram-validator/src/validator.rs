@@ -575,8 +575,14 @@ async fn audit_list(node: &NodeInfo) -> Option<bool> {
         return Some(false);
     };
     if page.records.is_empty() {
-        tracing::warn!(node = %node.hotkey, offset, total, "lists nothing where it commits to memories");
-        return Some(false);
+        // A delete between the two reads shortens the list: only a list still shorter
+        // than what the node commits to now is a lie.
+        let now = node.client.cids(0, 1).await.ok()?.total as i64;
+        if offset < now {
+            tracing::warn!(node = %node.hotkey, offset, total, "lists nothing where it commits to memories");
+            return Some(false);
+        }
+        return None;
     }
     for listed in &page.records {
         let Ok(cid) = listed.cid.parse::<Cid>() else {
@@ -593,8 +599,8 @@ async fn audit_list(node: &NodeInfo) -> Option<bool> {
 }
 
 /// Shard audit: one erasure-code shard drawn from what node `i` lists, read from it and
-/// checked against the manifest it serves, which must be the one most other holders of
-/// the blob serve. `None` when it lists no shards.
+/// checked against the manifest it serves, which must be the one at least half of the
+/// blob's other shard holders serve. `None` when it lists no shards.
 async fn audit_shard(nodes: &[NodeInfo], i: usize) -> Option<bool> {
     let node = &nodes[i];
     let listed = node.client.all_shard_holdings().await.ok()?;
@@ -617,7 +623,13 @@ async fn audit_shard(nodes: &[NodeInfo], i: usize) -> Option<bool> {
             .map(|(_, n)| n.client.shard_manifest(&blob)),
     )
     .await;
-    let others: Vec<_> = others.into_iter().flatten().flatten().collect();
+    // Only holders vote: a node that keeps just a manifest (anyone may send one) does not.
+    let others: Vec<_> = others
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|o| !o.held.is_empty())
+        .collect();
     let agree = others.iter().filter(|o| o.manifest == own.manifest).count();
     if agree * 2 < others.len() {
         tracing::warn!(node = %node.hotkey, %blob, "serves a manifest the other holders do not");

@@ -19,6 +19,10 @@ pub struct HeldBlob {
     /// True when this node also keeps the whole public blob (it read the document).
     #[serde(default)]
     pub whole: bool,
+    /// The digest ([`Manifest::digest`]) of the manifest its shards are under; repair
+    /// counts only shards under the manifest it trusts.
+    #[serde(default)]
+    pub manifest: Option<Cid>,
 }
 
 /// `GET /shards?offset=&limit=`: what a node keeps, by blob CID.
