@@ -66,6 +66,16 @@ async fn shards_are_kept_only_under_a_matching_manifest() {
         put(format!("/shards/{}", Cid::V1([1; 32])), &m).await.0,
         400
     );
+    // A memory CID in the path: the store refuses it, with its own message.
+    let memory = Cid::V1([1; 32]);
+    for path in [format!("/shards/{memory}"), format!("/shards/{memory}/0")] {
+        let (status, body, _) = send(&t.url, "GET", &path, None).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("memory CID"),
+            "{body}"
+        );
+    }
     let mut huge = m.clone();
     huge.size = 300_000;
     huge.shard_len = DEFAULT_LAYOUT.shard_len(300_000);
