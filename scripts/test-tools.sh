@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What the tests need from the system, installed when missing (idempotent):
 #   tesseract (OCR of images), chromium (the web app's browser tests, driven by the venv's
-#   Playwright) and Node.js with npm (arlocal, and the web app's JavaScript unit tests) from
+#   Playwright) and Node.js with npm (arlocal, anvil, and the web app's JavaScript unit tests) from
 #   Debian's packages, and arlocal (a local Arweave gateway) from the npm registry into
-#   .arlocal/ (scripts/arlocal.sh), and Akash's SDL parser (@akashnetwork/akashjs) into .akash/
-#   (scripts/akash-sdl.sh).
+#   .arlocal/ (scripts/arlocal.sh), Akash's SDL parser (@akashnetwork/akashjs) into .akash/
+#   (scripts/akash-sdl.sh), and anvil (a local EVM chain) with Circle's USDC contracts into
+#   .anvil/ (scripts/anvil.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,3 +27,4 @@ chromium --version >&2
 
 scripts/arlocal.sh >/dev/null
 scripts/akash-sdl.sh >/dev/null
+scripts/anvil.sh >/dev/null

@@ -28,4 +28,29 @@ pub enum CloudError {
     /// An image reference with characters a registry never uses.
     #[error("bad image reference {0:?}")]
     BadImage(String),
+    /// Not an Ethereum address.
+    #[error("bad address {address:?}: {reason}")]
+    BadAddress {
+        /// What was given.
+        address: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Not a 65-byte recoverable secp256k1 signature, or one no key recovers from.
+    #[error("bad signature: {reason}")]
+    BadSignature {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Not a secp256k1 private key (32 bytes of hex below the curve order).
+    #[error("bad private key: 32 bytes of hex (0x optional) below the secp256k1 order")]
+    BadPrivateKey,
+    /// An x402 payment that is refused.
+    #[error("payment refused ({refusal}): {detail}")]
+    Payment {
+        /// x402's reason.
+        refusal: crate::x402::Refusal,
+        /// What exactly, for people.
+        detail: String,
+    },
 }

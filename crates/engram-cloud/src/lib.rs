@@ -5,7 +5,8 @@
 //! Stack Definition Language, YAML). This crate owns what is fixed about that: the
 //! [`tiers`] a user picks from (resources and prices) and the [`sdl`] manifest that asks a
 //! provider for exactly those resources and runs the miner image with the network settings
-//! in its environment. Every manifest it writes is parsed in the tests by Akash's own SDL
+//! in its environment, and the [`x402`] payments (with the few [`eth`] primitives they
+//! need) by which the hours are paid. Every manifest it writes is parsed in the tests by Akash's own SDL
 //! parser (`@akashnetwork/akashjs`), which must derive the tier's resources from it.
 //!
 //! # Example
@@ -19,8 +20,10 @@
 //! ```
 
 mod error;
+pub mod eth;
 pub mod sdl;
 pub mod tiers;
+pub mod x402;
 mod yaml;
 
 pub use error::CloudError;
