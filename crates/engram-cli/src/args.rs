@@ -151,6 +151,52 @@ pub(crate) enum CloudCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Sell miner hours: paid sessions over x402 (USDC, EIP-3009), each a real `engram
+    /// serve` on this machine (on --network when given). The settlement key comes from
+    /// --key-file or ENGRAM_GATEWAY_KEY, never from a flag.
+    Gateway(GatewayArgs),
+}
+
+/// `engram cloud gateway`: each setting from a flag, else its ENGRAM_GATEWAY_* variable,
+/// else --config's TOML file.
+#[derive(Debug, Args)]
+pub(crate) struct GatewayArgs {
+    /// A TOML file with any of the settings below (snake_case keys: rpc, token, pay_to, …).
+    #[arg(long, value_name = "FILE", env = "ENGRAM_GATEWAY_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8095].
+    #[arg(long, value_name = "ADDR", env = "ENGRAM_GATEWAY_LISTEN")]
+    pub(crate) listen: Option<std::net::SocketAddr>,
+    /// The chain's JSON-RPC endpoint.
+    #[arg(long, value_name = "URL", env = "ENGRAM_GATEWAY_RPC")]
+    pub(crate) rpc: Option<String>,
+    /// The chain id the endpoint must serve [default: whatever it serves].
+    #[arg(long, value_name = "ID", env = "ENGRAM_GATEWAY_CHAIN_ID")]
+    pub(crate) chain_id: Option<u64>,
+    /// The EIP-3009 token contract (USDC).
+    #[arg(long, value_name = "ADDRESS", env = "ENGRAM_GATEWAY_TOKEN")]
+    pub(crate) token: Option<String>,
+    /// The token's EIP-712 domain name [default: USD Coin].
+    #[arg(long, value_name = "NAME", env = "ENGRAM_GATEWAY_TOKEN_NAME")]
+    pub(crate) token_name: Option<String>,
+    /// The token's EIP-712 domain version [default: 2].
+    #[arg(long, value_name = "VERSION", env = "ENGRAM_GATEWAY_TOKEN_VERSION")]
+    pub(crate) token_version: Option<String>,
+    /// Who is paid.
+    #[arg(long, value_name = "ADDRESS", env = "ENGRAM_GATEWAY_PAY_TO")]
+    pub(crate) pay_to: Option<String>,
+    /// A file with the hex secp256k1 key that submits settlements (and pays their gas).
+    #[arg(long, value_name = "FILE", env = "ENGRAM_GATEWAY_KEY_FILE")]
+    pub(crate) key_file: Option<PathBuf>,
+    /// Sessions, payments and local miners [default: <data dir>/gateway].
+    #[arg(long, value_name = "DIR", env = "ENGRAM_GATEWAY_STATE")]
+    pub(crate) state_dir: Option<PathBuf>,
+    /// Seconds a signed payment stays good for (10–3600) [default: 60].
+    #[arg(long, value_name = "S", env = "ENGRAM_GATEWAY_MAX_TIMEOUT")]
+    pub(crate) max_timeout_s: Option<u64>,
+    /// The URL clients reach the gateway at, as named in its 402 answers.
+    #[arg(long, value_name = "URL", env = "ENGRAM_GATEWAY_PUBLIC_URL")]
+    pub(crate) public_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

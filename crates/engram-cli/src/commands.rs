@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 
 use crate::UsageError;
 use crate::args::{
-    BlobCommand, CidArgs, Cli, CloudCommand, Command, DevnetCommand, Global, IngestArgs,
-    KeysCommand, QueryArgs, ServeArgs, SignArgs,
+    BlobCommand, CidArgs, Cli, CloudCommand, Command, DevnetCommand, GatewayArgs, Global,
+    IngestArgs, KeysCommand, QueryArgs, ServeArgs, SignArgs,
 };
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
@@ -114,7 +114,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             sign,
         }) => network::recover_key(g, &namespace, &out, &sign).await,
         Command::Decrypt { key } => keys::decrypt(&key),
-        Command::Cloud(cmd) => cloud(g, cmd),
+        Command::Cloud(cmd) => cloud(g, cmd).await,
     }
 }
 
@@ -345,7 +345,7 @@ async fn ingest_document(g: &Global, args: IngestArgs) -> Result<()> {
     Ok(())
 }
 
-fn cloud(g: &Global, cmd: CloudCommand) -> Result<()> {
+async fn cloud(g: &Global, cmd: CloudCommand) -> Result<()> {
     use engram_cloud::sdl::Sdl;
     use engram_cloud::tiers::Tier;
     match cmd {
@@ -398,7 +398,47 @@ fn cloud(g: &Global, cmd: CloudCommand) -> Result<()> {
             }
             Ok(())
         }
+        CloudCommand::Gateway(args) => gateway(g, args).await,
     }
+}
+
+async fn gateway(g: &Global, args: GatewayArgs) -> Result<()> {
+    use engram_gateway::{Gateway, Settings};
+    let file = match &args.config {
+        Some(path) => Settings::read(path)?,
+        None => Settings::default(),
+    };
+    let flags = Settings {
+        listen: args.listen,
+        rpc: args.rpc,
+        chain_id: args.chain_id,
+        token: args.token,
+        token_name: args.token_name,
+        token_version: args.token_version,
+        pay_to: args.pay_to,
+        key_file: args.key_file,
+        key: std::env::var("ENGRAM_GATEWAY_KEY").ok(),
+        state_dir: args.state_dir,
+        max_timeout_s: args.max_timeout_s,
+        public_url: args.public_url,
+    };
+    let config = file
+        .over(flags)
+        .config(data_dir(g).join("gateway"))
+        .map_err(|e| UsageError(e.to_string()))?;
+    let provisioner = engram_gateway::provision::Local::new(
+        std::env::current_exe().context("locating the engram binary for miners")?,
+        config.state_dir.join("miners"),
+        g.network.clone(),
+        Some(model_dir(g)),
+    );
+    let gateway = Gateway::bind(config, std::sync::Arc::new(provisioner)).await?;
+    eprintln!(
+        "engram gateway listening on http://{}",
+        gateway.local_addr()
+    );
+    gateway.run_until_signal().await?;
+    Ok(())
 }
 
 async fn blob(g: &Global, cmd: BlobCommand) -> Result<()> {

@@ -8,12 +8,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::CloudError;
 
 /// A miner size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     /// 1 vCPU, 2 GiB: a small share of the network's load.
@@ -61,6 +61,11 @@ impl Tier {
             usdc_micros_per_hour,
             bid_uakt_per_block,
         }
+    }
+
+    /// The price of `hours` hours, in USDC micro-units.
+    pub fn price(self, hours: u32) -> u128 {
+        u128::from(self.spec().usdc_micros_per_hour) * u128::from(hours)
     }
 
     /// Its lowercase name.

@@ -87,7 +87,8 @@ impl Version {
 }
 
 /// Why a payment is refused, with x402's reason code (what the client sees as
-/// `errorReason`, and the 402's `error`).
+/// `errorReason`, and the 402's `error`): the official package's code where it defines one
+/// (`x402/mechanisms/evm/constants.py`), else the spec's (v2 §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// Not base64 JSON of a payment payload, or a field missing or malformed.
@@ -125,16 +126,16 @@ impl Refusal {
             Refusal::InvalidPayload => "invalid_payload",
             Refusal::InvalidVersion => "invalid_x402_version",
             Refusal::UnsupportedScheme => "unsupported_scheme",
-            Refusal::InvalidNetwork => "invalid_network",
+            Refusal::InvalidNetwork => "network_mismatch",
             Refusal::RequirementsMismatch => "invalid_payment_requirements",
             Refusal::RecipientMismatch => "invalid_exact_evm_payload_recipient_mismatch",
-            Refusal::ValueMismatch => "invalid_exact_evm_payload_authorization_value",
+            Refusal::ValueMismatch => "invalid_exact_evm_payload_authorization_value_mismatch",
             Refusal::NotYetValid => "invalid_exact_evm_payload_authorization_valid_after",
             Refusal::Expired => "invalid_exact_evm_payload_authorization_valid_before",
             Refusal::InvalidSignature => "invalid_exact_evm_payload_signature",
             Refusal::NonceUsed => "invalid_exact_evm_nonce_already_used",
             Refusal::InsufficientFunds => "invalid_exact_evm_insufficient_balance",
-            Refusal::SettlementFailed => "settle_exact_failed_onchain",
+            Refusal::SettlementFailed => "transaction_failed",
         }
     }
 }
@@ -749,7 +750,8 @@ mod tests {
     fn every_wrong_field_is_refused_with_its_reason() {
         use Refusal::*;
         let a = |v: &mut Value, k: &str, x: Value| v["payload"]["authorization"][k] = x;
-        let cases: Vec<(Version, Refusal, Box<dyn FnOnce(&mut Value)>)> = vec![
+        type Case = (Version, Refusal, Box<dyn FnOnce(&mut Value)>);
+        let cases: Vec<Case> = vec![
             (
                 Version::V2,
                 InvalidVersion,

@@ -1,0 +1,223 @@
+//! Who runs a paid session's miner.
+//!
+//! The gateway sells hours; a [`Provisioner`] turns them into a serving miner and takes it
+//! away again. [`Local`] starts a real `engram serve` process on this machine (what the
+//! tests use, and what an operator with spare servers can sell); the Akash provisioner
+//! (deploying the manifest of `engram_cloud::sdl` through Akash's API) is not built yet:
+//! Akash is not reachable from the machines this project is built on, and
+//! docs/cloud-mining.md says so.
+//!
+//! Every miner gets its own hotkey, made for the session and registered on the network by
+//! the miner itself. The session's owner hotkey is not the miner's: its key stays on the
+//! owner's phone (it signs the stop request), and the miner could not sign for it anyway.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use engram_chain::Wallet;
+use futures_util::future::BoxFuture;
+
+use crate::GatewayError;
+use crate::sessions::{Miner, Session};
+
+/// How long a miner may take to answer `/health` after it starts.
+const START_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a stopped miner gets between SIGTERM and SIGKILL.
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Starts and stops the miners of paid sessions.
+pub trait Provisioner: Send + Sync {
+    /// Its name in session records (`local`, `akash`).
+    fn name(&self) -> &'static str;
+
+    /// Starts the miner of `session` (again, after a restart: same data, same hotkey) and
+    /// returns once it serves.
+    fn start<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<Miner, GatewayError>>;
+
+    /// Stops `miner` and waits until it has.
+    fn stop<'a>(&'a self, miner: &'a Miner) -> BoxFuture<'a, Result<(), GatewayError>>;
+
+    /// Whether `miner` still runs.
+    fn alive(&self, miner: &Miner) -> bool;
+}
+
+/// Runs each miner as an `engram serve` process on this machine, in
+/// `<root>/<session id>/` (its data directory, wallet and log).
+#[derive(Debug)]
+pub struct Local {
+    exe: PathBuf,
+    root: PathBuf,
+    network: Option<PathBuf>,
+    model_dir: Option<PathBuf>,
+    children: Mutex<HashMap<u32, Child>>,
+}
+
+impl Local {
+    /// Miners run `exe` (the `engram` binary) under `root`; with `network`, they register
+    /// and serve on the network whose registry is in that directory.
+    pub fn new(
+        exe: PathBuf,
+        root: PathBuf,
+        network: Option<PathBuf>,
+        model_dir: Option<PathBuf>,
+    ) -> Self {
+        Local {
+            exe,
+            root,
+            network,
+            model_dir,
+            children: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn wallet(dir: &Path) -> Result<Wallet, GatewayError> {
+        if let Ok(w) = Wallet::load(dir, "miner") {
+            return Ok(w);
+        }
+        let mut entropy = [0u8; 16];
+        getrandom::getrandom(&mut entropy).map_err(GatewayError::Randomness)?;
+        Ok(Wallet::create(dir, "miner", &entropy)?)
+    }
+
+    fn spawn(&self, session: &Session) -> Result<(Child, Miner, PathBuf), GatewayError> {
+        let dir = self.root.join(&session.id);
+        let io = |what: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| GatewayError::Io { what, path, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
+        let wallets = dir.join("wallets");
+        let wallet = Self::wallet(&wallets)?;
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(io("finding a free port for", &dir))?
+            .port();
+        let log_path = dir.join("miner.log");
+        let log = std::fs::File::create(&log_path).map_err(io("creating", &log_path))?;
+        let log2 = log.try_clone().map_err(io("duplicating", &log_path))?;
+        let mut cmd = Command::new(&self.exe);
+        cmd.arg("--data-dir").arg(dir.join("data"));
+        cmd.arg("--wallet-dir").arg(&wallets);
+        if let Some(m) = &self.model_dir {
+            cmd.arg("--model-dir").arg(m);
+        }
+        if let Some(n) = &self.network {
+            cmd.arg("--network").arg(n);
+        }
+        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+        if self.network.is_some() {
+            cmd.args(["--wallet", "miner"]);
+        }
+        cmd.stdin(Stdio::null()).stdout(log).stderr(log2);
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            // Its own process group: a Ctrl-C at the gateway's terminal does not reach it,
+            // so miners outlive a gateway restart.
+            cmd.process_group(0);
+        }
+        let child = cmd.spawn().map_err(io("starting", &self.exe))?;
+        let miner = Miner {
+            provider: self.name().into(),
+            hotkey: wallet.key.ss58(),
+            endpoint: format!("http://127.0.0.1:{port}"),
+            pid: Some(child.id()),
+            deployment: None,
+        };
+        Ok((child, miner, log_path))
+    }
+}
+
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
+fn signal(pid: u32, sig: &str) {
+    // Best effort: the process may have exited since it was seen alive.
+    let _ = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .stderr(Stdio::null())
+        .status();
+}
+
+impl Provisioner for Local {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    fn start<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<Miner, GatewayError>> {
+        Box::pin(async move {
+            let (mut child, miner, log) = self.spawn(session)?;
+            let failed = |reason: String| GatewayError::Miner {
+                session: session.id.clone(),
+                reason,
+            };
+            let health = format!("{}/health", miner.endpoint);
+            let http = reqwest::Client::new();
+            let started = Instant::now();
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(failed(format!("exited ({status}): {}", log_tail(&log))));
+                }
+                if http
+                    .get(&health)
+                    .timeout(Duration::from_secs(2))
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+                {
+                    break;
+                }
+                if started.elapsed() > START_TIMEOUT {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(failed(format!(
+                        "no answer on {health} within {} s: {}",
+                        START_TIMEOUT.as_secs(),
+                        log_tail(&log)
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            self.children
+                .lock()
+                .expect("children lock")
+                .insert(child.id(), child);
+            Ok(miner)
+        })
+    }
+
+    fn stop<'a>(&'a self, miner: &'a Miner) -> BoxFuture<'a, Result<(), GatewayError>> {
+        Box::pin(async move {
+            let Some(pid) = miner.pid else {
+                return Ok(());
+            };
+            if engram_devnet::alive(pid) {
+                signal(pid, "-TERM");
+                let deadline = Instant::now() + STOP_TIMEOUT;
+                while engram_devnet::alive(pid) && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                if engram_devnet::alive(pid) {
+                    signal(pid, "-KILL");
+                }
+            }
+            // Reap it when this gateway started it (no zombie left behind).
+            let child = self.children.lock().expect("children lock").remove(&pid);
+            if let Some(mut child) = child {
+                let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+            }
+            Ok(())
+        })
+    }
+
+    fn alive(&self, miner: &Miner) -> bool {
+        miner.pid.is_some_and(engram_devnet::alive)
+    }
+}

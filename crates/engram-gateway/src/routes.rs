@@ -1,0 +1,511 @@
+//! The gateway's HTTP routes (the original gateway's, plus a paid top-up).
+//!
+//! Every refusal is JSON `{"error": …}` with a status that says whose move it is: 400 for a
+//! request that can never succeed as sent, 402 for a payment (with the reason as x402's
+//! code, the requirements again, and a `detail` for people), 401/403 for a signature that
+//! fails or belongs to someone else, 404/409 for a session that is not there or has ended,
+//! 429 for too many live sessions, 502 when the chain cannot be reached.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use engram_cloud::CloudError;
+use engram_cloud::tiers::Tier;
+use engram_cloud::x402::{
+    self, Offer, PAYMENT_REQUIRED, PAYMENT_SIGNATURE, Refusal, Version, X_PAYMENT,
+};
+use engram_core::auth;
+use serde_json::{Map, Value, json};
+
+use crate::chain::Settlement;
+use crate::sessions::{Payment, Session, State as SessionState, authorization_key};
+use crate::{App, GatewayError, MAX_BODY_BYTES, MAX_HOURS, MAX_LIVE_PER_HOTKEY};
+
+const HOUR_MS: u64 = 3_600_000;
+
+pub(crate) fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/tiers", get(tiers))
+        .route("/nodes", get(nodes))
+        .route("/sessions", post(create))
+        .route("/sessions/{id}", get(session).delete(delete))
+        .route("/sessions/{id}/topup", post(topup))
+        .route("/sessions/hotkey/{hotkey}", get(by_hotkey))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(app)
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, axum::Json(json!({"error": message.into()}))).into_response()
+}
+
+async fn health(State(app): State<Arc<App>>) -> Response {
+    let live = app
+        .sessions
+        .lock()
+        .await
+        .all()
+        .filter(|s| s.state.live())
+        .count();
+    axum::Json(json!({
+        "status": "ok",
+        "network": x402::caip2(app.token.chain_id),
+        "asset": app.token.address,
+        "pay_to": app.config.pay_to,
+        "settler": app.settler.address(),
+        "provider": app.provisioner.name(),
+        "live_sessions": live,
+    }))
+    .into_response()
+}
+
+async fn tiers() -> Response {
+    let tiers: Vec<Value> = Tier::ALL
+        .into_iter()
+        .map(|t| {
+            let s = t.spec();
+            json!({
+                "tier": t,
+                "cpu_millis": s.cpu_millis,
+                "memory_mib": s.memory_mib,
+                "storage_gib": s.storage_gib,
+                "usdc_micros_per_hour": s.usdc_micros_per_hour,
+            })
+        })
+        .collect();
+    axum::Json(json!({"tiers": tiers, "max_hours": MAX_HOURS})).into_response()
+}
+
+async fn nodes(State(app): State<Arc<App>>) -> Response {
+    let sessions = app.sessions.lock().await;
+    let nodes: Vec<Value> = sessions
+        .all()
+        .filter(|s| s.state == SessionState::Running)
+        .filter_map(|s| {
+            let m = s.miner.as_ref()?;
+            Some(json!({
+                "session": s.id,
+                "owner": s.hotkey,
+                "hotkey": m.hotkey,
+                "endpoint": m.endpoint,
+                "provider": m.provider,
+                "tier": s.tier,
+                "expires_ms": s.expires_ms,
+                "alive": app.provisioner.alive(m),
+            }))
+        })
+        .collect();
+    axum::Json(json!({"nodes": nodes})).into_response()
+}
+
+/// A response that ends a handler early (boxed: a `Response` is large).
+type Early = Box<Response>;
+
+fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Early> {
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "the body must be a JSON object",
+        ))),
+    }
+}
+
+fn hours_of(body: &Map<String, Value>) -> Result<u32, Early> {
+    body.get("hours")
+        .and_then(Value::as_u64)
+        .and_then(|h| u32::try_from(h).ok())
+        .filter(|h| (1..=MAX_HOURS).contains(h))
+        .ok_or_else(|| {
+            Box::new(error(
+                StatusCode::BAD_REQUEST,
+                format!("`hours` must be a whole number from 1 to {MAX_HOURS}"),
+            ))
+        })
+}
+
+fn offer(app: &App, tier: Tier, hours: u32, path: &str, description: String) -> Offer {
+    Offer {
+        token: app.token.clone(),
+        pay_to: app.config.pay_to,
+        amount: tier.price(hours),
+        max_timeout_s: app.config.max_timeout_s,
+        resource: format!("{}{path}", app.public_url),
+        description,
+    }
+}
+
+/// 402: the offer again, the reason in both wire generations, and the failed settlement
+/// (when a payment was tried) in the response header of its generation.
+fn payment_required(
+    offer: &Offer,
+    tried: Option<Version>,
+    refusal: Option<Refusal>,
+    detail: &str,
+) -> Response {
+    let reason = refusal.map_or("payment required", Refusal::code);
+    let mut body = offer.required_v1(reason);
+    body["detail"] = json!(detail);
+    let mut resp = (StatusCode::PAYMENT_REQUIRED, axum::Json(body)).into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&offer.required_v2_header(reason)) {
+        h.insert(PAYMENT_REQUIRED, v);
+    }
+    if let Some(version) = tried {
+        let settled =
+            x402::settlement_header(offer.token.chain_id, None, offer.amount, None, refusal);
+        if let Ok(v) = HeaderValue::from_str(&settled) {
+            h.insert(version.response_header(), v);
+        }
+    }
+    h.insert(
+        "access-control-expose-headers",
+        HeaderValue::from_static("PAYMENT-REQUIRED, PAYMENT-RESPONSE, X-PAYMENT-RESPONSE"),
+    );
+    resp
+}
+
+/// A settled payment.
+struct Paid {
+    version: Version,
+    record: Payment,
+    header: String,
+}
+
+/// Takes the payment of a request for `offer`: verify, claim its nonce, settle.
+async fn pay(app: &App, offer: &Offer, headers: &HeaderMap, hours: u32) -> Result<Paid, Early> {
+    let (version, value) = match (headers.get(PAYMENT_SIGNATURE), headers.get(X_PAYMENT)) {
+        (Some(v), _) => (Version::V2, v),
+        (None, Some(v)) => (Version::V1, v),
+        (None, None) => {
+            return Err(Box::new(payment_required(
+                offer,
+                None,
+                None,
+                "pay with x402: sign the requirement and repeat the request with the payment header",
+            )));
+        }
+    };
+    let refused = |refusal: Refusal, detail: &str| {
+        Box::new(payment_required(
+            offer,
+            Some(version),
+            Some(refusal),
+            detail,
+        ))
+    };
+    let Ok(value) = value.to_str() else {
+        return Err(refused(
+            Refusal::InvalidPayload,
+            "the payment header is not ASCII",
+        ));
+    };
+    let now_s = engram_os::now_ms() / 1000;
+    let verified = match offer.verify(version, value, now_s) {
+        Ok(v) => v,
+        Err(CloudError::Payment { refusal, detail }) => return Err(refused(refusal, &detail)),
+        Err(e) => return Err(refused(Refusal::InvalidPayload, &e.to_string())),
+    };
+    let auth = verified.authorization;
+    let key = authorization_key(auth.from, &auth.nonce);
+    match app.sessions.lock().await.claim_authorization(key.clone()) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(refused(
+                Refusal::NonceUsed,
+                "this authorization has paid already (a replay)",
+            ));
+        }
+        Err(e) => {
+            return Err(Box::new(error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                e.to_string(),
+            )));
+        }
+    }
+    let release = |key: String| async move {
+        if let Err(e) = app.sessions.lock().await.release_authorization(&key) {
+            tracing::error!(error = %e, "releasing an unsettled authorization");
+        }
+    };
+    match app.settler.settle(&verified).await {
+        Ok(Settlement::Settled { transaction }) => Ok(Paid {
+            version,
+            record: Payment {
+                transaction: format!("0x{}", hex::encode(transaction)),
+                payer: auth.from,
+                amount: auth.value.to_string(),
+                hours,
+                at_ms: engram_os::now_ms(),
+            },
+            header: x402::settlement_header(
+                offer.token.chain_id,
+                Some(auth.from),
+                auth.value,
+                Some(transaction),
+                None,
+            ),
+        }),
+        Ok(Settlement::Refused(refusal)) => {
+            if refusal != Refusal::NonceUsed {
+                release(key).await;
+            }
+            let detail = match refusal {
+                Refusal::NonceUsed => "the chain has this authorization as used",
+                Refusal::InsufficientFunds => "the payer's balance is below the price",
+                _ => "the token contract refused the transfer",
+            };
+            Err(refused(refusal, detail))
+        }
+        // Sent but not seen mined: the funds may move, so the nonce stays claimed.
+        Err(e @ GatewayError::NotMined { .. }) => {
+            Err(Box::new(error(StatusCode::BAD_GATEWAY, e.to_string())))
+        }
+        Err(e) => {
+            release(key).await;
+            Err(Box::new(error(StatusCode::BAD_GATEWAY, e.to_string())))
+        }
+    }
+}
+
+fn with_settlement(status: StatusCode, body: Value, paid: &Paid) -> Response {
+    let mut resp = (status, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&paid.header) {
+        resp.headers_mut().insert(paid.version.response_header(), v);
+    }
+    resp.headers_mut().insert(
+        "access-control-expose-headers",
+        HeaderValue::from_static("PAYMENT-RESPONSE, X-PAYMENT-RESPONSE"),
+    );
+    resp
+}
+
+fn new_id() -> Result<String, Early> {
+    let mut id = [0u8; 16];
+    getrandom::getrandom(&mut id).map_err(|e| {
+        Box::new(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            GatewayError::Randomness(e).to_string(),
+        ))
+    })?;
+    Ok(hex::encode(id))
+}
+
+/// `POST /sessions {hotkey, tier, hours}`, paid.
+async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let body = match parse_object(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let Some(hotkey) = body.get("hotkey").and_then(Value::as_str) else {
+        return error(StatusCode::BAD_REQUEST, "`hotkey` (SS58) is required");
+    };
+    if let Err(e) = engram_core::keys::ss58_decode(hotkey) {
+        return error(StatusCode::BAD_REQUEST, format!("`hotkey`: {e}"));
+    }
+    let tier = match body
+        .get("tier")
+        .and_then(Value::as_str)
+        .map(str::parse::<Tier>)
+    {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+        None => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "`tier` is required: lite, standard or pro",
+            );
+        }
+    };
+    let hours = match hours_of(&body) {
+        Ok(h) => h,
+        Err(r) => return *r,
+    };
+    let live = app
+        .sessions
+        .lock()
+        .await
+        .of_hotkey(hotkey)
+        .iter()
+        .filter(|s| s.state.live())
+        .count();
+    if live >= MAX_LIVE_PER_HOTKEY {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("{hotkey} holds {live} live sessions, the most one hotkey may"),
+        );
+    }
+    let offer = offer(
+        &app,
+        tier,
+        hours,
+        "/sessions",
+        format!("an Engram {tier} miner for {hours} h"),
+    );
+    let paid = match pay(&app, &offer, &headers, hours).await {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let id = match new_id() {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    let now = engram_os::now_ms();
+    let session = Session {
+        id: id.clone(),
+        hotkey: hotkey.to_string(),
+        tier,
+        hours,
+        created_ms: now,
+        expires_ms: now + u64::from(hours) * HOUR_MS,
+        state: SessionState::Provisioning,
+        reason: None,
+        miner: None,
+        payments: vec![paid.record.clone()],
+    };
+    if let Err(e) = app.sessions.lock().await.insert(session.clone()) {
+        // Paid but not recorded: say so loudly; the transaction is in the log.
+        tracing::error!(transaction = %paid.record.transaction, error = %e, "a paid session was not saved");
+        return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    }
+    tokio::spawn(crate::provision(app.clone(), id));
+    with_settlement(StatusCode::CREATED, json!(session), &paid)
+}
+
+/// `POST /sessions/{id}/topup {hours}`, paid: more hours for a live session.
+async fn topup(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = match parse_object(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let hours = match hours_of(&body) {
+        Ok(h) => h,
+        Err(r) => return *r,
+    };
+    let Some(s) = app.sessions.lock().await.get(&id).cloned() else {
+        return error(StatusCode::NOT_FOUND, format!("no session {id}"));
+    };
+    if !s.state.live() {
+        return error(
+            StatusCode::CONFLICT,
+            format!("session {id} has ended ({:?}); start a new one", s.state),
+        );
+    }
+    let offer = offer(
+        &app,
+        s.tier,
+        hours,
+        &format!("/sessions/{id}/topup"),
+        format!("{hours} more h of an Engram {} miner", s.tier),
+    );
+    let paid = match pay(&app, &offer, &headers, hours).await {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let record = paid.record.clone();
+    let updated = app.sessions.lock().await.update(&id, move |s| {
+        s.hours += hours;
+        s.expires_ms += u64::from(hours) * HOUR_MS;
+        s.payments.push(record);
+        s.clone()
+    });
+    match updated {
+        Ok(Some(s)) => with_settlement(StatusCode::OK, json!(s), &paid),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no session {id}")),
+        Err(e) => {
+            tracing::error!(transaction = %paid.record.transaction, error = %e, "a top-up was not saved");
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
+    }
+}
+
+fn with_liveness(app: &App, s: &Session) -> Value {
+    let mut v = json!(s);
+    if let Some(m) = &s.miner {
+        v["miner"]["alive"] = json!(app.provisioner.alive(m));
+    }
+    v
+}
+
+async fn session(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+    match app.sessions.lock().await.get(&id) {
+        Some(s) => axum::Json(with_liveness(&app, s)).into_response(),
+        None => error(StatusCode::NOT_FOUND, format!("no session {id}")),
+    }
+}
+
+async fn by_hotkey(State(app): State<Arc<App>>, Path(hotkey): Path<String>) -> Response {
+    if let Err(e) = engram_core::keys::ss58_decode(&hotkey) {
+        return error(StatusCode::BAD_REQUEST, format!("hotkey: {e}"));
+    }
+    let sessions = app.sessions.lock().await.of_hotkey(&hotkey);
+    let list: Vec<Value> = sessions.iter().map(|s| with_liveness(&app, s)).collect();
+    axum::Json(json!({"sessions": list})).into_response()
+}
+
+/// `DELETE /sessions/{id}`, a signed request (`hotkey`, `nonce`, `signature` in the body,
+/// endpoint `sessions/{id}`) by the session's owner.
+async fn delete(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes) -> Response {
+    let body = match parse_object(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let endpoint = format!("sessions/{id}");
+    let signer = match auth::verify_request(&body, &endpoint) {
+        Ok(a) => a,
+        Err(e) => return error(StatusCode::UNAUTHORIZED, e.to_string()),
+    };
+    let now = engram_os::now_ms();
+    if !auth::within(signer.nonce, now, auth::REQUEST_WINDOW_MS) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "the request's nonce (unix ms) is not within 30 s of the gateway's clock",
+        );
+    }
+    {
+        let mut seen = app.seen_requests.lock().await;
+        seen.retain(|_, at| now.saturating_sub(*at) <= 2 * auth::REQUEST_WINDOW_MS);
+        if seen
+            .insert(format!("{}:{}", signer.hotkey, signer.nonce), now)
+            .is_some()
+        {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "this signed request was sent already",
+            );
+        }
+    }
+    let Some(s) = app.sessions.lock().await.get(&id).cloned() else {
+        return error(StatusCode::NOT_FOUND, format!("no session {id}"));
+    };
+    if s.hotkey != signer.hotkey {
+        return error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "session {id} belongs to {}, not {}",
+                s.hotkey, signer.hotkey
+            ),
+        );
+    }
+    if !s.state.live() {
+        return error(
+            StatusCode::CONFLICT,
+            format!("session {id} has ended already"),
+        );
+    }
+    match crate::end(&app, &id, SessionState::Stopped, "stopped by its owner").await {
+        Some(s) => axum::Json(with_liveness(&app, &s)).into_response(),
+        None => error(StatusCode::NOT_FOUND, format!("no session {id}")),
+    }
+}
