@@ -9,12 +9,12 @@ cd "$(dirname "$0")/.."
 scripts/python-env.sh >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for m in crates/engram-node/web/*.js; do
+for m in crates/engram-web/web/*.js; do
     # Syntax of every module the pages load (as .mjs: Node 18 has no default-type flag).
     cp "$m" "$tmp/$(basename "$m" .js).mjs"
     node --check "$tmp/$(basename "$m" .js).mjs"
 done
-for t in crates/engram-node/web/tests/*.test.mjs; do
+for t in crates/engram-web/web/tests/*.test.mjs; do
     echo "node $t" >&2
     node "$t"
 done

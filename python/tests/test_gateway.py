@@ -456,3 +456,77 @@ def test_on_a_network_the_miner_registers_its_own_hotkey_and_serves(env: Env, de
         assert signed_delete(gateway.url, OWNER, s["id"]).status_code == 200
     finally:
         gateway.stop()
+
+
+def test_the_mine_page_pays_with_a_wallet_and_follows_the_miner(env: Env, devnet: str, tmp_path: Path) -> None:
+    """The phone's flow in a real browser: a key made in the page, a tier picked, the payment
+    signed by an EIP-1193 wallet (here a wallet that signs with eth_account outside the page, as
+    a wallet app does), the miner followed until it serves with its standing on the network,
+    then stopped with the page's own sr25519 signature."""
+    from playwright.sync_api import sync_playwright
+    from test_web import PHONE, SHOTS, Watched, chromium_path, wait_until
+
+    gateway = Gateway(tmp_path, env.chain.url, env.token, network=devnet)
+    signer = Account.from_key(ACCOUNT_KEYS[0])
+    asked: list[str] = []
+
+    def wallet(method: str, params_json: str) -> str:
+        asked.append(method)
+        params = json.loads(params_json)
+        if method == "eth_requestAccounts":
+            return json.dumps([PAYER])
+        if method == "eth_chainId":
+            return json.dumps(hex(BASE_SEPOLIA_CHAIN_ID))
+        if method == "eth_signTypedData_v4":
+            assert params[0] == PAYER
+            signed = signer.sign_typed_data(full_message=json.loads(params[1]))
+            return json.dumps("0x" + bytes(signed.signature).hex())
+        raise ValueError(f"the wallet does not do {method}")
+
+    before = env.balance(PAYER), env.balance(PAY_TO)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"])
+            w = Watched(browser, viewport=PHONE)
+            page = w.page
+            page.expose_function("engramTestWallet", wallet)
+            page.add_init_script(
+                "window.ethereum = { request: async ({ method, params }) =>"
+                " JSON.parse(await window.engramTestWallet(method, JSON.stringify(params || []))) };"
+            )
+            page.goto(gateway.url + "/")
+            page.wait_for_selector("body[data-ready='1']", state="attached")
+            page.click("#key-new")
+            page.wait_for_selector("#hotkey")
+            hotkey = page.inner_text("#hotkey")
+            assert hotkey.startswith("5") and len(hotkey) == 48
+            page.check("input[name='tier'][value='lite']")
+            page.fill("#hours", "2")
+            assert page.inner_text("#price") == "0.10 USDC"
+            page.click("#pay")
+            page.wait_for_selector("#paid", timeout=60_000)
+            assert asked[-1] == "eth_signTypedData_v4"
+            assert (env.balance(PAYER), env.balance(PAY_TO)) == (
+                before[0] - 2 * LITE_PER_HOUR,
+                before[1] + 2 * LITE_PER_HOUR,
+            )
+            wait_until(page, "!!document.querySelector(\"li[data-state='running'] .score\")", timeout_s=90)
+            shown = " ".join(page.inner_text("li[data-state='running']").split())
+            assert "(up)" in shown and "Score: uid " in shown, shown
+            session = requests.get(f"{gateway.url}/sessions/hotkey/{hotkey}", timeout=10).json()["sessions"][0]
+            assert session["miner"]["endpoint"] in shown and serves(session["miner"]["endpoint"])
+            page.screenshot(path=str(SHOTS / "mine.png"), full_page=True)
+
+            # The key survives a reload (it lives in this browser), and it stops the miner.
+            page.reload()
+            page.wait_for_selector("body[data-ready='1']", state="attached")
+            assert page.inner_text("#hotkey") == hotkey
+            page.wait_for_selector("li[data-state='running'] button.stop")
+            page.click("li[data-state='running'] button.stop")
+            page.wait_for_selector("li[data-state='stopped']", timeout=30_000)
+            assert not serves(session["miner"]["endpoint"])
+            w.close(allow="status of 402")  # the unpaid first ask, which the browser logs
+            browser.close()
+    finally:
+        gateway.stop()

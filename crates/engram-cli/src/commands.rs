@@ -422,10 +422,11 @@ async fn gateway(g: &Global, args: GatewayArgs) -> Result<()> {
         max_timeout_s: args.max_timeout_s,
         public_url: args.public_url,
     };
-    let config = file
+    let mut config = file
         .over(flags)
         .config(data_dir(g).join("gateway"))
         .map_err(|e| UsageError(e.to_string()))?;
+    config.network = g.network.clone();
     let provisioner = engram_gateway::provision::Local::new(
         std::env::current_exe().context("locating the engram binary for miners")?,
         config.state_dir.join("miners"),

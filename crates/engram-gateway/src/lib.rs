@@ -149,6 +149,7 @@ impl Settings {
             state_dir: self.state_dir.unwrap_or(default_state),
             max_timeout_s,
             public_url: self.public_url,
+            network: None,
         })
     }
 }
@@ -178,6 +179,9 @@ pub struct Config {
     pub max_timeout_s: u64,
     /// The URL clients reach the gateway at (named in 402s); `None`: `http://<listen>`.
     pub public_url: Option<String>,
+    /// The network miners join (a devnet directory), whose registry also gives each
+    /// miner's score.
+    pub network: Option<PathBuf>,
 }
 
 pub(crate) struct App {
@@ -379,4 +383,41 @@ pub(crate) async fn end(app: &App, id: &str, state: State, reason: &str) -> Opti
         tracing::warn!(session = %id, error = %e, "miner did not stop");
     }
     app.sessions.lock().await.get(id).cloned()
+}
+
+/// Each registered miner's standing on the network, by hotkey: uid, stake-weighted weight
+/// from the validators, and the last epoch's incentive and emission. Empty off a network or
+/// when the registry cannot be read (the sessions are still worth showing).
+pub(crate) async fn standings(app: &App) -> std::collections::HashMap<String, serde_json::Value> {
+    let Some(dir) = app.config.network.clone() else {
+        return Default::default();
+    };
+    let read = tokio::task::spawn_blocking(move || {
+        use engram_chain::Chain as _;
+        engram_chain::Devnet::open(&dir).metagraph()
+    })
+    .await;
+    let Ok(Ok(graph)) = read else {
+        return Default::default();
+    };
+    let last = graph.last_epoch();
+    graph
+        .neurons
+        .iter()
+        .map(|n| {
+            let uid = usize::from(n.uid);
+            let incentive = last.and_then(|e| e.outcome.incentive.get(uid).copied());
+            let earned = last.and_then(|e| e.outcome.earned(uid));
+            (
+                n.hotkey.clone(),
+                serde_json::json!({
+                    "uid": n.uid,
+                    "stake": n.stake,
+                    "weight": graph.mean_weight(n.uid),
+                    "incentive": incentive,
+                    "earned": earned,
+                }),
+            )
+        })
+        .collect()
 }

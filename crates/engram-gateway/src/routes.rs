@@ -6,6 +6,7 @@
 //! fails or belongs to someone else, 404/409 for a session that is not there or has ended,
 //! 429 for too many live sessions, 502 when the chain cannot be reached.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -30,6 +31,8 @@ const HOUR_MS: u64 = 3_600_000;
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
+        .route("/", get(mine_page))
+        .route("/web/{file}", get(web_asset))
         .route("/health", get(health))
         .route("/tiers", get(tiers))
         .route("/nodes", get(nodes))
@@ -39,6 +42,16 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/sessions/hotkey/{hotkey}", get(by_hotkey))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
+}
+
+/// `GET /`: the Mine page (a phone buys and watches its miner; its key stays in the page).
+async fn mine_page(headers: HeaderMap) -> Response {
+    engram_web::page(engram_web::Site::Gateway, "mine", &headers)
+}
+
+/// `GET /web/{file}`: the page's scripts and styles.
+async fn web_asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    engram_web::asset(&name, &headers)
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -83,6 +96,7 @@ async fn tiers() -> Response {
 }
 
 async fn nodes(State(app): State<Arc<App>>) -> Response {
+    let standings = crate::standings(&app).await;
     let sessions = app.sessions.lock().await;
     let nodes: Vec<Value> = sessions
         .all()
@@ -98,6 +112,7 @@ async fn nodes(State(app): State<Arc<App>>) -> Response {
                 "tier": s.tier,
                 "expires_ms": s.expires_ms,
                 "alive": app.provisioner.alive(m),
+                "network": standings.get(&m.hotkey),
             }))
         })
         .collect();
@@ -430,19 +445,22 @@ async fn topup(
     }
 }
 
-fn with_liveness(app: &App, s: &Session) -> Value {
+/// A session as shown: with whether its miner runs and, on a network, its standing there.
+fn shown(app: &App, s: &Session, standings: &HashMap<String, Value>) -> Value {
     let mut v = json!(s);
     if let Some(m) = &s.miner {
         v["miner"]["alive"] = json!(app.provisioner.alive(m));
+        v["miner"]["network"] = standings.get(&m.hotkey).cloned().unwrap_or(Value::Null);
     }
     v
 }
 
 async fn session(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
-    match app.sessions.lock().await.get(&id) {
-        Some(s) => axum::Json(with_liveness(&app, s)).into_response(),
-        None => error(StatusCode::NOT_FOUND, format!("no session {id}")),
-    }
+    let Some(s) = app.sessions.lock().await.get(&id).cloned() else {
+        return error(StatusCode::NOT_FOUND, format!("no session {id}"));
+    };
+    let standings = crate::standings(&app).await;
+    axum::Json(shown(&app, &s, &standings)).into_response()
 }
 
 async fn by_hotkey(State(app): State<Arc<App>>, Path(hotkey): Path<String>) -> Response {
@@ -450,7 +468,11 @@ async fn by_hotkey(State(app): State<Arc<App>>, Path(hotkey): Path<String>) -> R
         return error(StatusCode::BAD_REQUEST, format!("hotkey: {e}"));
     }
     let sessions = app.sessions.lock().await.of_hotkey(&hotkey);
-    let list: Vec<Value> = sessions.iter().map(|s| with_liveness(&app, s)).collect();
+    let standings = crate::standings(&app).await;
+    let list: Vec<Value> = sessions
+        .iter()
+        .map(|s| shown(&app, s, &standings))
+        .collect();
     axum::Json(json!({"sessions": list})).into_response()
 }
 
@@ -505,7 +527,7 @@ async fn delete(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes
         );
     }
     match crate::end(&app, &id, SessionState::Stopped, "stopped by its owner").await {
-        Some(s) => axum::Json(with_liveness(&app, &s)).into_response(),
+        Some(s) => axum::Json(shown(&app, &s, &HashMap::new())).into_response(),
         None => error(StatusCode::NOT_FOUND, format!("no session {id}")),
     }
 }

@@ -1,12 +1,9 @@
 //! The web app: the playground, memory browser, CID page and dashboard, served by the node
 //! itself.
 //!
-//! Pages and assets are compiled into the binary (no Node toolchain, nothing fetched at run
-//! time) and talk only to this node's own API, so the app works wherever the node does,
-//! offline included. Every response carries a strict Content-Security-Policy (scripts,
-//! styles and connections to this origin only; no inline script), so a memory's text
-//! rendered by the app can never run as code. Assets revalidate by `ETag` (their SHA-256),
-//! so a new binary's app is picked up at once and an unchanged one costs a 304.
+//! The pages and how they are served (compiled in, strict CSP, ETags) are `engram_web`'s;
+//! they talk only to this node's own API, so the app works wherever the node does, offline
+//! included.
 //!
 //! A browser also lets any web page send requests to a node on this machine, so
 //! [`browser_guard`] refuses what only another site's page sends: a cross-origin `Origin`
@@ -16,156 +13,15 @@
 //! neither header and are unaffected.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
+use engram_web::Site;
 
 use crate::error::ApiError;
-
-/// A script or stylesheet, compiled in.
-struct Asset {
-    name: &'static str,
-    content_type: &'static str,
-    body: &'static str,
-}
-
-macro_rules! asset {
-    ($name:literal, $type:expr) => {
-        Asset {
-            name: $name,
-            content_type: $type,
-            body: include_str!(concat!("../web/", $name)),
-        }
-    };
-}
-
-const JS: &str = "text/javascript; charset=utf-8";
-
-static ASSETS: &[Asset] = &[
-    asset!("app.css", "text/css; charset=utf-8"),
-    asset!("common.js", JS),
-    asset!("home.js", JS),
-    asset!("cid.js", JS),
-    asset!("dashboard.js", JS),
-    asset!("verify.js", JS),
-    asset!("keys.js", JS),
-];
-
-/// A page: its `<main>`, compiled in, inside the one shell every page shares (head,
-/// stylesheet, header and navigation are written once, in `shell.html`).
-struct Page {
-    name: &'static str,
-    title: &'static str,
-    script: &'static str,
-    main: &'static str,
-}
-
-static PAGES: &[Page] = &[
-    Page {
-        name: "home",
-        title: "playground",
-        script: "home.js",
-        main: include_str!("../web/home.html"),
-    },
-    Page {
-        name: "cid",
-        title: "memory",
-        script: "cid.js",
-        main: include_str!("../web/cid.html"),
-    },
-    Page {
-        name: "dashboard",
-        title: "dashboard",
-        script: "dashboard.js",
-        main: include_str!("../web/dashboard.html"),
-    },
-];
-
-const SHELL: &str = include_str!("../web/shell.html");
-
-/// The policy every page and asset is served with.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-                   connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
-
-/// A response body as served: pages assembled, each with its ETag (a hash of its bytes).
-struct Served {
-    name: &'static str,
-    content_type: &'static str,
-    /// Shared bytes: answering clones a reference count, not the page.
-    body: axum::body::Bytes,
-    etag: String,
-}
-
-fn served() -> &'static [Served] {
-    static SERVED: OnceLock<Vec<Served>> = OnceLock::new();
-    SERVED.get_or_init(|| {
-        let pages = PAGES.iter().map(|p| {
-            let body = SHELL
-                .replace("{{title}}", p.title)
-                .replace("{{script}}", p.script)
-                .replace("{{main}}", p.main);
-            (p.name, "text/html; charset=utf-8", body)
-        });
-        let assets = ASSETS
-            .iter()
-            .map(|a| (a.name, a.content_type, a.body.to_string()));
-        pages
-            .chain(assets)
-            .map(|(name, content_type, body)| Served {
-                name,
-                content_type,
-                etag: format!(
-                    "\"{}\"",
-                    hex::encode(&Sha256::digest(body.as_bytes())[..12])
-                ),
-                body: body.into(),
-            })
-            .collect()
-    })
-}
-
-fn serve(name: &str, headers: &HeaderMap) -> Response {
-    let Some(file) = served().iter().find(|f| f.name == name) else {
-        return ApiError::NotFound(format!("no web asset {name:?}")).into_response();
-    };
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == file.etag));
-    let mut response = if fresh {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        (
-            [(header::CONTENT_TYPE, file.content_type)],
-            file.body.clone(),
-        )
-            .into_response()
-    };
-    let h = response.headers_mut();
-    h.insert(
-        header::ETAG,
-        HeaderValue::from_str(&file.etag).expect("hex etag"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
-}
 
 /// Why a request is refused as one a foreign web page sent, if it is.
 fn foreign_page(headers: &HeaderMap, listen: SocketAddr) -> Option<String> {
@@ -223,72 +79,27 @@ pub(crate) async fn browser_guard(
 
 /// `GET /`: the playground and memory browser.
 pub(crate) async fn home(headers: HeaderMap) -> Response {
-    serve("home", &headers)
+    engram_web::page(Site::Node, "home", &headers)
 }
 
 /// `GET /cid/{cid}`: one memory and its verification (the page reads the CID from its URL).
 pub(crate) async fn cid_page(headers: HeaderMap) -> Response {
-    serve("cid", &headers)
+    engram_web::page(Site::Node, "cid", &headers)
 }
 
 /// `GET /dashboard`.
 pub(crate) async fn dashboard(headers: HeaderMap) -> Response {
-    serve("dashboard", &headers)
+    engram_web::page(Site::Node, "dashboard", &headers)
 }
 
 /// `GET /web/{file}`: the app's scripts and styles.
 pub(crate) async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    if !ASSETS.iter().any(|a| a.name == name) {
-        return ApiError::NotFound(format!("no web asset {name:?}")).into_response();
-    }
-    serve(&name, &headers)
+    engram_web::asset(&name, &headers)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A served page as text.
-    struct Text<'a> {
-        name: &'a str,
-        body: &'a str,
-    }
-
-    #[test]
-    fn every_page_is_whole_and_names_only_assets_that_exist() {
-        for file in served()
-            .iter()
-            .filter(|f| f.content_type.starts_with("text/html"))
-        {
-            let body = std::str::from_utf8(&file.body).expect("pages are UTF-8");
-            let page = Text {
-                name: file.name,
-                body,
-            };
-            assert!(
-                !page.body.contains("{{"),
-                "{}: a placeholder is left",
-                page.name
-            );
-            assert!(page.body.contains("<nav") && page.body.contains("</main>"));
-            for part in page.body.split("/web/").skip(1) {
-                let name: String = part
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-                    .collect();
-                assert!(
-                    ASSETS.iter().any(|a| a.name == name),
-                    "{} links /web/{name}, which is not compiled in",
-                    page.name
-                );
-            }
-            assert!(
-                !page.body.contains("<script>") && !page.body.contains(" style="),
-                "{}: inline script or style breaks the CSP",
-                page.name
-            );
-        }
-    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         pairs
@@ -375,18 +186,5 @@ mod tests {
             ],
             public
         ));
-    }
-
-    #[test]
-    fn unknown_assets_are_404_and_etags_revalidate() {
-        let none = HeaderMap::new();
-        assert_eq!(serve("nope.js", &none).status(), StatusCode::NOT_FOUND);
-        assert_eq!(serve("home", &none).status(), StatusCode::OK);
-        let first = serve("app.css", &none);
-        assert_eq!(first.status(), StatusCode::OK);
-        let tag = first.headers()[header::ETAG].clone();
-        let mut again = HeaderMap::new();
-        again.insert(header::IF_NONE_MATCH, tag);
-        assert_eq!(serve("app.css", &again).status(), StatusCode::NOT_MODIFIED);
     }
 }

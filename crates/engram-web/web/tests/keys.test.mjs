@@ -1,4 +1,4 @@
-// Dev tests for keys.js (not shipped): `node crates/engram-node/web/tests/keys.test.mjs` from the
+// Dev tests for keys.js (not shipped): `node crates/engram-web/web/tests/keys.test.mjs` from the
 // repository root, Node ≥ 20. Checks keys.js against the sr25519 and encryption vectors,
 // its own signatures against its own verifier, and (when the repository's Python venv has
 // bittensor_wallet, the Bittensor key library) against an independent schnorrkel.

@@ -1,4 +1,4 @@
-// Tests of verify.js (not shipped): `node crates/engram-node/web/tests/verify.test.mjs` from
+// Tests of verify.js (not shipped): `node crates/engram-web/web/tests/verify.test.mjs` from
 // the repository root. Every CID case of the conformance vectors (typed metadata included)
 // is recomputed from the vector's JSON text as the page reads a record; every Merkle v1
 // proof climbs to its root and fails with one sibling changed; v2 proofs made by the node
