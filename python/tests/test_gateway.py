@@ -13,6 +13,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Optional
 
@@ -125,23 +126,26 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
             yield e
         finally:
             e.gateway.stop()
-            for pid in miner_pids(state):
-                with_pid_gone(pid)
+            stop_miners(state)
 
 
-def miner_pids(state: Path) -> list[int]:
+def stop_miners(state: Path) -> None:
+    """Kills the miners a gateway in `state` left running (they outlive it by design), each only
+    if its pid is still that miner: its command line names its own directory."""
     path = state / "gateway" / "sessions.json"
     if not path.exists():
-        return []
-    sessions = json.loads(path.read_text())["sessions"]
-    return [s["miner"]["pid"] for s in sessions if s.get("miner")]
-
-
-def with_pid_gone(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        return
+    for s in json.loads(path.read_text())["sessions"].values():
+        miner = s.get("miner") or {}
+        pid, where = miner.get("pid"), miner.get("dir")
+        if not pid or not where:
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if where.encode() in cmdline:
+            os.kill(pid, signal.SIGKILL)
 
 
 def payer(env: Env, key: str = ACCOUNT_KEYS[0]) -> x402ClientSync:
@@ -289,6 +293,7 @@ def test_a_paid_session_runs_a_real_miner_until_its_owner_stops_it(env: Env) -> 
         timeout=10,
     )
     assert forged.status_code == 401, forged.text
+    assert "does not verify" in forged.json()["error"]
     assert serves(miner["endpoint"])
     r = signed_delete(env.url, OWNER, created["id"])
     assert r.status_code == 200, r.text
@@ -329,9 +334,15 @@ def altered_v1(env: Env, change: Callable[[Dict[str, Any]], None]) -> Dict[str, 
     return body
 
 
+def sent_by_settler(env: Env) -> int:
+    return int(env.chain.w3.eth.get_transaction_count(SETTLER))
+
+
 def refused(env: Env, headers: Dict[str, str], reason: str) -> None:
-    """The payment is refused with `reason`, nothing moves and no session starts."""
+    """The payment is refused with `reason`, nothing moves, the settler sends nothing (no gas
+    spent on it) and no session starts."""
     balances = env.balance(PAYER), env.balance(PAY_TO)
+    sent = sent_by_settler(env)
     sessions = requests.get(f"{env.url}/sessions/hotkey/{OWNER.ss58_address}", timeout=10).json()["sessions"]
     r = requests.post(
         f"{env.url}/sessions",
@@ -346,6 +357,7 @@ def refused(env: Env, headers: Dict[str, str], reason: str) -> None:
     settlement = r.headers.get("PAYMENT-RESPONSE") or r.headers["X-PAYMENT-RESPONSE"]
     assert unb64json(settlement)["success"] is False
     assert (env.balance(PAYER), env.balance(PAY_TO)) == balances
+    assert sent_by_settler(env) == sent
     after = requests.get(f"{env.url}/sessions/hotkey/{OWNER.ss58_address}", timeout=10).json()["sessions"]
     assert len(after) == len(sessions)
 
@@ -402,33 +414,33 @@ def test_a_v1_payment_pays_once_and_its_replay_is_refused(env: Env) -> None:
     assert signed_delete(env.url, OWNER, r.json()["id"]).status_code == 200
 
 
+def buy(env: Env, tier: str = "lite", hours: int = 1) -> Dict[str, Any]:
+    r = paying_session(env).post(
+        f"{env.url}/sessions", json={"hotkey": OWNER.ss58_address, "tier": tier, "hours": hours}, timeout=60
+    )
+    assert r.status_code == 201, r.text
+    return running(env, r.json()["id"])
+
+
 def test_sessions_survive_a_restart_and_end_when_their_time_is_up(env: Env) -> None:
-    r = paying_session(env).post(
-        f"{env.url}/sessions", json={"hotkey": OWNER.ss58_address, "tier": "standard", "hours": 1}, timeout=60
-    )
-    assert r.status_code == 201, r.text
-    keep = running(env, r.json()["id"])
-    r = paying_session(env).post(
-        f"{env.url}/sessions", json={"hotkey": OWNER.ss58_address, "tier": "lite", "hours": 1}, timeout=60
-    )
-    assert r.status_code == 201, r.text
-    due = running(env, r.json()["id"])
+    keep, due, crashed = buy(env, "standard"), buy(env), buy(env)
 
     env.gateway.stop()
     # The miners are paid for: they keep serving while the gateway is down.
-    assert serves(keep["miner"]["endpoint"]) and serves(due["miner"]["endpoint"])
-    # While it is down, one session's paid time runs out.
+    assert all(serves(s["miner"]["endpoint"]) for s in (keep, due, crashed))
+    # While it is down, one session's paid time runs out…
     path = env.gateway.state / "gateway" / "sessions.json"
     state = json.loads(path.read_text())
-    for s in state["sessions"]:
-        if s["id"] == due["id"]:
-            s["expires_ms"] = int(time.time() * 1000) - 1
+    state["sessions"][due["id"]]["expires_ms"] = int(time.time() * 1000) - 1
     path.write_text(json.dumps(state))
+    # …and another's miner dies (a crash, a reboot of the machine).
+    os.kill(crashed["miner"]["pid"], signal.SIGKILL)
 
     env.gateway = Gateway(env.gateway.state, env.chain.url, env.token)
     again = requests.get(f"{env.url}/sessions/{keep['id']}", timeout=10).json()
     assert again["state"] == "running" and again["payments"] == keep["payments"]
-    assert again["miner"]["alive"] and serves(keep["miner"]["endpoint"])
+    assert again["miner"]["alive"] and again["miner"]["pid"] == keep["miner"]["pid"]
+    assert serves(keep["miner"]["endpoint"])
 
     def expired() -> Optional[Dict[str, Any]]:
         s: Dict[str, Any] = requests.get(f"{env.url}/sessions/{due['id']}", timeout=10).json()
@@ -437,7 +449,55 @@ def test_sessions_survive_a_restart_and_end_when_their_time_is_up(env: Env) -> N
     ended = wait_for(expired, "the due session to expire", timeout=30)
     assert ended["reason"] == "the paid time ran out"
     assert not serves(due["miner"]["endpoint"])
-    assert signed_delete(env.url, OWNER, keep["id"]).status_code == 200
+
+    def restarted() -> Optional[Dict[str, Any]]:
+        s: Dict[str, Any] = requests.get(f"{env.url}/sessions/{crashed['id']}", timeout=10).json()
+        m = s.get("miner") or {}
+        return s if s["state"] == "running" and m.get("alive") and m["pid"] != crashed["miner"]["pid"] else None
+
+    back = wait_for(restarted, "the crashed miner to be started again", timeout=60)
+    # The same miner: same hotkey, same data directory; a new process.
+    assert back["miner"]["hotkey"] == crashed["miner"]["hotkey"]
+    assert back["miner"]["dir"] == crashed["miner"]["dir"]
+    assert serves(back["miner"]["endpoint"])
+    for s in (keep, crashed):
+        assert signed_delete(env.url, OWNER, s["id"]).status_code == 200
+
+
+def test_one_authorization_sent_twice_at_once_pays_once(env: Env) -> None:
+    headers = sign_for(env, offer(env).headers["PAYMENT-REQUIRED"], None)
+    before, sent = env.balance(PAYER), sent_by_settler(env)
+    body = {"hotkey": OWNER.ss58_address, "tier": "lite", "hours": 1}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(
+            pool.map(
+                lambda _: requests.post(f"{env.url}/sessions", json=body, headers=headers, timeout=60),
+                range(2),
+            )
+        )
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201, 402], [a.text for a in answers]
+    replay = next(a for a in answers if a.status_code == 402)
+    assert replay.json()["error"] == "invalid_exact_evm_nonce_already_used"
+    assert env.balance(PAYER) == before - LITE_PER_HOUR
+    assert sent_by_settler(env) == sent + 1
+    paid = next(a for a in answers if a.status_code == 201).json()
+    assert signed_delete(env.url, OWNER, paid["id"]).status_code == 200
+
+
+def test_limits_at_their_edges(env: Env) -> None:
+    # 720 hours is the most one payment buys: asked for (402 with its price), not refused.
+    r = offer(env, hours=720)
+    assert r.status_code == 402
+    assert unb64json(r.headers["PAYMENT-REQUIRED"])["accepts"][0]["amount"] == str(720 * LITE_PER_HOUR)
+    # A body over 16 KiB is refused in the same JSON shape as every other refusal.
+    big = {"hotkey": OWNER.ss58_address, "tier": "lite", "hours": 1, "pad": "x" * (16 * 1024)}
+    r = requests.post(f"{env.url}/sessions", json=big, timeout=10)
+    assert r.status_code == 413 and "error" in r.json()
+    fits = {"hotkey": OWNER.ss58_address, "tier": "lite", "hours": 1}
+    fits["pad"] = "x" * (16 * 1024 - len(json.dumps({**fits, "pad": ""})))
+    assert len(json.dumps(fits)) == 16 * 1024
+    assert requests.post(f"{env.url}/sessions", data=json.dumps(fits), timeout=10).status_code == 402
 
 
 def test_on_a_network_the_miner_registers_its_own_hotkey_and_serves(env: Env, devnet: str, tmp_path: Path) -> None:
@@ -456,6 +516,7 @@ def test_on_a_network_the_miner_registers_its_own_hotkey_and_serves(env: Env, de
         assert signed_delete(gateway.url, OWNER, s["id"]).status_code == 200
     finally:
         gateway.stop()
+        stop_miners(tmp_path)
 
 
 def test_the_mine_page_pays_with_a_wallet_and_follows_the_miner(env: Env, devnet: str, tmp_path: Path) -> None:
@@ -530,3 +591,4 @@ def test_the_mine_page_pays_with_a_wallet_and_follows_the_miner(env: Env, devnet
             browser.close()
     finally:
         gateway.stop()
+        stop_miners(tmp_path)

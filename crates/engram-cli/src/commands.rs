@@ -425,7 +425,16 @@ async fn gateway(g: &Global, args: GatewayArgs) -> Result<()> {
     let mut config = file
         .over(flags)
         .config(data_dir(g).join("gateway"))
-        .map_err(|e| UsageError(e.to_string()))?;
+        .map_err(|e| -> anyhow::Error {
+            use engram_gateway::GatewayError as E;
+            match e {
+                // What was given is wrong: a usage error (exit 2).
+                E::Missing(_) | E::OutOfRange { .. } | E::TwoKeys | E::Cloud(_) => {
+                    UsageError(e.to_string()).into()
+                }
+                other => other.into(),
+            }
+        })?;
     config.network = g.network.clone();
     let provisioner = engram_gateway::provision::Local::new(
         std::env::current_exe().context("locating the engram binary for miners")?,

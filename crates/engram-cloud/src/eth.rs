@@ -178,7 +178,11 @@ impl Signature {
         if sig.normalize_s().is_some() {
             return Err(bad("s is in the upper half of the curve order (malleable)"));
         }
-        let id = RecoveryId::from_byte(self.v - 27).ok_or_else(|| bad("v must be 27 or 28"))?;
+        let id = self
+            .v
+            .checked_sub(27)
+            .and_then(RecoveryId::from_byte)
+            .ok_or_else(|| bad("v must be 27 or 28"))?;
         let key = VerifyingKey::recover_from_prehash(digest, &sig, id)
             .map_err(|_| bad("no public key recovers from it"))?;
         Ok(Address::of_key(&key))

@@ -115,8 +115,14 @@ pub enum Refusal {
     NonceUsed,
     /// The payer's balance is below the amount.
     InsufficientFunds,
+    /// The token contract would revert the transfer (found by simulating it).
+    SimulationFailed,
     /// The chain did not take the transfer.
     SettlementFailed,
+    /// The transaction succeeded without the expected transfer.
+    TransferMismatch,
+    /// Sent, not seen mined yet: the funds may still move.
+    SettlementPending,
 }
 
 impl Refusal {
@@ -135,7 +141,10 @@ impl Refusal {
             Refusal::InvalidSignature => "invalid_exact_evm_payload_signature",
             Refusal::NonceUsed => "invalid_exact_evm_nonce_already_used",
             Refusal::InsufficientFunds => "invalid_exact_evm_insufficient_balance",
+            Refusal::SimulationFailed => "invalid_exact_evm_transaction_simulation_failed",
             Refusal::SettlementFailed => "transaction_failed",
+            Refusal::TransferMismatch => "invalid_exact_evm_transfer_event_mismatch",
+            Refusal::SettlementPending => "settlement_pending",
         }
     }
 }
@@ -184,7 +193,8 @@ pub struct Token {
 }
 
 impl Token {
-    fn domain_separator(&self) -> [u8; 32] {
+    /// Its EIP-712 domain separator (what its `DOMAIN_SEPARATOR()` must return).
+    pub fn domain_separator(&self) -> [u8; 32] {
         let typehash = keccak256(
             b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)",
         );
@@ -411,7 +421,13 @@ impl Offer {
                 format!("scheme {scheme:?}; only {SCHEME:?} is accepted"),
             ));
         }
-        if chain_id_of(&network) != Some(self.token.chain_id) {
+        // v1 names networks (and the official facilitator requires the name it offered);
+        // v2 uses CAIP-2.
+        let offered = match version {
+            Version::V1 => v1_network(self.token.chain_id).map(str::to_owned),
+            Version::V2 => Some(caip2(self.token.chain_id)),
+        };
+        if offered.as_deref() != Some(network.as_str()) {
             return Err(refuse(
                 Refusal::InvalidNetwork,
                 format!(
@@ -420,22 +436,7 @@ impl Offer {
                 ),
             ));
         }
-        let inner = payload
-            .get("payload")
-            .and_then(Value::as_object)
-            .ok_or_else(|| refuse(Refusal::InvalidPayload, "`payload` is missing".into()))?;
-        let auth = inner
-            .get("authorization")
-            .and_then(Value::as_object)
-            .ok_or_else(|| {
-                refuse(
-                    Refusal::InvalidPayload,
-                    "`payload.authorization` is missing".into(),
-                )
-            })?;
-        let authorization = parse_authorization(auth)?;
-        let signature = Signature::from_hex(&field(inner, "signature")?)
-            .map_err(|e| refuse(Refusal::InvalidSignature, e.to_string()))?;
+        let (authorization, signature) = signed_authorization(&payload)?;
 
         if authorization.to != self.pay_to {
             return Err(refuse(
@@ -523,6 +524,48 @@ impl Offer {
     }
 }
 
+/// The authorization and signature a payment header carries, without checking them against
+/// an offer or the clock: for a payment [`Offer::verify`] accepted earlier and that is read
+/// again (a settlement still in flight after a restart).
+///
+/// # Errors
+/// [`CloudError::Payment`] when the header is not a payment.
+pub fn parse(version: Version, header: &str) -> Result<Verified, CloudError> {
+    let (authorization, signature) = signed_authorization(&decode(header)?)?;
+    Ok(Verified {
+        version,
+        authorization,
+        signature,
+    })
+}
+
+fn signed_authorization(
+    payload: &Map<String, Value>,
+) -> Result<(Authorization, Signature), CloudError> {
+    let invalid = |detail: &str| CloudError::Payment {
+        refusal: Refusal::InvalidPayload,
+        detail: detail.to_string(),
+    };
+    let inner = payload
+        .get("payload")
+        .and_then(Value::as_object)
+        .ok_or_else(|| invalid("`payload` is missing"))?;
+    let auth = inner
+        .get("authorization")
+        .and_then(Value::as_object)
+        .ok_or_else(|| invalid("`payload.authorization` is missing"))?;
+    let authorization = parse_authorization(auth)?;
+    let signature = inner
+        .get("signature")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("`payload.signature` is missing or not a string"))?;
+    let signature = Signature::from_hex(signature).map_err(|e| CloudError::Payment {
+        refusal: Refusal::InvalidSignature,
+        detail: e.to_string(),
+    })?;
+    Ok((authorization, signature))
+}
+
 /// Base64 JSON object of a payment header.
 fn decode(header: &str) -> Result<Map<String, Value>, CloudError> {
     let invalid = |detail: &str| CloudError::Payment {
@@ -588,8 +631,10 @@ fn parse_authorization(auth: &Map<String, Value>) -> Result<Authorization, Cloud
     })
 }
 
-/// The settlement header value (base64 JSON), for success (`transaction` set) or failure.
+/// The settlement header value (base64 JSON), for success (`transaction` set) or failure;
+/// the network as `version` names it.
 pub fn settlement_header(
+    version: Version,
     chain_id: u64,
     payer: Option<Address>,
     amount: u128,
@@ -599,7 +644,10 @@ pub fn settlement_header(
     let mut v = json!({
         "success": transaction.is_some() && refusal.is_none(),
         "transaction": transaction.map(|t| format!("0x{}", hex::encode(t))).unwrap_or_default(),
-        "network": caip2(chain_id),
+        "network": match version {
+            Version::V1 => v1_network(chain_id).map_or_else(|| caip2(chain_id), str::to_owned),
+            Version::V2 => caip2(chain_id),
+        },
         "amount": amount.to_string(),
     });
     if let Some(p) = payer {
@@ -630,9 +678,13 @@ mod tests {
         }
     }
 
+    /// On base-sepolia, so that v1 (named networks) can pay too.
     fn offer() -> Offer {
         Offer {
-            token: token(),
+            token: Token {
+                chain_id: 84_532,
+                ..token()
+            },
             pay_to: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
                 .parse()
                 .unwrap(),
@@ -702,7 +754,7 @@ mod tests {
             Version::V1 => {
                 v["x402Version"] = json!(1);
                 v["scheme"] = json!("exact");
-                v["network"] = json!("eip155:31337");
+                v["network"] = json!("base-sepolia");
             }
             Version::V2 => {
                 v["x402Version"] = json!(2);
@@ -775,7 +827,12 @@ mod tests {
             (
                 Version::V1,
                 InvalidNetwork,
-                Box::new(|v| v["network"] = json!("eip155:1")),
+                Box::new(|v| v["network"] = json!("eip155:84532")),
+            ),
+            (
+                Version::V2,
+                InvalidNetwork,
+                Box::new(|v| v["accepted"]["network"] = json!("base-sepolia")),
             ),
             (
                 Version::V2,
@@ -947,15 +1004,15 @@ mod tests {
         .unwrap();
         assert_eq!(v2["x402Version"], 2);
         let r = &v2["accepts"][0];
-        assert_eq!(r["network"], "eip155:31337");
+        assert_eq!(r["network"], "eip155:84532");
         assert_eq!(r["amount"], "10000");
         assert_eq!(r["payTo"], "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
         assert_eq!(r["extra"]["version"], "2");
         // 31337 has no v1 name: v1 clients are offered nothing.
-        assert_eq!(o.required_v1("x").get("accepts"), Some(&json!([])));
-        let mut base = o.clone();
-        base.token.chain_id = 84_532;
-        let v1 = base.required_v1("x");
+        let mut local = o.clone();
+        local.token.chain_id = 31_337;
+        assert_eq!(local.required_v1("x").get("accepts"), Some(&json!([])));
+        let v1 = o.required_v1("x");
         assert_eq!(v1["accepts"][0]["network"], "base-sepolia");
         assert_eq!(v1["accepts"][0]["maxAmountRequired"], "10000");
         assert_eq!(chain_id_of("base-sepolia"), Some(84_532));
@@ -963,12 +1020,35 @@ mod tests {
         assert_eq!(chain_id_of("solana"), None);
         let s: Value = serde_json::from_slice(
             &STANDARD
-                .decode(settlement_header(31_337, None, 5, Some([1; 32]), None))
+                .decode(settlement_header(
+                    Version::V2,
+                    31_337,
+                    None,
+                    5,
+                    Some([1; 32]),
+                    None,
+                ))
                 .unwrap(),
         )
         .unwrap();
         assert_eq!(s["success"], true);
         assert_eq!(s["network"], "eip155:31337");
         assert_eq!(s["transaction"].as_str().unwrap().len(), 66);
+        let s1: Value = serde_json::from_slice(
+            &STANDARD
+                .decode(settlement_header(
+                    Version::V1,
+                    84_532,
+                    None,
+                    5,
+                    None,
+                    Some(Refusal::NonceUsed),
+                ))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(s1["success"], false);
+        assert_eq!(s1["network"], "base-sepolia");
+        assert_eq!(s1["errorReason"], "invalid_exact_evm_nonce_already_used");
     }
 }

@@ -9,8 +9,11 @@
 //!   rest of the body as Python's `json.dumps(…, sort_keys=True, separators=(',', ':'))`
 //!   writes it ([`crate::pyjson`]).
 //!
-//! Clocks and replay caches are the caller's; this module only checks signatures and
-//! builds messages.
+//! Clocks are the caller's; this module checks signatures, builds messages and keeps the
+//! [`ReplayCache`] every server that takes signed requests uses.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -163,6 +166,26 @@ pub fn sign_request(
         Value::String(format!("0x{}", hex::encode(signature))),
     );
     Ok(())
+}
+
+/// Remembers (hotkey, nonce) pairs until they leave the window.
+#[derive(Debug, Default)]
+pub struct ReplayCache {
+    seen: Mutex<HashMap<(String, u64), u64>>,
+}
+
+impl ReplayCache {
+    /// Records the pair (a hotkey, or any key naming a single-use credential, and its
+    /// nonce or timestamp); false if it was already there. Pairs are kept for twice the
+    /// longest signature window, longer than any of them stays valid.
+    pub fn first_use(&self, hotkey: &str, nonce: u64, now_ms: u64) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 100_000 {
+            let keep = 2 * REQUEST_WINDOW_MS.max(NAMESPACE_WINDOW_MS);
+            seen.retain(|_, &mut at| now_ms.saturating_sub(at) <= keep);
+        }
+        seen.insert((hotkey.to_string(), nonce), now_ms).is_none()
+    }
 }
 
 /// Whether `timestamp_ms` is within `window_ms` of `now_ms`.

@@ -117,27 +117,7 @@ fn manifest_path(dir: &Path) -> PathBuf {
     dir.join("devnet.json")
 }
 
-/// Whether process `pid` runs. On Linux a look at `/proc/<pid>/stat` (no fork: `down` and
-/// `status` poll this from async loops), where a zombie — a killed process its parent has
-/// not reaped yet, common for devnet processes whose parent `devnet up` has exited — counts
-/// as dead; elsewhere `kill -0`.
-pub fn alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            return false;
-        };
-        // "pid (comm) state …": the state follows the last ')' (comm may hold one).
-        let state = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.trim_start().chars().next());
-        return !matches!(state, None | Some('Z' | 'X'));
-    }
-    Command::new("kill")
-        .args(["-0", &pid.to_string()])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
+pub use engram_os::process::alive;
 
 fn free_port() -> Result<u16, DevnetError> {
     let port = TcpListener::bind("127.0.0.1:0")
@@ -480,14 +460,6 @@ pub struct Stopped {
     pub killed: Vec<String>,
 }
 
-fn signal(pid: u32, sig: &str) {
-    // Best effort: the process may have exited since it was seen alive.
-    let _ = Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .stderr(Stdio::null())
-        .status();
-}
-
 /// Stops every running process of the devnet in `dir`: SIGTERM, then SIGKILL after 15 s.
 ///
 /// # Errors
@@ -496,7 +468,7 @@ pub async fn down(dir: &Path) -> Result<Stopped, DevnetError> {
     let manifest = Manifest::read(dir)?;
     let running: Vec<&Process> = manifest.processes.iter().filter(|p| alive(p.pid)).collect();
     for p in &running {
-        signal(p.pid, "-TERM");
+        engram_os::process::signal(p.pid, "-TERM");
     }
     let deadline = Instant::now() + STOP_DEADLINE;
     let mut killed = Vec::new();
@@ -505,7 +477,7 @@ pub async fn down(dir: &Path) -> Result<Stopped, DevnetError> {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         if alive(p.pid) {
-            signal(p.pid, "-KILL");
+            engram_os::process::signal(p.pid, "-KILL");
             killed.push(p.name.clone());
         }
     }
@@ -568,22 +540,6 @@ mod tests {
             erasure: engram_core::erasure::DEFAULT_LAYOUT,
             faults: HashMap::new(),
         }
-    }
-
-    #[test]
-    fn a_killed_process_is_dead_before_it_is_reaped() {
-        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
-        let pid = child.id();
-        assert!(alive(pid));
-        signal(pid, "-KILL");
-        // Not reaped yet: a zombie, which must not count as running.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while alive(pid) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert!(!alive(pid), "a zombie counted as alive");
-        child.wait().unwrap();
-        assert!(!alive(pid));
     }
 
     #[tokio::test]

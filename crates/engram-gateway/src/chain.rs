@@ -1,11 +1,13 @@
 //! Settling x402 payments on an EVM chain over JSON-RPC.
 //!
 //! A verified payment is only a promise until the token contract has moved the funds, so
-//! no session starts before [`Settler::settle`] has seen the transfer mined: the nonce must
-//! be unused on the chain, the payer's balance must cover the amount, the call must not
-//! revert when simulated, and the mined receipt must succeed and carry the token's
-//! `Transfer(from, to, value)` log. Settlements go out one at a time (one gateway key, one
-//! transaction nonce sequence).
+//! no session starts before the transfer is seen mined: [`Settler::check`] asks the chain
+//! first (nonce unused, balance, a simulated call), [`Settler::submit`] signs and sends the
+//! transfer — handing its hash to the caller to record *before* the send, since from then on
+//! the funds may move whatever happens to this process — and [`Settler::wait`] requires a
+//! successful receipt with the token's `Transfer(from, to, value)` log. An authorization
+//! anyone else already submitted (the payer, or whoever saw it) counts as paid when its
+//! `AuthorizationUsed` log's transaction carries that transfer.
 
 use std::time::{Duration, Instant};
 
@@ -47,10 +49,17 @@ impl Rpc {
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|source| GatewayError::Rpc { method, source })?
+            .map_err(|source| GatewayError::Rpc {
+                method,
+                // The URL often carries the provider's API key.
+                source: source.without_url(),
+            })?
             .json()
             .await
-            .map_err(|source| GatewayError::Rpc { method, source })?;
+            .map_err(|source| GatewayError::Rpc {
+                method,
+                source: source.without_url(),
+            })?;
         if let Some(err) = reply.get("error") {
             let message = err
                 .get("message")
@@ -140,26 +149,55 @@ impl Rpc {
     }
 }
 
-/// What a settlement ended in.
+/// What the chain says about a payment before anything is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Settlement {
-    /// Mined: the transfer happened in this transaction.
+pub enum Check {
+    /// It can go through.
+    Ready,
+    /// It cannot; nothing was sent.
+    Refused(Refusal),
+    /// Someone already submitted this authorization (the payer, or anyone who saw it) and
+    /// the funds reached the recipient in this transaction: it is paid.
     Settled {
-        /// The transaction hash.
+        /// The transaction that moved the funds.
         transaction: [u8; 32],
     },
-    /// Not settled; nothing moved.
-    Refused(Refusal),
 }
 
-/// Submits verified payments to the token contract, one at a time.
+/// What a sent settlement came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Mined, with the token's `Transfer(from, to, value)`.
+    Settled,
+    /// Mined and reverted: nothing moved.
+    Reverted,
+    /// Mined and succeeded, but without the expected transfer.
+    NoTransfer,
+    /// Not mined (yet), or the chain could not be asked.
+    Unknown,
+}
+
+/// Submits verified payments to the token contract. Sending is one at a time (one gateway
+/// key, one transaction nonce sequence); checking and waiting are not.
 #[derive(Debug)]
 pub struct Settler {
     rpc: Rpc,
     token: Token,
     wallet: Wallet,
-    lock: Mutex<()>,
+    sending: Mutex<()>,
 }
+
+/// A signed settlement not sent yet; it holds the settler's turn (its transaction nonce).
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    raw: Vec<u8>,
+    /// The transaction's hash.
+    pub hash: [u8; 32],
+    _turn: tokio::sync::MutexGuard<'a, ()>,
+}
+
+/// How far back the chain is searched for someone else's settlement of an authorization.
+const LOOKBACK_BLOCKS: u64 = 50_000;
 
 impl Settler {
     /// A settler paying gas from `wallet`.
@@ -168,7 +206,7 @@ impl Settler {
             rpc,
             token,
             wallet,
-            lock: Mutex::new(()),
+            sending: Mutex::new(()),
         }
     }
 
@@ -182,31 +220,68 @@ impl Settler {
         self.wallet.address()
     }
 
-    /// Checks the chain's state for `payment` and, if it can go through, submits it and
-    /// waits for it to be mined.
+    /// Checks that the token at the configured address has the EIP-712 domain payments are
+    /// signed for (so a wrong name, version or address fails at start, not at every payment).
     ///
     /// # Errors
-    /// Transport and RPC failures, [`GatewayError::NotMined`]. A payment the chain would
-    /// not take is `Ok(Settlement::Refused)`, not an error.
-    pub async fn settle(&self, payment: &Verified) -> Result<Settlement, GatewayError> {
-        let _one_at_a_time = self.lock.lock().await;
+    /// [`GatewayError::WrongToken`], transport and RPC failures.
+    pub async fn check_token(&self) -> Result<(), GatewayError> {
+        let got = self
+            .rpc
+            .call(
+                None,
+                self.token.address,
+                &selector_only("DOMAIN_SEPARATOR()"),
+            )
+            .await?;
+        if got != self.token.domain_separator() {
+            return Err(GatewayError::WrongToken {
+                token: self.token.address,
+                name: self.token.name.clone(),
+                version: self.token.version.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The chain's view of `payment` before anything is sent: nonce unused (or used by a
+    /// transfer to us), balance, and a simulated call.
+    ///
+    /// # Errors
+    /// Transport and RPC failures.
+    pub async fn check(&self, payment: &Verified) -> Result<Check, GatewayError> {
         let auth = &payment.authorization;
         let token = self.token.address;
         if self.rpc.call_uint(token, &auth.state_calldata()).await? != 0 {
-            return Ok(Settlement::Refused(Refusal::NonceUsed));
+            return Ok(match self.find_settlement(payment).await? {
+                Some(transaction) => Check::Settled { transaction },
+                None => Check::Refused(Refusal::NonceUsed),
+            });
         }
         if self.rpc.balance(token, auth.from).await? < auth.value {
-            return Ok(Settlement::Refused(Refusal::InsufficientFunds));
+            return Ok(Check::Refused(Refusal::InsufficientFunds));
         }
         let data = auth.transfer_calldata(&payment.signature);
         match self.rpc.call(Some(self.address()), token, &data).await {
-            Ok(_) => {}
+            Ok(_) => Ok(Check::Ready),
             Err(GatewayError::RpcRefused { message, .. }) => {
                 tracing::warn!(%message, "settlement would revert");
-                return Ok(Settlement::Refused(Refusal::SettlementFailed));
+                Ok(Check::Refused(Refusal::SimulationFailed))
             }
-            Err(e) => return Err(e),
+            Err(e) => Err(e),
         }
+    }
+
+    /// Signs the transfer of `payment` with the settler's next nonce, sending nothing yet:
+    /// the caller records the hash (from the send on, the funds may move whatever happens to
+    /// this process), then hands it to [`Settler::send`]. Until then no other settlement can
+    /// take the same nonce.
+    ///
+    /// # Errors
+    /// Transport and RPC failures; nothing was sent.
+    pub async fn prepare(&self, payment: &Verified) -> Result<Prepared<'_>, GatewayError> {
+        let turn = self.sending.lock().await;
+        let data = payment.authorization.transfer_calldata(&payment.signature);
         let from = json!(self.address());
         let nonce = self
             .rpc
@@ -217,54 +292,124 @@ impl Settler {
             .rpc
             .quantity(
                 "eth_estimateGas",
-                json!([{"from": from, "to": token, "data": format!("0x{}", hex::encode(&data))}]),
+                json!([{"from": from, "to": self.token.address, "data": format!("0x{}", hex::encode(&data))}]),
             )
             .await?;
         let call = Call {
             nonce: u64::try_from(nonce).unwrap_or(u64::MAX),
             gas_price,
             gas: u64::try_from(estimate.saturating_mul(5) / 4).unwrap_or(u64::MAX),
-            to: token,
+            to: self.token.address,
             value: 0,
             data,
         };
         let (raw, hash) = call.sign(self.token.chain_id, &self.wallet);
-        self.rpc
-            .request(
-                "eth_sendRawTransaction",
-                json!([format!("0x{}", hex::encode(raw))]),
-            )
-            .await?;
-        let receipt = self.receipt(hash).await?;
-        if receipt.get("status").and_then(Value::as_str) != Some("0x1") {
-            return Ok(Settlement::Refused(Refusal::SettlementFailed));
-        }
-        if !has_transfer(&receipt, token, auth.from, auth.to, auth.value) {
-            return Ok(Settlement::Refused(Refusal::SettlementFailed));
-        }
-        Ok(Settlement::Settled { transaction: hash })
+        Ok(Prepared {
+            raw,
+            hash,
+            _turn: turn,
+        })
     }
 
-    async fn receipt(&self, hash: [u8; 32]) -> Result<Value, GatewayError> {
-        let started = Instant::now();
-        let hash_hex = format!("0x{}", hex::encode(hash));
-        loop {
-            let r = self
-                .rpc
-                .request("eth_getTransactionReceipt", json!([hash_hex]))
-                .await?;
-            if !r.is_null() {
-                return Ok(r);
+    /// Sends a prepared settlement. A node's error is logged, not returned: an "already
+    /// known" or a timeout may still be mined, which only [`Settler::wait`] can tell.
+    pub async fn send(&self, prepared: Prepared<'_>) -> [u8; 32] {
+        let sent = self
+            .rpc
+            .request(
+                "eth_sendRawTransaction",
+                json!([format!("0x{}", hex::encode(&prepared.raw))]),
+            )
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(transaction = %format!("0x{}", hex::encode(prepared.hash)), error = %e, "sending a settlement");
+        }
+        prepared.hash
+    }
+
+    /// What transaction `hash` settling `payment` came to, asked once.
+    pub async fn outcome(&self, hash: [u8; 32], payment: &Verified) -> Outcome {
+        let receipt = self
+            .rpc
+            .request(
+                "eth_getTransactionReceipt",
+                json!([format!("0x{}", hex::encode(hash))]),
+            )
+            .await;
+        match receipt {
+            Ok(r) if r.is_null() => Outcome::Unknown,
+            Ok(r) => {
+                let auth = &payment.authorization;
+                if r.get("status").and_then(Value::as_str) != Some("0x1") {
+                    Outcome::Reverted
+                } else if has_transfer(&r, self.token.address, auth.from, auth.to, auth.value) {
+                    Outcome::Settled
+                } else {
+                    Outcome::NoTransfer
+                }
             }
-            if started.elapsed() > MINE_TIMEOUT {
-                return Err(GatewayError::NotMined {
-                    hash,
-                    seconds: MINE_TIMEOUT.as_secs(),
-                });
+            Err(e) => {
+                tracing::warn!(error = %e, "asking for a settlement's receipt");
+                Outcome::Unknown
+            }
+        }
+    }
+
+    /// Polls [`Settler::outcome`] until it is known or [`MINE_TIMEOUT`] passes.
+    pub async fn wait(&self, hash: [u8; 32], payment: &Verified) -> Outcome {
+        let started = Instant::now();
+        loop {
+            let o = self.outcome(hash, payment).await;
+            if o != Outcome::Unknown || started.elapsed() > MINE_TIMEOUT {
+                return o;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+
+    /// The transaction, if any, in which this authorization was used to pay the recipient:
+    /// the token's `AuthorizationUsed(from, nonce)` log whose transaction carries the
+    /// transfer. (A cancelled authorization logs `AuthorizationCanceled` and moves nothing.)
+    ///
+    /// # Errors
+    /// Transport and RPC failures.
+    pub async fn find_settlement(
+        &self,
+        payment: &Verified,
+    ) -> Result<Option<[u8; 32]>, GatewayError> {
+        let auth = &payment.authorization;
+        let latest = u64::try_from(self.rpc.quantity("eth_blockNumber", json!([])).await?)
+            .unwrap_or(u64::MAX);
+        let filter = json!({
+            "address": self.token.address,
+            "fromBlock": format!("0x{:x}", latest.saturating_sub(LOOKBACK_BLOCKS)),
+            "toBlock": "latest",
+            "topics": [
+                format!("0x{}", hex::encode(keccak256(b"AuthorizationUsed(address,bytes32)"))),
+                format!("0x{}", hex::encode(auth.from.word())),
+                format!("0x{}", hex::encode(auth.nonce)),
+            ],
+        });
+        let logs = self.rpc.request("eth_getLogs", json!([filter])).await?;
+        for log in logs.as_array().into_iter().flatten() {
+            let Some(hash) = log
+                .get("transactionHash")
+                .and_then(Value::as_str)
+                .and_then(|h| h.strip_prefix("0x"))
+                .and_then(|h| <[u8; 32]>::try_from(hex::decode(h).ok()?).ok())
+            else {
+                continue;
+            };
+            if self.outcome(hash, payment).await == Outcome::Settled {
+                return Ok(Some(hash));
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn selector_only(signature: &str) -> Vec<u8> {
+    engram_cloud::eth::calldata(signature, &[])
 }
 
 /// Whether a receipt carries `token`'s `Transfer(from, to, value)`.

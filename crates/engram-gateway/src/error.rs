@@ -75,13 +75,34 @@ pub enum GatewayError {
     #[error(transparent)]
     Wallet(#[from] engram_chain::ChainError),
     /// The operating system had no randomness.
-    #[error("no randomness from the operating system: {0}")]
-    Randomness(getrandom::Error),
-    /// A miner process could not be started or did not come up.
-    #[error("miner for session {session}: {reason}")]
+    #[error("no randomness from the operating system")]
+    Randomness(#[source] getrandom::Error),
+    /// Another gateway holds the state directory.
+    #[error("{} is in use by another gateway", dir.display())]
+    Locked {
+        /// The state directory.
+        dir: PathBuf,
+    },
+    /// The configured token does not have the EIP-712 domain payments are signed for.
+    #[error(
+        "the token at {token} does not have the EIP-712 domain (name {name:?}, version {version:?}) on this chain: check --token, --token-name and --token-version"
+    )]
+    WrongToken {
+        /// The configured address.
+        token: engram_cloud::eth::Address,
+        /// The configured name.
+        name: String,
+        /// The configured version.
+        version: String,
+    },
+    /// Both a key and a key file were given.
+    #[error("give the settlement key once: ENGRAM_GATEWAY_KEY or a key file, not both")]
+    TwoKeys,
+    /// A miner could not be started or did not come up.
+    #[error("the miner at {endpoint}: {reason}")]
     Miner {
-        /// The session.
-        session: String,
+        /// Where it was to serve.
+        endpoint: String,
         /// What happened (with the tail of its log).
         reason: String,
     },

@@ -35,15 +35,15 @@ use crate::sessions::{Session, Sessions, State};
 
 /// The most hours one payment buys (30 days).
 pub const MAX_HOURS: u32 = 720;
-/// The most live sessions one hotkey may hold.
-pub const MAX_LIVE_PER_HOTKEY: usize = 8;
+/// The most live sessions one payer may have bought.
+pub const MAX_LIVE_PER_PAYER: usize = 8;
 /// The largest request body.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The gateway's settings as a TOML file, flags or environment give them, each optional;
 /// [`Settings::over`] layers them and [`Settings::config`] checks that nothing required is
 /// missing.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Where to listen [default: 127.0.0.1:8095].
@@ -118,7 +118,8 @@ impl Settings {
     pub fn config(self, default_state: PathBuf) -> Result<Config, GatewayError> {
         let need = |v: Option<String>, name: &'static str| v.ok_or(GatewayError::Missing(name));
         let key = match (self.key, &self.key_file) {
-            (Some(k), _) => k,
+            (Some(_), Some(_)) => return Err(GatewayError::TwoKeys),
+            (Some(k), None) => k,
             (None, Some(path)) => {
                 std::fs::read_to_string(path).map_err(|source| GatewayError::Io {
                     what: "reading the key file",
@@ -191,8 +192,10 @@ pub(crate) struct App {
     pub(crate) sessions: Mutex<Sessions>,
     pub(crate) provisioner: Arc<dyn Provisioner>,
     pub(crate) public_url: String,
-    /// `hotkey:nonce` of signed requests seen in the last window.
-    pub(crate) seen_requests: Mutex<std::collections::HashMap<String, u64>>,
+    /// Signed requests seen in the last window.
+    pub(crate) replay: engram_core::auth::ReplayCache,
+    /// Sessions whose miner is being started.
+    pub(crate) starting: Mutex<std::collections::HashSet<String>>,
 }
 
 /// A bound gateway.
@@ -243,6 +246,7 @@ impl Gateway {
             .trim_end_matches('/')
             .to_string();
         let settler = Settler::new(rpc, token.clone(), config.settler.clone());
+        settler.check_token().await?;
         let app = Arc::new(App {
             config,
             token,
@@ -250,7 +254,8 @@ impl Gateway {
             sessions: Mutex::new(sessions),
             provisioner,
             public_url,
-            seen_requests: Mutex::new(Default::default()),
+            replay: Default::default(),
+            starting: Mutex::new(Default::default()),
         });
         Ok(Gateway { listener, app })
     }
@@ -267,8 +272,7 @@ impl Gateway {
     /// I/O failures of the listener.
     pub async fn run_until_signal(self) -> Result<(), GatewayError> {
         let app = self.app.clone();
-        tokio::spawn(resume(app.clone()));
-        tokio::spawn(expire_loop(app.clone()));
+        tokio::spawn(care(app.clone()));
         let router = routes::router(app);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(engram_os::shutdown_signal())
@@ -281,100 +285,182 @@ impl Gateway {
     }
 }
 
-/// After a restart: live sessions whose miner is gone get it back (same data, same
-/// hotkey); ones whose time ran out while the gateway was down expire.
-async fn resume(app: Arc<App>) {
-    let live: Vec<Session> = app
-        .sessions
-        .lock()
-        .await
-        .all()
-        .filter(|s| s.state.live())
-        .cloned()
-        .collect();
-    for s in live {
-        let running = s.miner.as_ref().is_some_and(|m| app.provisioner.alive(m));
-        if !running && s.expires_ms > engram_os::now_ms() {
-            tokio::spawn(provision(app.clone(), s.id.clone()));
+/// How often the care loop looks at sessions and settlements.
+const CARE_EVERY: Duration = Duration::from_secs(1);
+/// The least time between two restarts of one session's miner.
+const RESTART_BACKOFF: Duration = Duration::from_secs(30);
+/// How long after its `validBefore` an unmined settlement is given up (it can only revert).
+const PENDING_GRACE_S: u64 = 120;
+
+/// Keeps sessions what they were paid for, once a second: ends those whose time is up,
+/// (re)starts the miners of live sessions that have none running (after a gateway restart,
+/// or a crash: at most once per [`RESTART_BACKOFF`]), and turns settlements that were in
+/// flight into their sessions once mined (or frees their authorization once they cannot be).
+async fn care(app: Arc<App>) {
+    let mut restarted: std::collections::HashMap<String, std::time::Instant> = Default::default();
+    loop {
+        let now = engram_os::now_ms();
+        let (live, pending) = {
+            let sessions = app.sessions.lock().await;
+            let live: Vec<Session> = sessions.all().filter(|s| s.state.live()).cloned().collect();
+            (live, sessions.pending())
+        };
+        for s in live {
+            if s.expires_ms <= now {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    end(&app, &s.id, State::Expired, "the paid time ran out").await;
+                });
+                continue;
+            }
+            let running = s.miner.as_ref().is_some_and(|m| app.provisioner.alive(m));
+            let busy = app.starting.lock().await.contains(&s.id);
+            let recent = restarted
+                .get(&s.id)
+                .is_some_and(|at| at.elapsed() < RESTART_BACKOFF);
+            if !running && !busy && !recent {
+                restarted.insert(s.id.clone(), std::time::Instant::now());
+                tokio::spawn(provision(app.clone(), s.id.clone()));
+            }
         }
+        for p in pending {
+            reconcile(&app, p).await;
+        }
+        tokio::time::sleep(CARE_EVERY).await;
     }
 }
 
-/// Starts the miner of session `id` and records the outcome.
-pub(crate) async fn provision(app: Arc<App>, id: String) {
-    let Some(session) = app.sessions.lock().await.get(&id).cloned() else {
+/// A settlement that was in flight: its session once mined; its authorization freed once it
+/// cannot be.
+async fn reconcile(app: &Arc<App>, p: sessions::Pending) {
+    let version = if p.version == 1 {
+        engram_cloud::x402::Version::V1
+    } else {
+        engram_cloud::x402::Version::V2
+    };
+    let Ok(hash) = p
+        .transaction
+        .strip_prefix("0x")
+        .and_then(|h| hex::decode(h).ok())
+        .map(|b| <[u8; 32]>::try_from(b).unwrap_or_default())
+        .ok_or(())
+    else {
         return;
     };
-    let outcome = app.provisioner.start(&session).await;
-    let mut sessions = app.sessions.lock().await;
-    let stale = match &outcome {
-        Ok(miner) => {
-            let miner = miner.clone();
-            sessions.update(&id, |s| {
-                if s.state.live() {
-                    s.state = State::Running;
-                    s.miner = Some(miner);
-                    false
-                } else {
-                    true // stopped while it started
-                }
-            })
-        }
-        Err(e) => {
-            tracing::warn!(session = %id, error = %e, "miner did not start");
-            let reason = e.to_string();
-            sessions.update(&id, |s| {
-                s.state = State::Failed;
-                s.reason = Some(reason);
-                false
-            })
-        }
+    // Re-decoded without the clock: it was verified when it came in.
+    let Some(verified) = routes::decode_verified(version, &p) else {
+        return;
     };
-    drop(sessions);
-    match (stale, outcome) {
-        (Ok(Some(true)), Ok(miner)) => {
-            let _ = app.provisioner.stop(&miner).await;
+    match app.settler.outcome(hash, &verified).await {
+        chain::Outcome::Settled => {
+            routes::apply(app, &p.key, &p.purchase, p.hours, &verified, hash).await;
         }
-        (Err(e), _) => tracing::error!(session = %id, error = %e, "session state not saved"),
-        _ => {}
+        chain::Outcome::Unknown
+            if engram_os::now_ms() / 1000 <= p.valid_before + PENDING_GRACE_S => {}
+        _ => match app.settler.find_settlement(&verified).await {
+            Ok(Some(other)) => {
+                routes::apply(app, &p.key, &p.purchase, p.hours, &verified, other).await;
+            }
+            Ok(None) => {
+                tracing::warn!(transaction = %p.transaction, "settlement failed; the authorization is free again");
+                if let Err(e) = app.sessions.lock().await.release_authorization(&p.key) {
+                    tracing::error!(error = %e, "releasing a failed settlement");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "looking for a settlement"),
+        },
     }
 }
 
-/// Ends sessions whose paid time is over, once a second.
-async fn expire_loop(app: Arc<App>) {
-    loop {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let now = engram_os::now_ms();
-        let due: Vec<Session> = app
-            .sessions
-            .lock()
-            .await
-            .all()
-            .filter(|s| s.state.live() && s.expires_ms <= now)
-            .cloned()
-            .collect();
-        for s in due {
-            end(&app, &s.id, State::Expired, "the paid time ran out").await;
+/// Starts the miner of session `id` (saved as soon as it exists) and marks the session
+/// running once it serves. A session that ended meanwhile gets its miner stopped.
+pub(crate) async fn provision(app: Arc<App>, id: String) {
+    if !app.starting.lock().await.insert(id.clone()) {
+        return; // already being started
+    }
+    provision_once(&app, &id).await;
+    app.starting.lock().await.remove(&id);
+}
+
+async fn provision_once(app: &App, id: &str) {
+    let Some(session) = app.sessions.lock().await.get(id).cloned() else {
+        return;
+    };
+    if !session.state.live() {
+        return;
+    }
+    let miner = match session.miner.clone().filter(|m| app.provisioner.alive(m)) {
+        Some(m) => m, // started before a gateway restart: wait for it again
+        None => match app.provisioner.start(&session) {
+            Ok(m) => m,
+            Err(e) => return fail(app, id, &e).await,
+        },
+    };
+    let recorded = app.sessions.lock().await.update(id, |s| {
+        let live = s.state.live();
+        if live {
+            // Starting (again): not running until it serves.
+            s.state = State::Provisioning;
+            s.miner = Some(miner.clone());
         }
+        live
+    });
+    if !matches!(recorded, Ok(Some(true))) {
+        let _ = app.provisioner.stop(&miner).await;
+        return;
+    }
+    if let Err(e) = app.provisioner.ready(&miner).await {
+        return fail(app, id, &e).await;
+    }
+    let marked = app.sessions.lock().await.update(id, |s| {
+        if s.state.live() && s.miner.as_ref() == Some(&miner) {
+            s.state = State::Running;
+        }
+    });
+    if let Err(e) = marked {
+        tracing::error!(session = %id, error = %e, "session state not saved");
     }
 }
 
-/// Stops a session's miner and records why.
+/// A miner that could not start: the session fails with the reason, unless it ended
+/// meanwhile.
+async fn fail(app: &App, id: &str, e: &GatewayError) {
+    tracing::warn!(session = %id, error = %e, "miner did not start");
+    let reason = e.to_string();
+    let saved = app.sessions.lock().await.update(id, |s| {
+        if s.state.live() {
+            s.state = State::Failed;
+            s.reason = Some(reason);
+        }
+    });
+    if let Err(e) = saved {
+        tracing::error!(session = %id, error = %e, "session state not saved");
+    }
+}
+
+/// Ends a live session (`Expired` only while it is still due: a top-up may just have
+/// extended it), stops its miner, and returns the session; `None` when there is no such
+/// session or it was not live.
 pub(crate) async fn end(app: &App, id: &str, state: State, reason: &str) -> Option<Session> {
-    let miner = {
+    let ended = {
         let mut sessions = app.sessions.lock().await;
-        let updated = sessions.update(id, |s| {
+        let now = engram_os::now_ms();
+        sessions.update(id, |s| {
+            let due = state != State::Expired || s.expires_ms <= now;
+            if !(s.state.live() && due) {
+                return None;
+            }
             s.state = state;
             s.reason = Some(reason.to_string());
-            s.miner.clone()
-        });
-        match updated {
-            Ok(Some(m)) => m,
-            Ok(None) => return None,
-            Err(e) => {
-                tracing::error!(session = %id, error = %e, "session state not saved");
-                None
-            }
+            Some(s.miner.clone())
+        })
+    };
+    let miner = match ended {
+        Ok(Some(Some(miner))) => miner,
+        Ok(_) => return None,
+        Err(e) => {
+            tracing::error!(session = %id, error = %e, "session state not saved");
+            return None;
         }
     };
     if let Some(m) = miner

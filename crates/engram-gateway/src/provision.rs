@@ -30,13 +30,25 @@ const START_TIMEOUT: Duration = Duration::from_secs(90);
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Starts and stops the miners of paid sessions.
+///
+/// Starting is two steps so that a miner is on record from the moment it exists: [`start`]
+/// returns at once with what was started (the gateway saves it), [`ready`] waits until it
+/// serves. A stop or a restart in between then finds it and never leaves it orphaned.
+///
+/// [`start`]: Provisioner::start
+/// [`ready`]: Provisioner::ready
 pub trait Provisioner: Send + Sync {
     /// Its name in session records (`local`, `akash`).
     fn name(&self) -> &'static str;
 
-    /// Starts the miner of `session` (again, after a restart: same data, same hotkey) and
-    /// returns once it serves.
-    fn start<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<Miner, GatewayError>>;
+    /// Starts the miner of `session` (again, after a restart: same data, same hotkey).
+    ///
+    /// # Errors
+    /// Whatever kept it from starting.
+    fn start(&self, session: &Session) -> Result<Miner, GatewayError>;
+
+    /// Waits until `miner` serves.
+    fn ready<'a>(&'a self, miner: &'a Miner) -> BoxFuture<'a, Result<(), GatewayError>>;
 
     /// Stops `miner` and waits until it has.
     fn stop<'a>(&'a self, miner: &'a Miner) -> BoxFuture<'a, Result<(), GatewayError>>;
@@ -83,7 +95,7 @@ impl Local {
         Ok(Wallet::create(dir, "miner", &entropy)?)
     }
 
-    fn spawn(&self, session: &Session) -> Result<(Child, Miner, PathBuf), GatewayError> {
+    fn spawn(&self, session: &Session) -> Result<(Child, Miner), GatewayError> {
         let dir = self.root.join(&session.id);
         let io = |what: &'static str, path: &Path| {
             let path = path.to_path_buf();
@@ -97,7 +109,11 @@ impl Local {
             .map_err(io("finding a free port for", &dir))?
             .port();
         let log_path = dir.join("miner.log");
-        let log = std::fs::File::create(&log_path).map_err(io("creating", &log_path))?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(io("opening", &log_path))?;
         let log2 = log.try_clone().map_err(io("duplicating", &log_path))?;
         let mut cmd = Command::new(&self.exe);
         cmd.arg("--data-dir").arg(dir.join("data"));
@@ -111,6 +127,12 @@ impl Local {
         cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
         if self.network.is_some() {
             cmd.args(["--wallet", "miner"]);
+        }
+        // The gateway's own settings (its settlement key above all) are not the miner's.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("ENGRAM_GATEWAY_") {
+                cmd.env_remove(name);
+            }
         }
         cmd.stdin(Stdio::null()).stdout(log).stderr(log2);
         #[cfg(unix)]
@@ -126,9 +148,17 @@ impl Local {
             hotkey: wallet.key.ss58(),
             endpoint: format!("http://127.0.0.1:{port}"),
             pid: Some(child.id()),
+            dir: Some(dir),
             deployment: None,
         };
-        Ok((child, miner, log_path))
+        Ok((child, miner))
+    }
+
+    /// Whether `miner`'s pid is still the process started for it (a pid on record may have
+    /// been reused by another process since: that one is never signalled).
+    fn ours(miner: &Miner) -> Option<u32> {
+        let (pid, dir) = (miner.pid?, miner.dir.as_ref()?);
+        engram_os::process::alive_with(pid, dir).then_some(pid)
     }
 }
 
@@ -138,32 +168,37 @@ fn log_tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(5)..].join(" | ")
 }
 
-fn signal(pid: u32, sig: &str) {
-    // Best effort: the process may have exited since it was seen alive.
-    let _ = Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .stderr(Stdio::null())
-        .status();
-}
-
 impl Provisioner for Local {
     fn name(&self) -> &'static str {
         "local"
     }
 
-    fn start<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<Miner, GatewayError>> {
+    fn start(&self, session: &Session) -> Result<Miner, GatewayError> {
+        let (child, miner) = self.spawn(session)?;
+        let mut children = self.children.lock().expect("children lock");
+        // Reap the ones that ended on their own (a crashed miner being replaced).
+        children.retain(|_, c| !matches!(c.try_wait(), Ok(Some(_))));
+        children.insert(child.id(), child);
+        Ok(miner)
+    }
+
+    fn ready<'a>(&'a self, miner: &'a Miner) -> BoxFuture<'a, Result<(), GatewayError>> {
         Box::pin(async move {
-            let (mut child, miner, log) = self.spawn(session)?;
+            let log = miner
+                .dir
+                .as_ref()
+                .map(|d| d.join("miner.log"))
+                .unwrap_or_default();
             let failed = |reason: String| GatewayError::Miner {
-                session: session.id.clone(),
+                endpoint: miner.endpoint.clone(),
                 reason,
             };
             let health = format!("{}/health", miner.endpoint);
             let http = reqwest::Client::new();
             let started = Instant::now();
             loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Err(failed(format!("exited ({status}): {}", log_tail(&log))));
+                if Self::ours(miner).is_none() {
+                    return Err(failed(format!("it exited: {}", log_tail(&log))));
                 }
                 if http
                     .get(&health)
@@ -172,11 +207,10 @@ impl Provisioner for Local {
                     .await
                     .is_ok_and(|r| r.status().is_success())
                 {
-                    break;
+                    return Ok(());
                 }
                 if started.elapsed() > START_TIMEOUT {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    self.stop(miner).await?;
                     return Err(failed(format!(
                         "no answer on {health} within {} s: {}",
                         START_TIMEOUT.as_secs(),
@@ -185,11 +219,6 @@ impl Provisioner for Local {
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            self.children
-                .lock()
-                .expect("children lock")
-                .insert(child.id(), child);
-            Ok(miner)
         })
     }
 
@@ -198,14 +227,14 @@ impl Provisioner for Local {
             let Some(pid) = miner.pid else {
                 return Ok(());
             };
-            if engram_devnet::alive(pid) {
-                signal(pid, "-TERM");
+            if Self::ours(miner).is_some() {
+                engram_os::process::signal(pid, "-TERM");
                 let deadline = Instant::now() + STOP_TIMEOUT;
-                while engram_devnet::alive(pid) && Instant::now() < deadline {
+                while Self::ours(miner).is_some() && Instant::now() < deadline {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                if engram_devnet::alive(pid) {
-                    signal(pid, "-KILL");
+                if Self::ours(miner).is_some() {
+                    engram_os::process::signal(pid, "-KILL");
                 }
             }
             // Reap it when this gateway started it (no zombie left behind).
@@ -218,6 +247,6 @@ impl Provisioner for Local {
     }
 
     fn alive(&self, miner: &Miner) -> bool {
-        miner.pid.is_some_and(engram_devnet::alive)
+        Self::ours(miner).is_some()
     }
 }

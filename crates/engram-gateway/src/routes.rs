@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,16 +19,16 @@ use axum::routing::{get, post};
 use engram_cloud::CloudError;
 use engram_cloud::tiers::Tier;
 use engram_cloud::x402::{
-    self, Offer, PAYMENT_REQUIRED, PAYMENT_SIGNATURE, Refusal, Version, X_PAYMENT,
+    self, Offer, PAYMENT_REQUIRED, PAYMENT_SIGNATURE, Refusal, Verified, Version, X_PAYMENT,
 };
 use engram_core::auth;
 use serde_json::{Map, Value, json};
 
-use crate::chain::Settlement;
-use crate::sessions::{Payment, Session, State as SessionState, authorization_key};
-use crate::{App, GatewayError, MAX_BODY_BYTES, MAX_HOURS, MAX_LIVE_PER_HOTKEY};
-
-const HOUR_MS: u64 = 3_600_000;
+use crate::chain::{Check, Outcome};
+use crate::sessions::{
+    Payment, Pending, Purchase, Session, State as SessionState, authorization_key,
+};
+use crate::{App, GatewayError, MAX_BODY_BYTES, MAX_HOURS, MAX_LIVE_PER_PAYER};
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -122,8 +123,11 @@ async fn nodes(State(app): State<Arc<App>>) -> Response {
 /// A response that ends a handler early (boxed: a `Response` is large).
 type Early = Box<Response>;
 
-fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Early> {
-    match serde_json::from_slice(body) {
+/// The request body as a JSON object; a body over the limit is 413 in the same JSON shape
+/// as every other refusal.
+fn parse_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, Early> {
+    let body = body.map_err(|r| Box::new(error(r.status(), r.body_text())))?;
+    match serde_json::from_slice(&body) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(Box::new(error(
             StatusCode::BAD_REQUEST,
@@ -173,8 +177,14 @@ fn payment_required(
         h.insert(PAYMENT_REQUIRED, v);
     }
     if let Some(version) = tried {
-        let settled =
-            x402::settlement_header(offer.token.chain_id, None, offer.amount, None, refusal);
+        let settled = x402::settlement_header(
+            version,
+            offer.token.chain_id,
+            None,
+            offer.amount,
+            None,
+            refusal,
+        );
         if let Ok(v) = HeaderValue::from_str(&settled) {
             h.insert(version.response_header(), v);
         }
@@ -186,21 +196,86 @@ fn payment_required(
     resp
 }
 
-/// A settled payment.
+/// A settled payment and what it bought.
 struct Paid {
     version: Version,
-    record: Payment,
+    session: Session,
     header: String,
 }
 
-/// Takes the payment of a request for `offer`: verify, claim its nonce, settle.
-async fn pay(app: &App, offer: &Offer, headers: &HeaderMap, hours: u32) -> Result<Paid, Early> {
+/// The verified payment of a recorded in-flight settlement (it was checked when it came in;
+/// the clock has moved since, so only its shape is read again).
+pub(crate) fn decode_verified(version: Version, p: &Pending) -> Option<Verified> {
+    match x402::parse(version, &p.header) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::error!(error = %e, key = %p.key, "a recorded settlement does not decode");
+            None
+        }
+    }
+}
+
+/// Turns a mined settlement into what it bought (once: a second call finds it applied),
+/// and starts the miner when the session needs one. The session, whoever applied it.
+pub(crate) async fn apply(
+    app: &Arc<App>,
+    key: &str,
+    purchase: &Purchase,
+    hours: u32,
+    payment: &Verified,
+    transaction: [u8; 32],
+) -> Option<Session> {
+    let record = Payment {
+        transaction: format!("0x{}", hex::encode(transaction)),
+        payer: payment.authorization.from,
+        amount: payment.authorization.value.to_string(),
+        hours,
+        at_ms: engram_os::now_ms(),
+    };
+    let now = engram_os::now_ms();
+    let applied = app
+        .sessions
+        .lock()
+        .await
+        .settle(key, purchase, hours, record.clone(), now);
+    match applied {
+        Ok(Some((session, start))) => {
+            if start {
+                tokio::spawn(crate::provision(app.clone(), session.id.clone()));
+            }
+            Some(session)
+        }
+        Ok(None) => app.sessions.lock().await.get(purchase.id()).cloned(),
+        Err(e) => {
+            // Paid but not recorded: the pending record stays, and the care loop retries.
+            tracing::error!(transaction = %record.transaction, error = %e, "a settled payment was not saved");
+            None
+        }
+    }
+}
+
+/// A 5xx: the detail goes to the log, the client gets what it can act on.
+fn unavailable(status: StatusCode, what: &str, e: &GatewayError) -> Response {
+    tracing::error!(error = %e, "{what}");
+    error(status, format!("{what}; try again later"))
+}
+
+/// Takes the payment of a request for `offer` and applies `purchase` once it is mined.
+///
+/// Runs as its own task: a client that disconnects mid-way cannot cut a settlement in half.
+async fn pay(
+    app: Arc<App>,
+    offer: Offer,
+    headers: HeaderMap,
+    purchase: Purchase,
+    hours: u32,
+) -> Result<Paid, Early> {
     let (version, value) = match (headers.get(PAYMENT_SIGNATURE), headers.get(X_PAYMENT)) {
         (Some(v), _) => (Version::V2, v),
         (None, Some(v)) => (Version::V1, v),
         (None, None) => {
             return Err(Box::new(payment_required(
-                offer,
+                &offer,
                 None,
                 None,
                 "pay with x402: sign the requirement and repeat the request with the payment header",
@@ -209,27 +284,44 @@ async fn pay(app: &App, offer: &Offer, headers: &HeaderMap, hours: u32) -> Resul
     };
     let refused = |refusal: Refusal, detail: &str| {
         Box::new(payment_required(
-            offer,
+            &offer,
             Some(version),
             Some(refusal),
             detail,
         ))
     };
-    let Ok(value) = value.to_str() else {
+    let Ok(header) = value.to_str() else {
         return Err(refused(
             Refusal::InvalidPayload,
             "the payment header is not ASCII",
         ));
     };
     let now_s = engram_os::now_ms() / 1000;
-    let verified = match offer.verify(version, value, now_s) {
+    let verified = match offer.verify(version, header, now_s) {
         Ok(v) => v,
         Err(CloudError::Payment { refusal, detail }) => return Err(refused(refusal, &detail)),
         Err(e) => return Err(refused(Refusal::InvalidPayload, &e.to_string())),
     };
     let auth = verified.authorization;
+    if let Purchase::Create { .. } = purchase {
+        let live = app.sessions.lock().await.live_paid_by(auth.from);
+        if live >= MAX_LIVE_PER_PAYER {
+            return Err(Box::new(error(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "{} has bought {live} live sessions, the most one payer may hold",
+                    auth.from
+                ),
+            )));
+        }
+    }
     let key = authorization_key(auth.from, &auth.nonce);
-    match app.sessions.lock().await.claim_authorization(key.clone()) {
+    match app
+        .sessions
+        .lock()
+        .await
+        .claim_authorization(&key, auth.valid_before)
+    {
         Ok(true) => {}
         Ok(false) => {
             return Err(refused(
@@ -238,53 +330,159 @@ async fn pay(app: &App, offer: &Offer, headers: &HeaderMap, hours: u32) -> Resul
             ));
         }
         Err(e) => {
-            return Err(Box::new(error(
+            return Err(Box::new(unavailable(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                e.to_string(),
+                "the gateway could not record the payment",
+                &e,
             )));
         }
     }
-    let release = |key: String| async move {
-        if let Err(e) = app.sessions.lock().await.release_authorization(&key) {
-            tracing::error!(error = %e, "releasing an unsettled authorization");
+    let release = |key: String| {
+        let app = app.clone();
+        async move {
+            if let Err(e) = app.sessions.lock().await.release_authorization(&key) {
+                tracing::error!(error = %e, "releasing an unsettled authorization");
+            }
         }
     };
-    match app.settler.settle(&verified).await {
-        Ok(Settlement::Settled { transaction }) => Ok(Paid {
+    let settled = |transaction: [u8; 32], session: Session| Paid {
+        version,
+        session,
+        header: x402::settlement_header(
             version,
-            record: Payment {
-                transaction: format!("0x{}", hex::encode(transaction)),
-                payer: auth.from,
-                amount: auth.value.to_string(),
-                hours,
-                at_ms: engram_os::now_ms(),
-            },
-            header: x402::settlement_header(
-                offer.token.chain_id,
-                Some(auth.from),
-                auth.value,
-                Some(transaction),
-                None,
-            ),
-        }),
-        Ok(Settlement::Refused(refusal)) => {
+            offer.token.chain_id,
+            Some(auth.from),
+            auth.value,
+            Some(transaction),
+            None,
+        ),
+    };
+    // What the chain says before anything is sent.
+    match app.settler.check(&verified).await {
+        Ok(Check::Ready) => {}
+        Ok(Check::Settled { transaction }) => {
+            // Submitted by someone else, and the funds reached us: it is paid.
+            return match apply(&app, &key, &purchase, hours, &verified, transaction).await {
+                Some(s) => Ok(settled(transaction, s)),
+                None => Err(Box::new(error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the payment settled but could not be recorded; the gateway retries",
+                ))),
+            };
+        }
+        Ok(Check::Refused(refusal)) => {
             if refusal != Refusal::NonceUsed {
                 release(key).await;
             }
             let detail = match refusal {
                 Refusal::NonceUsed => "the chain has this authorization as used",
                 Refusal::InsufficientFunds => "the payer's balance is below the price",
-                _ => "the token contract refused the transfer",
+                _ => "the token contract would refuse the transfer",
             };
-            Err(refused(refusal, detail))
-        }
-        // Sent but not seen mined: the funds may move, so the nonce stays claimed.
-        Err(e @ GatewayError::NotMined { .. }) => {
-            Err(Box::new(error(StatusCode::BAD_GATEWAY, e.to_string())))
+            return Err(refused(refusal, detail));
         }
         Err(e) => {
             release(key).await;
-            Err(Box::new(error(StatusCode::BAD_GATEWAY, e.to_string())))
+            return Err(Box::new(unavailable(
+                StatusCode::BAD_GATEWAY,
+                "the chain could not be asked",
+                &e,
+            )));
+        }
+    }
+    // Recorded before it is sent: from the send on, the funds may move whatever happens here.
+    let record = |hash: [u8; 32]| Pending {
+        key: key.clone(),
+        header: header.to_string(),
+        version: if version == Version::V1 { 1 } else { 2 },
+        purchase: purchase.clone(),
+        hours,
+        transaction: format!("0x{}", hex::encode(hash)),
+        valid_before: auth.valid_before,
+    };
+    let prepared = match app.settler.prepare(&verified).await {
+        Ok(p) => p,
+        Err(e) => {
+            release(key).await;
+            return Err(Box::new(unavailable(
+                StatusCode::BAD_GATEWAY,
+                "the payment could not be prepared for the chain",
+                &e,
+            )));
+        }
+    };
+    let recorded = app.sessions.lock().await.add_pending(record(prepared.hash));
+    if let Err(e) = recorded {
+        drop(prepared);
+        release(key).await;
+        return Err(Box::new(unavailable(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the gateway could not record the payment",
+            &e,
+        )));
+    }
+    let hash = app.settler.send(prepared).await;
+    match app.settler.wait(hash, &verified).await {
+        Outcome::Settled => match apply(&app, &key, &purchase, hours, &verified, hash).await {
+            Some(s) => Ok(settled(hash, s)),
+            None => Err(Box::new(error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the payment settled but could not be recorded; the gateway retries",
+            ))),
+        },
+        Outcome::Unknown => {
+            tracing::error!(transaction = %format!("0x{}", hex::encode(hash)), "settlement not mined in time");
+            Err(Box::new(
+                (
+                    StatusCode::ACCEPTED,
+                    axum::Json(json!({
+                        "error": Refusal::SettlementPending.code(),
+                        "transaction": format!("0x{}", hex::encode(hash)),
+                        "session": purchase.id(),
+                        "detail": "the payment was sent but is not mined yet; the session starts (or the hours are added) once it is: see GET /sessions/{id}",
+                    })),
+                )
+                    .into_response(),
+            ))
+        }
+        outcome @ (Outcome::Reverted | Outcome::NoTransfer) => {
+            // Maybe someone else submitted it first, and the funds reached us anyway.
+            if let Ok(Some(other)) = app.settler.find_settlement(&verified).await
+                && let Some(s) = apply(&app, &key, &purchase, hours, &verified, other).await
+            {
+                return Ok(settled(other, s));
+            }
+            release(key).await;
+            let refusal = if outcome == Outcome::Reverted {
+                Refusal::SettlementFailed
+            } else {
+                Refusal::TransferMismatch
+            };
+            Err(refused(
+                refusal,
+                "the token contract did not make the transfer",
+            ))
+        }
+    }
+}
+
+/// Runs [`pay`] as its own task (see there).
+async fn pay_detached(
+    app: &Arc<App>,
+    offer: Offer,
+    headers: HeaderMap,
+    purchase: Purchase,
+    hours: u32,
+) -> Result<Paid, Early> {
+    let task = tokio::spawn(pay(app.clone(), offer, headers, purchase, hours));
+    match task.await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "a payment task failed");
+            Err(Box::new(error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the payment could not be processed",
+            )))
         }
     }
 }
@@ -313,8 +511,12 @@ fn new_id() -> Result<String, Early> {
 }
 
 /// `POST /sessions {hotkey, tier, hours}`, paid.
-async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let body = match parse_object(&body) {
+async fn create(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match parse_object(body) {
         Ok(b) => b,
         Err(r) => return *r,
     };
@@ -342,20 +544,6 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
         Ok(h) => h,
         Err(r) => return *r,
     };
-    let live = app
-        .sessions
-        .lock()
-        .await
-        .of_hotkey(hotkey)
-        .iter()
-        .filter(|s| s.state.live())
-        .count();
-    if live >= MAX_LIVE_PER_HOTKEY {
-        return error(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("{hotkey} holds {live} live sessions, the most one hotkey may"),
-        );
-    }
     let offer = offer(
         &app,
         tier,
@@ -363,34 +551,19 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
         "/sessions",
         format!("an Engram {tier} miner for {hours} h"),
     );
-    let paid = match pay(&app, &offer, &headers, hours).await {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
     let id = match new_id() {
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let now = engram_os::now_ms();
-    let session = Session {
-        id: id.clone(),
+    let purchase = Purchase::Create {
+        id,
         hotkey: hotkey.to_string(),
         tier,
-        hours,
-        created_ms: now,
-        expires_ms: now + u64::from(hours) * HOUR_MS,
-        state: SessionState::Provisioning,
-        reason: None,
-        miner: None,
-        payments: vec![paid.record.clone()],
     };
-    if let Err(e) = app.sessions.lock().await.insert(session.clone()) {
-        // Paid but not recorded: say so loudly; the transaction is in the log.
-        tracing::error!(transaction = %paid.record.transaction, error = %e, "a paid session was not saved");
-        return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    match pay_detached(&app, offer, headers, purchase, hours).await {
+        Ok(paid) => with_settlement(StatusCode::CREATED, json!(paid.session), &paid),
+        Err(r) => *r,
     }
-    tokio::spawn(crate::provision(app.clone(), id));
-    with_settlement(StatusCode::CREATED, json!(session), &paid)
 }
 
 /// `POST /sessions/{id}/topup {hours}`, paid: more hours for a live session.
@@ -398,9 +571,9 @@ async fn topup(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match parse_object(&body) {
+    let body = match parse_object(body) {
         Ok(b) => b,
         Err(r) => return *r,
     };
@@ -424,24 +597,10 @@ async fn topup(
         &format!("/sessions/{id}/topup"),
         format!("{hours} more h of an Engram {} miner", s.tier),
     );
-    let paid = match pay(&app, &offer, &headers, hours).await {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let record = paid.record.clone();
-    let updated = app.sessions.lock().await.update(&id, move |s| {
-        s.hours += hours;
-        s.expires_ms += u64::from(hours) * HOUR_MS;
-        s.payments.push(record);
-        s.clone()
-    });
-    match updated {
-        Ok(Some(s)) => with_settlement(StatusCode::OK, json!(s), &paid),
-        Ok(None) => error(StatusCode::NOT_FOUND, format!("no session {id}")),
-        Err(e) => {
-            tracing::error!(transaction = %paid.record.transaction, error = %e, "a top-up was not saved");
-            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-        }
+    let purchase = Purchase::Topup { id };
+    match pay_detached(&app, offer, headers, purchase, hours).await {
+        Ok(paid) => with_settlement(StatusCode::OK, json!(paid.session), &paid),
+        Err(r) => *r,
     }
 }
 
@@ -478,8 +637,12 @@ async fn by_hotkey(State(app): State<Arc<App>>, Path(hotkey): Path<String>) -> R
 
 /// `DELETE /sessions/{id}`, a signed request (`hotkey`, `nonce`, `signature` in the body,
 /// endpoint `sessions/{id}`) by the session's owner.
-async fn delete(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes) -> Response {
-    let body = match parse_object(&body) {
+async fn delete(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match parse_object(body) {
         Ok(b) => b,
         Err(r) => return *r,
     };
@@ -495,19 +658,6 @@ async fn delete(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes
             "the request's nonce (unix ms) is not within 30 s of the gateway's clock",
         );
     }
-    {
-        let mut seen = app.seen_requests.lock().await;
-        seen.retain(|_, at| now.saturating_sub(*at) <= 2 * auth::REQUEST_WINDOW_MS);
-        if seen
-            .insert(format!("{}:{}", signer.hotkey, signer.nonce), now)
-            .is_some()
-        {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "this signed request was sent already",
-            );
-        }
-    }
     let Some(s) = app.sessions.lock().await.get(&id).cloned() else {
         return error(StatusCode::NOT_FOUND, format!("no session {id}"));
     };
@@ -520,6 +670,12 @@ async fn delete(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes
             ),
         );
     }
+    if !app.replay.first_use(&signer.hotkey, signer.nonce, now) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "this signed request was sent already (a replay)",
+        );
+    }
     if !s.state.live() {
         return error(
             StatusCode::CONFLICT,
@@ -528,6 +684,9 @@ async fn delete(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes
     }
     match crate::end(&app, &id, SessionState::Stopped, "stopped by its owner").await {
         Some(s) => axum::Json(shown(&app, &s, &HashMap::new())).into_response(),
-        None => error(StatusCode::NOT_FOUND, format!("no session {id}")),
+        None => error(
+            StatusCode::CONFLICT,
+            format!("session {id} has ended already"),
+        ),
     }
 }

@@ -8,33 +8,10 @@
 //! allowlist only listed validators may challenge. A verified hotkey also keys the rate
 //! limiter, instead of the IP address.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use engram_core::auth::{REQUEST_WINDOW_MS, within};
+use engram_core::auth::{REQUEST_WINDOW_MS, ReplayCache, within};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-
-/// Remembers (hotkey, nonce) pairs until they leave the window.
-#[derive(Default)]
-pub(crate) struct ReplayCache {
-    seen: Mutex<HashMap<(String, u64), u64>>,
-}
-
-impl ReplayCache {
-    /// Records the pair (a hotkey, or any key naming a single-use credential, and its
-    /// nonce or timestamp); false if it was already there. Pairs are kept for twice the
-    /// longest signature window, longer than any of them stays valid.
-    pub(crate) fn first_use(&self, hotkey: &str, nonce: u64, now_ms: u64) -> bool {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() > 100_000 {
-            let keep = 2 * REQUEST_WINDOW_MS.max(engram_core::auth::NAMESPACE_WINDOW_MS);
-            seen.retain(|_, &mut at| now_ms.saturating_sub(at) <= keep);
-        }
-        seen.insert((hotkey.to_string(), nonce), now_ms).is_none()
-    }
-}
 
 /// Checks a body's signature for `endpoint`; returns the verified hotkey, or `None` for
 /// an unsigned body when signatures are optional.

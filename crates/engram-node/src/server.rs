@@ -30,7 +30,7 @@ pub struct AppState {
     pub(crate) embedder: EmbedPool,
     pub(crate) limiter: RateLimiter,
     pub(crate) metrics: Metrics,
-    pub(crate) replay: crate::auth::ReplayCache,
+    pub(crate) replay: engram_core::auth::ReplayCache,
     pub(crate) namespaces: crate::namespaces::Namespaces,
     pub(crate) attestations: crate::attest::Attestations,
     /// Key shares of private namespaces kept for their owners.
@@ -224,7 +224,7 @@ impl Node {
             embedder: EmbedPool::start(embedder, config.embed_queue, config.max_batch),
             limiter: RateLimiter::new(config.ingest_rate_per_minute),
             metrics: Metrics::new(),
-            replay: crate::auth::ReplayCache::default(),
+            replay: engram_core::auth::ReplayCache::default(),
             namespaces: crate::namespaces::Namespaces::open(&config.data_dir)?,
             attestations: crate::attest::Attestations::open(&config.data_dir)?,
             shares: crate::shares::KeyShares::open(&config.data_dir)?,

@@ -1,5 +1,5 @@
 //! What Engram asks of the operating system, written once: replacing a file atomically,
-//! reading the wall clock, waiting for a shutdown signal.
+//! reading the wall clock, waiting for a shutdown signal, watching and stopping processes.
 //!
 //! `engram-core` stays pure (no I/O, no clock), so every crate that persists small files or
 //! stamps times used to carry its own copy of these few lines; the copies drifted (one
@@ -9,6 +9,7 @@
 //! - `fs`: [`write_atomic`], [`write_atomic_private`].
 //! - `clock`: [`now_ms`].
 //! - `signal`: [`shutdown_signal`] (feature `signal`).
+//! - [`process`]: `alive`, `alive_with` (is it still the process we started), `signal`.
 //!
 //! # Example
 //! ```
@@ -22,6 +23,7 @@
 
 mod clock;
 mod fs;
+pub mod process;
 #[cfg(feature = "signal")]
 mod signal;
 
