@@ -154,7 +154,7 @@ pub(crate) enum CloudCommand {
     /// Sell miner hours: paid sessions over x402 (USDC, EIP-3009), each a real `engram
     /// serve` on this machine (on --network when given). The settlement key comes from
     /// --key-file or ENGRAM_GATEWAY_KEY, never from a flag.
-    Gateway(GatewayArgs),
+    Gateway(Box<GatewayArgs>),
 }
 
 /// `engram cloud gateway`: each setting from a flag, else its ENGRAM_GATEWAY_* variable,
@@ -197,6 +197,30 @@ pub(crate) struct GatewayArgs {
     /// The URL clients reach the gateway at, as named in its 402 answers.
     #[arg(long, value_name = "URL", env = "ENGRAM_GATEWAY_PUBLIC_URL")]
     pub(crate) public_url: Option<String>,
+    /// Where miners run: `local` (`engram serve` processes on this machine) or `akash`
+    /// (Akash's Console API, key in ENGRAM_GATEWAY_AKASH_KEY; not tested against Akash).
+    #[arg(
+        long,
+        value_name = "WHERE",
+        default_value = "local",
+        env = "ENGRAM_GATEWAY_PROVISIONER"
+    )]
+    pub(crate) provisioner: Provisioner,
+    /// With --provisioner akash: the Console API [default: https://console-api.akash.network].
+    #[arg(long, value_name = "URL", env = "ENGRAM_GATEWAY_AKASH_API")]
+    pub(crate) akash_api: Option<String>,
+    /// With --provisioner akash: the miner image [default: the manifest's].
+    #[arg(long, value_name = "IMAGE", env = "ENGRAM_GATEWAY_IMAGE")]
+    pub(crate) image: Option<String>,
+}
+
+/// Where the gateway's miners run.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum Provisioner {
+    /// `engram serve` processes on this machine.
+    Local,
+    /// Deployments on Akash.
+    Akash,
 }
 
 #[derive(Debug, Subcommand)]

@@ -398,7 +398,7 @@ async fn cloud(g: &Global, cmd: CloudCommand) -> Result<()> {
             }
             Ok(())
         }
-        CloudCommand::Gateway(args) => gateway(g, args).await,
+        CloudCommand::Gateway(args) => gateway(g, *args).await,
     }
 }
 
@@ -436,13 +436,33 @@ async fn gateway(g: &Global, args: GatewayArgs) -> Result<()> {
             }
         })?;
     config.network = g.network.clone();
-    let provisioner = engram_gateway::provision::Local::new(
-        std::env::current_exe().context("locating the engram binary for miners")?,
-        config.state_dir.join("miners"),
-        g.network.clone(),
-        Some(model_dir(g)),
-    );
-    let gateway = Gateway::bind(config, std::sync::Arc::new(provisioner)).await?;
+    let provisioner: std::sync::Arc<dyn engram_gateway::provision::Provisioner> = match args
+        .provisioner
+    {
+        crate::args::Provisioner::Local => {
+            std::sync::Arc::new(engram_gateway::provision::Local::new(
+                std::env::current_exe().context("locating the engram binary for miners")?,
+                config.state_dir.join("miners"),
+                g.network.clone(),
+                Some(model_dir(g)),
+            ))
+        }
+        crate::args::Provisioner::Akash => {
+            let key = std::env::var("ENGRAM_GATEWAY_AKASH_KEY").map_err(|_| {
+                UsageError(
+                    "--provisioner akash needs ENGRAM_GATEWAY_AKASH_KEY (a Console API key)".into(),
+                )
+            })?;
+            std::sync::Arc::new(engram_gateway::akash::Akash::new(
+                args.akash_api
+                    .as_deref()
+                    .unwrap_or(engram_gateway::akash::DEFAULT_API),
+                key,
+                args.image.clone(),
+            ))
+        }
+    };
+    let gateway = Gateway::bind(config, provisioner).await?;
     eprintln!(
         "engram gateway listening on http://{}",
         gateway.local_addr()

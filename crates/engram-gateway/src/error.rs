@@ -77,6 +77,33 @@ pub enum GatewayError {
     /// The operating system had no randomness.
     #[error("no randomness from the operating system")]
     Randomness(#[source] getrandom::Error),
+    /// Akash's Console API could not be reached or answered garbage.
+    #[error("Akash API {path}: {source}")]
+    Akash {
+        /// The request path.
+        path: String,
+        /// The transport or decoding failure.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// Akash's Console API refused a request.
+    #[error("Akash API {path} answered {status}: {message}")]
+    AkashRefused {
+        /// The request path.
+        path: String,
+        /// The HTTP status.
+        status: u16,
+        /// Its message.
+        message: String,
+    },
+    /// Akash's Console API answered something it does not define.
+    #[error("Akash API {path} answered {got}")]
+    AkashMalformed {
+        /// The request path.
+        path: String,
+        /// What it answered.
+        got: String,
+    },
     /// Another gateway holds the state directory.
     #[error("{} is in use by another gateway", dir.display())]
     Locked {

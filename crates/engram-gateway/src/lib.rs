@@ -11,6 +11,7 @@
 //!
 //! What the gateway trusts and what it does not is in docs/cloud-mining.md.
 
+pub mod akash;
 pub mod chain;
 mod error;
 pub mod provision;
@@ -391,7 +392,7 @@ async fn provision_once(app: &App, id: &str) {
     }
     let miner = match session.miner.clone().filter(|m| app.provisioner.alive(m)) {
         Some(m) => m, // started before a gateway restart: wait for it again
-        None => match app.provisioner.start(&session) {
+        None => match app.provisioner.start(&session).await {
             Ok(m) => m,
             Err(e) => return fail(app, id, &e).await,
         },
@@ -409,12 +410,14 @@ async fn provision_once(app: &App, id: &str) {
         let _ = app.provisioner.stop(&miner).await;
         return;
     }
-    if let Err(e) = app.provisioner.ready(&miner).await {
-        return fail(app, id, &e).await;
-    }
+    let serving = match app.provisioner.ready(&miner).await {
+        Ok(m) => m,
+        Err(e) => return fail(app, id, &e).await,
+    };
     let marked = app.sessions.lock().await.update(id, |s| {
         if s.state.live() && s.miner.as_ref() == Some(&miner) {
             s.state = State::Running;
+            s.miner = Some(serving);
         }
     });
     if let Err(e) = marked {
@@ -506,4 +509,91 @@ pub(crate) async fn standings(app: &App) -> std::collections::HashMap<String, se
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+    fn settings() -> Settings {
+        Settings {
+            rpc: Some("http://127.0.0.1:8545".into()),
+            token: Some("0x5FbDB2315678afecb367f032d93F642f64180aa3".into()),
+            pay_to: Some("0x70997970C51812dc3A010C7d01b50e0d17dc79C8".into()),
+            key: Some(KEY.into()),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn the_example_file_is_every_setting_and_parses() {
+        let text = include_str!("../../../gateway.example.toml");
+        let file: Settings = toml::from_str(text).expect("the example parses");
+        assert_eq!(file.chain_id, Some(8453));
+        assert_eq!(file.token_name.as_deref(), Some("USD Coin"));
+        assert!(file.key_file.is_some() && file.state_dir.is_some() && file.public_url.is_some());
+        let config = file
+            .over(Settings {
+                key: Some(KEY.into()),
+                key_file: None,
+                ..Settings::default()
+            })
+            .config(PathBuf::from("/unused"));
+        // The file names a key file; a key in the environment too is one key too many.
+        assert!(matches!(config, Err(GatewayError::TwoKeys)));
+        assert!(
+            toml::from_str::<Settings>("rpcc = \"x\"").is_err(),
+            "unknown keys are errors"
+        );
+    }
+
+    #[test]
+    fn settings_layer_and_refuse_what_is_missing_or_out_of_range() {
+        let c = settings().config(PathBuf::from("/state")).unwrap();
+        assert_eq!((c.max_timeout_s, c.token_version.as_str()), (60, "2"));
+        assert_eq!(c.listen, SocketAddr::from(([127, 0, 0, 1], 8095)));
+        let top = Settings {
+            max_timeout_s: Some(120),
+            ..Settings::default()
+        };
+        assert_eq!(
+            settings()
+                .over(top)
+                .config(PathBuf::new())
+                .unwrap()
+                .max_timeout_s,
+            120
+        );
+        for (s, ok) in [(9, false), (10, true), (3600, true), (3601, false)] {
+            let got = Settings {
+                max_timeout_s: Some(s),
+                ..settings()
+            }
+            .config(PathBuf::new());
+            assert_eq!(got.is_ok(), ok, "{s} s");
+        }
+        let missing = |f: fn(&mut Settings)| {
+            let mut s = settings();
+            f(&mut s);
+            s.config(PathBuf::new()).err()
+        };
+        assert!(matches!(
+            missing(|s| s.rpc = None),
+            Some(GatewayError::Missing("rpc"))
+        ));
+        assert!(matches!(
+            missing(|s| s.key = None),
+            Some(GatewayError::Missing("key_file"))
+        ));
+        assert!(matches!(
+            missing(|s| s.pay_to = Some("0x1234".into())),
+            Some(GatewayError::Cloud(_))
+        ));
+        assert!(matches!(
+            missing(|s| s.key = Some("0x00".into())),
+            Some(GatewayError::Cloud(_))
+        ));
+    }
 }

@@ -2,10 +2,10 @@
 //!
 //! The gateway sells hours; a [`Provisioner`] turns them into a serving miner and takes it
 //! away again. [`Local`] starts a real `engram serve` process on this machine (what the
-//! tests use, and what an operator with spare servers can sell); the Akash provisioner
-//! (deploying the manifest of `engram_cloud::sdl` through Akash's API) is not built yet:
-//! Akash is not reachable from the machines this project is built on, and
-//! docs/cloud-mining.md says so.
+//! tests use, and what an operator with spare servers can sell); [`crate::akash::Akash`]
+//! deploys the manifest of `engram_cloud::sdl` through Akash's Console API (built to that
+//! API, not run against it: Akash is not reachable from the machines this project is built
+//! on, and docs/cloud-mining.md says so).
 //!
 //! Every miner gets its own hotkey, made for the session and registered on the network by
 //! the miner itself. The session's owner hotkey is not the miner's: its key stays on the
@@ -32,8 +32,9 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 /// Starts and stops the miners of paid sessions.
 ///
 /// Starting is two steps so that a miner is on record from the moment it exists: [`start`]
-/// returns at once with what was started (the gateway saves it), [`ready`] waits until it
-/// serves. A stop or a restart in between then finds it and never leaves it orphaned.
+/// returns as soon as something was started (a process, a deployment; the gateway saves it),
+/// [`ready`] waits until it serves and returns it with where it serves. A stop or a restart
+/// in between then finds it and never leaves it orphaned.
 ///
 /// [`start`]: Provisioner::start
 /// [`ready`]: Provisioner::ready
@@ -42,13 +43,11 @@ pub trait Provisioner: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Starts the miner of `session` (again, after a restart: same data, same hotkey).
-    ///
-    /// # Errors
-    /// Whatever kept it from starting.
-    fn start(&self, session: &Session) -> Result<Miner, GatewayError>;
+    fn start<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<Miner, GatewayError>>;
 
-    /// Waits until `miner` serves.
-    fn ready<'a>(&'a self, miner: &'a Miner) -> BoxFuture<'a, Result<(), GatewayError>>;
+    /// Waits until `miner` serves; the miner as it serves (its endpoint may be known only
+    /// now).
+    fn ready<'a>(&'a self, miner: &'a Miner) -> BoxFuture<'a, Result<Miner, GatewayError>>;
 
     /// Stops `miner` and waits until it has.
     fn stop<'a>(&'a self, miner: &'a Miner) -> BoxFuture<'a, Result<(), GatewayError>>;
@@ -173,16 +172,18 @@ impl Provisioner for Local {
         "local"
     }
 
-    fn start(&self, session: &Session) -> Result<Miner, GatewayError> {
-        let (child, miner) = self.spawn(session)?;
-        let mut children = self.children.lock().expect("children lock");
-        // Reap the ones that ended on their own (a crashed miner being replaced).
-        children.retain(|_, c| !matches!(c.try_wait(), Ok(Some(_))));
-        children.insert(child.id(), child);
-        Ok(miner)
+    fn start<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<Miner, GatewayError>> {
+        Box::pin(async move {
+            let (child, miner) = self.spawn(session)?;
+            let mut children = self.children.lock().expect("children lock");
+            // Reap the ones that ended on their own (a crashed miner being replaced).
+            children.retain(|_, c| !matches!(c.try_wait(), Ok(Some(_))));
+            children.insert(child.id(), child);
+            Ok(miner)
+        })
     }
 
-    fn ready<'a>(&'a self, miner: &'a Miner) -> BoxFuture<'a, Result<(), GatewayError>> {
+    fn ready<'a>(&'a self, miner: &'a Miner) -> BoxFuture<'a, Result<Miner, GatewayError>> {
         Box::pin(async move {
             let log = miner
                 .dir
@@ -207,7 +208,7 @@ impl Provisioner for Local {
                     .await
                     .is_ok_and(|r| r.status().is_success())
                 {
-                    return Ok(());
+                    return Ok(miner.clone());
                 }
                 if started.elapsed() > START_TIMEOUT {
                     self.stop(miner).await?;
