@@ -15,7 +15,7 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 
 import pytest
 import requests
@@ -27,7 +27,16 @@ from x402.http.clients.requests import wrapRequestsWithPayment
 from x402.mechanisms.evm.exact import register_exact_evm_client
 
 from conftest import engram_bin, free_port
-from evm import ACCOUNT_KEYS, ACCOUNTS, BASE_SEPOLIA_CHAIN_ID, Anvil, balance_of, deploy_usdc, mint
+from evm import (
+    ACCOUNT_KEYS,
+    ACCOUNTS,
+    BASE_SEPOLIA_CHAIN_ID,
+    Anvil,
+    balance_of,
+    deploy_usdc,
+    mint,
+    transfer_with_authorization,
+)
 
 PAYER, SETTLER, PAY_TO, BROKE = ACCOUNTS[0], ACCOUNTS[1], ACCOUNTS[2], ACCOUNTS[3]
 LITE_PER_HOUR = 50_000  # 0.05 USDC
@@ -47,8 +56,11 @@ def unb64json(value: str) -> Dict[str, Any]:
 class Gateway:
     """A running `engram cloud gateway`; `stop()` checks that it was still alive."""
 
-    def __init__(self, state: Path, rpc: str, token: str, network: Optional[str] = None) -> None:
+    def __init__(
+        self, state: Path, rpc: str, token: str, network: Optional[str] = None, extra: Sequence[str] = ()
+    ) -> None:
         self.state = state
+        state.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         key_file = state / "settler.key"
@@ -76,6 +88,7 @@ class Gateway:
                 str(key_file),
                 "--state-dir",
                 str(state / "gateway"),
+                *extra,
             ],
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
@@ -592,3 +605,77 @@ def test_the_mine_page_pays_with_a_wallet_and_follows_the_miner(env: Env, devnet
     finally:
         gateway.stop()
         stop_miners(tmp_path)
+
+
+def test_a_payment_someone_else_settled_first_counts_and_costs_the_gateway_nothing(env: Env) -> None:
+    """Anyone who sees an authorization may submit it (here the payer's own wallet does); the
+    funds still reach the pay-to address, so it is paid: the session starts with that
+    transaction, and the gateway sends none."""
+    headers = sign_for(env, offer(env).headers["PAYMENT-REQUIRED"], None)
+    payload = unb64json(headers["PAYMENT-SIGNATURE"])["payload"]
+    receipt = transfer_with_authorization(
+        env.chain.url, env.token, payload["authorization"], payload["signature"], sender=ACCOUNTS[4]
+    )
+    sent = sent_by_settler(env)
+    r = requests.post(
+        f"{env.url}/sessions",
+        json={"hotkey": OWNER.ss58_address, "tier": "lite", "hours": 1},
+        headers=headers,
+        timeout=60,
+    )
+    assert r.status_code == 201, r.text
+    assert unb64json(r.headers["PAYMENT-RESPONSE"])["transaction"] == "0x" + bytes(receipt["transactionHash"]).hex()
+    assert sent_by_settler(env) == sent
+    assert signed_delete(env.url, OWNER, r.json()["id"]).status_code == 200
+
+
+def test_a_settlement_still_in_flight_becomes_its_session_after_a_restart(env: Env, tmp_path: Path) -> None:
+    """The chain stops mining: the paid request answers 202 with the transaction, the same
+    payment again is still pending (not a replay), the gateway restarts with the transfer in
+    the mempool, and once a block is mined the session appears and its miner serves."""
+    gateway = Gateway(tmp_path, env.chain.url, env.token, extra=["--settle-wait-s", "2"])
+    w3 = env.chain.w3
+    try:
+        headers = sign_for(env, offer(env).headers["PAYMENT-REQUIRED"], None)
+        body = {"hotkey": OWNER.ss58_address, "tier": "lite", "hours": 1}
+        w3.provider.make_request("evm_setAutomine", [False])
+        try:
+            r = requests.post(f"{gateway.url}/sessions", json=body, headers=headers, timeout=60)
+            assert r.status_code == 202, r.text
+            pending = r.json()
+            assert pending["status"] == "settlement_pending" and len(pending["transaction"]) == 66
+            again = requests.post(f"{gateway.url}/sessions", json=body, headers=headers, timeout=60)
+            assert again.status_code == 202 and again.json()["transaction"] == pending["transaction"]
+            assert requests.get(f"{gateway.url}/sessions/{pending['session']}", timeout=10).status_code == 404
+            gateway.stop()
+            gateway = Gateway(tmp_path, env.chain.url, env.token, extra=["--settle-wait-s", "2"])
+        finally:
+            w3.provider.make_request("evm_setAutomine", [True])
+            w3.provider.make_request("evm_mine", [])
+
+        def started() -> Optional[Dict[str, Any]]:
+            r = requests.get(f"{gateway.url}/sessions/{pending['session']}", timeout=10)
+            s: Dict[str, Any] = r.json()
+            return s if r.status_code == 200 and s["state"] == "running" else None
+
+        s = wait_for(started, "the pending payment's session", timeout=60)
+        assert s["payments"][0]["transaction"] == pending["transaction"]
+        assert serves(s["miner"]["endpoint"])
+        assert signed_delete(gateway.url, OWNER, s["id"]).status_code == 200
+    finally:
+        gateway.stop()
+        stop_miners(tmp_path)
+
+
+def test_a_gateway_refuses_to_start_on_a_wrong_token_domain_or_a_busy_state_directory(env: Env, tmp_path: Path) -> None:
+    def start_fails(state: Path, *extra: str) -> str:
+        with pytest.raises(RuntimeError) as failed:
+            Gateway(state, env.chain.url, env.token, extra=extra)
+        return str(failed.value)
+
+    assert "EIP-712 domain" in start_fails(tmp_path / "a", "--token-name", "Fake Coin")
+    busy = Gateway(tmp_path / "b", env.chain.url, env.token)
+    try:
+        assert "in use by another gateway" in start_fails(tmp_path / "b")
+    finally:
+        busy.stop()

@@ -197,6 +197,10 @@ pub(crate) struct GatewayArgs {
     /// The URL clients reach the gateway at, as named in its 402 answers.
     #[arg(long, value_name = "URL", env = "ENGRAM_GATEWAY_PUBLIC_URL")]
     pub(crate) public_url: Option<String>,
+    /// Seconds a paid request waits for its settlement to be mined before answering 202
+    /// `settlement_pending` (1–600) [default: 60].
+    #[arg(long, value_name = "S", env = "ENGRAM_GATEWAY_SETTLE_WAIT")]
+    pub(crate) settle_wait_s: Option<u64>,
     /// Where miners run: `local` (`engram serve` processes on this machine) or `akash`
     /// (Akash's Console API, key in ENGRAM_GATEWAY_AKASH_KEY; not tested against Akash).
     #[arg(

@@ -421,6 +421,7 @@ async fn gateway(g: &Global, args: GatewayArgs) -> Result<()> {
         state_dir: args.state_dir,
         max_timeout_s: args.max_timeout_s,
         public_url: args.public_url,
+        settle_wait_s: args.settle_wait_s,
     };
     let mut config = file
         .over(flags)

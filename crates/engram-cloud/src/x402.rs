@@ -471,6 +471,18 @@ impl Offer {
                 ),
             ));
         }
+        // No later than the offer's timeout allows (and a minute of clock skew): a payment
+        // good for years would keep its claim and any unmined settlement alive as long.
+        let latest = now_s.saturating_add(self.max_timeout_s).saturating_add(60);
+        if authorization.valid_before > latest {
+            return Err(refuse(
+                Refusal::Expired,
+                format!(
+                    "valid before {}, later than the offer's {} s allow (by {latest})",
+                    authorization.valid_before, self.max_timeout_s
+                ),
+            ));
+        }
         let signer = signature
             .recover(&authorization.digest(&self.token))
             .map_err(|e| refuse(Refusal::InvalidSignature, e.to_string()))?;
@@ -947,6 +959,24 @@ mod tests {
         for (i, (version, want, edit)) in cases.into_iter().enumerate() {
             assert_eq!(refusal(version, edit), want, "case {i}");
         }
+        assert_eq!(
+            refusal(Version::V1, move |v| a(
+                v,
+                "validBefore",
+                json!((NOW + 60 + 61).to_string())
+            )),
+            Expired,
+            "further than the offer's timeout"
+        );
+        offer()
+            .verify(
+                Version::V1,
+                &payment(Version::V1, move |v| {
+                    a(v, "validBefore", json!((NOW + 60 + 60).to_string()))
+                }),
+                NOW,
+            )
+            .unwrap();
         // The edge of the window passes: validBefore exactly now + margin, validAfter now - 1.
         let edge = payment(Version::V1, move |v| {
             a(v, "validBefore", json!((NOW + SETTLE_MARGIN_S).to_string()));

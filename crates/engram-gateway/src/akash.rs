@@ -35,7 +35,6 @@ const READY_TIMEOUT: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_secs(6);
 
 /// Deploys each miner on Akash.
-#[derive(Debug)]
 pub struct Akash {
     api: String,
     key: String,
@@ -51,6 +50,16 @@ pub(crate) struct Bid {
     pub(crate) oseq: u64,
     pub(crate) provider: String,
     pub(crate) price: f64,
+}
+
+/// Without the API key.
+impl std::fmt::Debug for Akash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Akash")
+            .field("api", &self.api)
+            .field("image", &self.image)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Akash {
@@ -85,10 +94,18 @@ impl Akash {
             source: source.without_url(),
         })?;
         let status = resp.status();
-        let v: Value = resp.json().await.map_err(|source| GatewayError::Akash {
+        let body = resp.bytes().await.map_err(|source| GatewayError::Akash {
             path: path.to_string(),
             source: source.without_url(),
         })?;
+        // A DELETE may answer 204 with no body; an error may not be JSON.
+        let v: Value = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body).unwrap_or_else(|_| {
+                Value::String(String::from_utf8_lossy(&body).chars().take(200).collect())
+            })
+        };
         if !status.is_success() {
             return Err(GatewayError::AkashRefused {
                 path: path.to_string(),
@@ -96,7 +113,8 @@ impl Akash {
                 message: v
                     .get("message")
                     .or_else(|| v.get("error"))
-                    .and_then(Value::as_str)
+                    .unwrap_or(&v)
+                    .as_str()
                     .unwrap_or_default()
                     .to_string(),
             });
@@ -231,24 +249,39 @@ impl Provisioner for Akash {
                 endpoint: format!("akash deployment {dseq}"),
                 reason: format!("no lease serving within {} s", READY_TIMEOUT.as_secs()),
             };
-            let bid = loop {
-                let bids = self
-                    .call(reqwest::Method::GET, &format!("/v1/bids?dseq={dseq}"), None)
-                    .await?;
-                if let Some(b) = cheapest_bid(&bids) {
-                    break b;
-                }
-                if started.elapsed() > READY_TIMEOUT {
-                    return Err(timeout());
-                }
-                tokio::time::sleep(POLL).await;
-            };
-            self.call(
-                reqwest::Method::POST,
-                "/v1/leases",
-                Some(lease_body(manifest, &bid)),
-            )
-            .await?;
+            // Asked again after a restart: a deployment that has its lease already only needs
+            // its URI.
+            let status = self
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/v1/deployments/{dseq}"),
+                    None,
+                )
+                .await?;
+            let leased = status
+                .get("leases")
+                .and_then(Value::as_array)
+                .is_some_and(|l| !l.is_empty());
+            if !leased {
+                let bid = loop {
+                    let bids = self
+                        .call(reqwest::Method::GET, &format!("/v1/bids?dseq={dseq}"), None)
+                        .await?;
+                    if let Some(b) = cheapest_bid(&bids) {
+                        break b;
+                    }
+                    if started.elapsed() > READY_TIMEOUT {
+                        return Err(timeout());
+                    }
+                    tokio::time::sleep(POLL).await;
+                };
+                self.call(
+                    reqwest::Method::POST,
+                    "/v1/leases",
+                    Some(lease_body(manifest, &bid)),
+                )
+                .await?;
+            }
             loop {
                 let status = self
                     .call(

@@ -18,14 +18,18 @@ use tokio::sync::Mutex;
 
 use crate::GatewayError;
 
-/// How long a settlement waits for its transaction to be mined.
-const MINE_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// A JSON-RPC endpoint of one chain.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Rpc {
     url: String,
     http: reqwest::Client,
+}
+
+/// Without the URL: it often carries the provider's API key.
+impl std::fmt::Debug for Rpc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rpc").finish_non_exhaustive()
+    }
 }
 
 impl Rpc {
@@ -184,6 +188,7 @@ pub struct Settler {
     rpc: Rpc,
     token: Token,
     wallet: Wallet,
+    wait: Duration,
     sending: Mutex<()>,
 }
 
@@ -198,14 +203,18 @@ pub struct Prepared<'a> {
 
 /// How far back the chain is searched for someone else's settlement of an authorization.
 const LOOKBACK_BLOCKS: u64 = 50_000;
+/// Blocks per log query (providers cap the range, commonly at 2,000–10,000).
+const LOG_WINDOW: u64 = 2_000;
 
 impl Settler {
-    /// A settler paying gas from `wallet`.
-    pub fn new(rpc: Rpc, token: Token, wallet: Wallet) -> Self {
+    /// A settler paying gas from `wallet`, waiting up to `wait` for each settlement to be
+    /// mined before calling it pending.
+    pub fn new(rpc: Rpc, token: Token, wallet: Wallet, wait: Duration) -> Self {
         Settler {
             rpc,
             token,
             wallet,
+            wait,
             sending: Mutex::new(()),
         }
     }
@@ -355,24 +364,35 @@ impl Settler {
         }
     }
 
-    /// Polls [`Settler::outcome`] until it is known or [`MINE_TIMEOUT`] passes.
+    /// Polls [`Settler::outcome`] until it is known or the settler's wait has passed.
     pub async fn wait(&self, hash: [u8; 32], payment: &Verified) -> Outcome {
         let started = Instant::now();
         loop {
             let o = self.outcome(hash, payment).await;
-            if o != Outcome::Unknown || started.elapsed() > MINE_TIMEOUT {
+            if o != Outcome::Unknown || started.elapsed() > self.wait {
                 return o;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
-    /// The transaction, if any, in which this authorization was used to pay the recipient:
-    /// the token's `AuthorizationUsed(from, nonce)` log whose transaction carries the
-    /// transfer. (A cancelled authorization logs `AuthorizationCanceled` and moves nothing.)
+    /// Whether the token has this authorization as used (by a transfer or a cancellation).
     ///
     /// # Errors
     /// Transport and RPC failures.
+    pub async fn used(&self, payment: &Verified) -> Result<bool, GatewayError> {
+        let state = payment.authorization.state_calldata();
+        Ok(self.rpc.call_uint(self.token.address, &state).await? != 0)
+    }
+
+    /// The transaction, if any, in which this authorization was used to pay the recipient:
+    /// the token's `AuthorizationUsed(from, nonce)` log whose transaction carries the
+    /// transfer. (A cancelled authorization logs `AuthorizationCanceled` and moves nothing.)
+    /// Searched newest first, in windows small enough for providers that cap log queries.
+    ///
+    /// # Errors
+    /// Transport and RPC failures, and a candidate whose receipt cannot be read (so that
+    /// "not found" is never said of a settlement that merely could not be looked at).
     pub async fn find_settlement(
         &self,
         payment: &Verified,
@@ -380,31 +400,53 @@ impl Settler {
         let auth = &payment.authorization;
         let latest = u64::try_from(self.rpc.quantity("eth_blockNumber", json!([])).await?)
             .unwrap_or(u64::MAX);
-        let filter = json!({
-            "address": self.token.address,
-            "fromBlock": format!("0x{:x}", latest.saturating_sub(LOOKBACK_BLOCKS)),
-            "toBlock": "latest",
-            "topics": [
-                format!("0x{}", hex::encode(keccak256(b"AuthorizationUsed(address,bytes32)"))),
-                format!("0x{}", hex::encode(auth.from.word())),
-                format!("0x{}", hex::encode(auth.nonce)),
-            ],
-        });
-        let logs = self.rpc.request("eth_getLogs", json!([filter])).await?;
-        for log in logs.as_array().into_iter().flatten() {
-            let Some(hash) = log
-                .get("transactionHash")
-                .and_then(Value::as_str)
-                .and_then(|h| h.strip_prefix("0x"))
-                .and_then(|h| <[u8; 32]>::try_from(hex::decode(h).ok()?).ok())
-            else {
-                continue;
-            };
-            if self.outcome(hash, payment).await == Outcome::Settled {
-                return Ok(Some(hash));
+        let oldest = latest.saturating_sub(LOOKBACK_BLOCKS);
+        let topics = json!([
+            format!(
+                "0x{}",
+                hex::encode(keccak256(b"AuthorizationUsed(address,bytes32)"))
+            ),
+            format!("0x{}", hex::encode(auth.from.word())),
+            format!("0x{}", hex::encode(auth.nonce)),
+        ]);
+        let mut to = latest;
+        loop {
+            let from = to.saturating_sub(LOG_WINDOW - 1).max(oldest);
+            let filter = json!({
+                "address": self.token.address,
+                "fromBlock": format!("0x{from:x}"),
+                "toBlock": format!("0x{to:x}"),
+                "topics": topics,
+            });
+            let logs = self.rpc.request("eth_getLogs", json!([filter])).await?;
+            for log in logs.as_array().into_iter().flatten() {
+                let Some(hash) = log
+                    .get("transactionHash")
+                    .and_then(Value::as_str)
+                    .and_then(|h| h.strip_prefix("0x"))
+                    .and_then(|h| <[u8; 32]>::try_from(hex::decode(h).ok()?).ok())
+                else {
+                    continue;
+                };
+                match self.outcome(hash, payment).await {
+                    Outcome::Settled => return Ok(Some(hash)),
+                    Outcome::Unknown => {
+                        return Err(GatewayError::RpcMalformed {
+                            method: "eth_getTransactionReceipt",
+                            got: format!(
+                                "no receipt for logged transaction 0x{}",
+                                hex::encode(hash)
+                            ),
+                        });
+                    }
+                    Outcome::Reverted | Outcome::NoTransfer => {}
+                }
             }
+            if from <= oldest {
+                return Ok(None);
+            }
+            to = from - 1;
         }
-        Ok(None)
     }
 }
 

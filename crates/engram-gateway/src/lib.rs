@@ -73,6 +73,9 @@ pub struct Settings {
     pub max_timeout_s: Option<u64>,
     /// The URL clients reach the gateway at.
     pub public_url: Option<String>,
+    /// How long a paid request waits for its settlement to be mined before answering 202
+    /// `settlement_pending`, in seconds (1–600) [default: 60].
+    pub settle_wait_s: Option<u64>,
 }
 
 impl Settings {
@@ -107,6 +110,7 @@ impl Settings {
             state_dir: top.state_dir.or(self.state_dir),
             max_timeout_s: top.max_timeout_s.or(self.max_timeout_s),
             public_url: top.public_url.or(self.public_url),
+            settle_wait_s: top.settle_wait_s.or(self.settle_wait_s),
         }
     }
 
@@ -137,6 +141,13 @@ impl Settings {
                 range: "10 to 3600 seconds",
             });
         }
+        let settle_wait_s = self.settle_wait_s.unwrap_or(60);
+        if !(1..=600).contains(&settle_wait_s) {
+            return Err(GatewayError::OutOfRange {
+                name: "settle_wait_s",
+                range: "1 to 600 seconds",
+            });
+        }
         Ok(Config {
             listen: self
                 .listen
@@ -151,13 +162,15 @@ impl Settings {
             state_dir: self.state_dir.unwrap_or(default_state),
             max_timeout_s,
             public_url: self.public_url,
+            settle_wait: Duration::from_secs(settle_wait_s),
             network: None,
         })
     }
 }
 
-/// How the gateway is paid and where it keeps its state.
-#[derive(Debug, Clone)]
+/// How the gateway is paid and where it keeps its state. (No `Debug`: the RPC URL often
+/// carries the provider's API key.)
+#[derive(Clone)]
 pub struct Config {
     /// Where to listen.
     pub listen: SocketAddr,
@@ -181,6 +194,8 @@ pub struct Config {
     pub max_timeout_s: u64,
     /// The URL clients reach the gateway at (named in 402s); `None`: `http://<listen>`.
     pub public_url: Option<String>,
+    /// How long a paid request waits for its settlement to be mined.
+    pub settle_wait: Duration,
     /// The network miners join (a devnet directory), whose registry also gives each
     /// miner's score.
     pub network: Option<PathBuf>,
@@ -195,8 +210,17 @@ pub(crate) struct App {
     pub(crate) public_url: String,
     /// Signed requests seen in the last window.
     pub(crate) replay: engram_core::auth::ReplayCache,
-    /// Sessions whose miner is being started.
-    pub(crate) starting: Mutex<std::collections::HashSet<String>>,
+    /// Sessions whose miner is being started or stopped (a plain mutex: never held across
+    /// an await, so a `Slot` can free its entry when dropped).
+    pub(crate) starting: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl App {
+    fn starting(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.starting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// A bound gateway.
@@ -246,7 +270,12 @@ impl Gateway {
             .unwrap_or_else(|| format!("http://{local}"))
             .trim_end_matches('/')
             .to_string();
-        let settler = Settler::new(rpc, token.clone(), config.settler.clone());
+        let settler = Settler::new(
+            rpc,
+            token.clone(),
+            config.settler.clone(),
+            config.settle_wait,
+        );
         settler.check_token().await?;
         let app = Arc::new(App {
             config,
@@ -256,7 +285,7 @@ impl Gateway {
             provisioner,
             public_url,
             replay: Default::default(),
-            starting: Mutex::new(Default::default()),
+            starting: Default::default(),
         });
         Ok(Gateway { listener, app })
     }
@@ -288,99 +317,161 @@ impl Gateway {
 
 /// How often the care loop looks at sessions and settlements.
 const CARE_EVERY: Duration = Duration::from_secs(1);
-/// The least time between two restarts of one session's miner.
-const RESTART_BACKOFF: Duration = Duration::from_secs(30);
+/// The least time between two attempts to start (or stop) one session's miner.
+const RETRY_BACKOFF: Duration = Duration::from_secs(30);
 /// How long after its `validBefore` an unmined settlement is given up (it can only revert).
 const PENDING_GRACE_S: u64 = 120;
+/// The most one look at an in-flight settlement may take.
+const RECONCILE_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Keeps sessions what they were paid for, once a second: ends those whose time is up,
-/// (re)starts the miners of live sessions that have none running (after a gateway restart,
-/// or a crash: at most once per [`RESTART_BACKOFF`]), and turns settlements that were in
-/// flight into their sessions once mined (or frees their authorization once they cannot be).
+/// Keeps sessions what they were paid for, once a second: ends those whose time is up;
+/// starts the miners of live sessions that have none serving (after a gateway restart, a
+/// crash, or a start that was interrupted), and stops those of ended sessions that still
+/// run (a stop the gateway did not live to finish) — each at most once per
+/// [`RETRY_BACKOFF`]; and turns settlements that were in flight into their sessions once
+/// mined (or frees their authorization once nothing can come of them). Each piece of work
+/// is its own task, so a slow chain or miner holds up nothing else.
 async fn care(app: Arc<App>) {
-    let mut restarted: std::collections::HashMap<String, std::time::Instant> = Default::default();
+    let mut tried: std::collections::HashMap<String, std::time::Instant> = Default::default();
+    let reconciling: Arc<Mutex<std::collections::HashSet<String>>> = Default::default();
     loop {
         let now = engram_os::now_ms();
-        let (live, pending) = {
+        let (all, pending) = {
             let sessions = app.sessions.lock().await;
-            let live: Vec<Session> = sessions.all().filter(|s| s.state.live()).cloned().collect();
-            (live, sessions.pending())
+            let all: Vec<Session> = sessions.all().cloned().collect();
+            (all, sessions.pending())
         };
-        for s in live {
-            if s.expires_ms <= now {
+        tried.retain(|_, at| at.elapsed() < RETRY_BACKOFF);
+        for s in all {
+            if s.state.live() && s.expires_ms <= now {
                 let app = app.clone();
                 tokio::spawn(async move {
                     end(&app, &s.id, State::Expired, "the paid time ran out").await;
                 });
                 continue;
             }
-            let running = s.miner.as_ref().is_some_and(|m| app.provisioner.alive(m));
-            let busy = app.starting.lock().await.contains(&s.id);
-            let recent = restarted
-                .get(&s.id)
-                .is_some_and(|at| at.elapsed() < RESTART_BACKOFF);
-            if !running && !busy && !recent {
-                restarted.insert(s.id.clone(), std::time::Instant::now());
+            let busy = app.starting().contains(&s.id);
+            if busy || tried.contains_key(&s.id) {
+                continue;
+            }
+            let alive = s.miner.as_ref().is_some_and(|m| app.provisioner.alive(m));
+            if s.state.live() && (!alive || s.state == State::Provisioning) {
+                tried.insert(s.id.clone(), std::time::Instant::now());
                 tokio::spawn(provision(app.clone(), s.id.clone()));
+            } else if !s.state.live() && alive {
+                tried.insert(s.id.clone(), std::time::Instant::now());
+                let app = app.clone();
+                tokio::spawn(async move { stop_miner(&app, &s.id).await });
             }
         }
         for p in pending {
-            reconcile(&app, p).await;
+            if !reconciling.lock().await.insert(p.key.clone()) {
+                continue;
+            }
+            let (app, reconciling) = (app.clone(), reconciling.clone());
+            tokio::spawn(async move {
+                let key = p.key.clone();
+                if tokio::time::timeout(RECONCILE_TIMEOUT, reconcile(&app, p))
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(%key, "looking at a settlement timed out; next round");
+                }
+                reconciling.lock().await.remove(&key);
+            });
         }
         tokio::time::sleep(CARE_EVERY).await;
     }
 }
 
-/// A settlement that was in flight: its session once mined; its authorization freed once it
-/// cannot be.
+/// A settlement that was in flight: its session once mined; forgotten once it cannot be,
+/// its authorization freed only when the chain has it unused.
 async fn reconcile(app: &Arc<App>, p: sessions::Pending) {
     let version = if p.version == 1 {
         engram_cloud::x402::Version::V1
     } else {
         engram_cloud::x402::Version::V2
     };
-    let Ok(hash) = p
+    let Some(hash) = p
         .transaction
         .strip_prefix("0x")
         .and_then(|h| hex::decode(h).ok())
-        .map(|b| <[u8; 32]>::try_from(b).unwrap_or_default())
-        .ok_or(())
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
     else {
+        tracing::error!(key = %p.key, "a recorded settlement has no transaction hash");
         return;
     };
-    // Re-decoded without the clock: it was verified when it came in.
     let Some(verified) = routes::decode_verified(version, &p) else {
         return;
     };
     match app.settler.outcome(hash, &verified).await {
         chain::Outcome::Settled => {
             routes::apply(app, &p.key, &p.purchase, p.hours, &verified, hash).await;
+            return;
         }
         chain::Outcome::Unknown
-            if engram_os::now_ms() / 1000 <= p.valid_before + PENDING_GRACE_S => {}
-        _ => match app.settler.find_settlement(&verified).await {
-            Ok(Some(other)) => {
-                routes::apply(app, &p.key, &p.purchase, p.hours, &verified, other).await;
-            }
-            Ok(None) => {
+            if engram_os::now_ms() / 1000 <= p.valid_before + PENDING_GRACE_S =>
+        {
+            return; // may still be mined
+        }
+        _ => {}
+    }
+    // Reverted, or can no longer be mined: maybe someone else's transaction paid us.
+    match app.settler.find_settlement(&verified).await {
+        Ok(Some(other)) => {
+            routes::apply(app, &p.key, &p.purchase, p.hours, &verified, other).await;
+        }
+        Ok(None) => {
+            let Ok(used) = app.settler.used(&verified).await else {
+                return; // ask again next round
+            };
+            if used {
+                tracing::error!(key = %p.key, transaction = %p.transaction, "authorization used on the chain without a transfer to us (cancelled?)");
+            } else {
                 tracing::warn!(transaction = %p.transaction, "settlement failed; the authorization is free again");
-                if let Err(e) = app.sessions.lock().await.release_authorization(&p.key) {
-                    tracing::error!(error = %e, "releasing a failed settlement");
-                }
             }
-            Err(e) => tracing::warn!(error = %e, "looking for a settlement"),
-        },
+            let dropped = app
+                .sessions
+                .lock()
+                .await
+                .drop_pending(&p.key, &p.transaction, !used);
+            if let Err(e) = dropped {
+                tracing::error!(error = %e, "dropping a failed settlement");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "looking for a settlement; next round"),
+    }
+}
+
+/// Holds a session's slot in `App::starting` (one start or stop of its miner at a time)
+/// and frees it however the holder ends, a panic included.
+struct Slot<'a> {
+    app: &'a App,
+    id: String,
+}
+
+impl<'a> Slot<'a> {
+    fn take(app: &'a App, id: &str) -> Option<Slot<'a>> {
+        app.starting().insert(id.to_string()).then(|| Slot {
+            app,
+            id: id.to_string(),
+        })
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.app.starting().remove(&self.id);
     }
 }
 
 /// Starts the miner of session `id` (saved as soon as it exists) and marks the session
 /// running once it serves. A session that ended meanwhile gets its miner stopped.
 pub(crate) async fn provision(app: Arc<App>, id: String) {
-    if !app.starting.lock().await.insert(id.clone()) {
-        return; // already being started
-    }
+    let Some(_slot) = Slot::take(&app, &id) else {
+        return; // its miner is being started or stopped
+    };
     provision_once(&app, &id).await;
-    app.starting.lock().await.remove(&id);
 }
 
 async fn provision_once(app: &App, id: &str) {
@@ -394,7 +485,7 @@ async fn provision_once(app: &App, id: &str) {
         Some(m) => m, // started before a gateway restart: wait for it again
         None => match app.provisioner.start(&session).await {
             Ok(m) => m,
-            Err(e) => return fail(app, id, &e).await,
+            Err(e) => return fail(app, id, None, &e).await,
         },
     };
     let recorded = app.sessions.lock().await.update(id, |s| {
@@ -412,11 +503,12 @@ async fn provision_once(app: &App, id: &str) {
     }
     let serving = match app.provisioner.ready(&miner).await {
         Ok(m) => m,
-        Err(e) => return fail(app, id, &e).await,
+        Err(e) => return fail(app, id, Some(&miner), &e).await,
     };
     let marked = app.sessions.lock().await.update(id, |s| {
         if s.state.live() && s.miner.as_ref() == Some(&miner) {
             s.state = State::Running;
+            s.served = true;
             s.miner = Some(serving);
         }
     });
@@ -425,15 +517,27 @@ async fn provision_once(app: &App, id: &str) {
     }
 }
 
-/// A miner that could not start: the session fails with the reason, unless it ended
-/// meanwhile.
-async fn fail(app: &App, id: &str, e: &GatewayError) {
+/// A miner that could not start: stopped, and the session failed — unless it ended
+/// meanwhile, or it had served before (then it is started again while paid time remains).
+/// The public reason is short; the detail (paths, ports, log lines) goes to the log.
+async fn fail(app: &App, id: &str, miner: Option<&sessions::Miner>, e: &GatewayError) {
     tracing::warn!(session = %id, error = %e, "miner did not start");
-    let reason = e.to_string();
+    if let Some(m) = miner
+        && let Err(e) = app.provisioner.stop(m).await
+    {
+        tracing::warn!(session = %id, error = %e, "stopping a miner that did not start");
+    }
     let saved = app.sessions.lock().await.update(id, |s| {
-        if s.state.live() {
+        if !s.state.live() {
+            return;
+        }
+        if s.served {
+            s.reason = Some("the miner is being started again".into());
+        } else {
             s.state = State::Failed;
-            s.reason = Some(reason);
+            s.reason = Some(
+                "the miner could not be started; the gateway's operator has the details".into(),
+            );
         }
     });
     if let Err(e) = saved {
@@ -451,27 +555,57 @@ pub(crate) async fn end(app: &App, id: &str, state: State, reason: &str) -> Opti
         sessions.update(id, |s| {
             let due = state != State::Expired || s.expires_ms <= now;
             if !(s.state.live() && due) {
-                return None;
+                return false;
             }
             s.state = state;
             s.reason = Some(reason.to_string());
-            Some(s.miner.clone())
+            true
         })
     };
-    let miner = match ended {
-        Ok(Some(Some(miner))) => miner,
+    match ended {
+        Ok(Some(true)) => {}
         Ok(_) => return None,
         Err(e) => {
             tracing::error!(session = %id, error = %e, "session state not saved");
             return None;
         }
-    };
-    if let Some(m) = miner
-        && let Err(e) = app.provisioner.stop(&m).await
-    {
-        tracing::warn!(session = %id, error = %e, "miner did not stop");
     }
+    stop_miner(app, id).await;
     app.sessions.lock().await.get(id).cloned()
+}
+
+/// Stops the miner of an ended session and notes it stopped (its pid or deployment
+/// cleared, so nothing signals or closes it again). A start in progress sees the session
+/// ended and stops the miner itself.
+async fn stop_miner(app: &App, id: &str) {
+    let Some(_slot) = Slot::take(app, id) else {
+        return;
+    };
+    let miner = app
+        .sessions
+        .lock()
+        .await
+        .get(id)
+        .and_then(|s| s.miner.clone());
+    let Some(m) = miner else {
+        return;
+    };
+    if let Err(e) = app.provisioner.stop(&m).await {
+        tracing::warn!(session = %id, error = %e, "miner did not stop; retried later");
+        return;
+    }
+    let noted = app.sessions.lock().await.update(id, |s| {
+        if !s.state.live()
+            && let Some(sm) = s.miner.as_mut()
+            && *sm == m
+        {
+            sm.pid = None;
+            sm.deployment = None;
+        }
+    });
+    if let Err(e) = noted {
+        tracing::error!(session = %id, error = %e, "session state not saved");
+    }
 }
 
 /// Each registered miner's standing on the network, by hotkey: uid, stake-weighted weight

@@ -226,6 +226,7 @@ pub(crate) async fn apply(
     transaction: [u8; 32],
 ) -> Option<Session> {
     let record = Payment {
+        authorization: key.to_string(),
         transaction: format!("0x{}", hex::encode(transaction)),
         payer: payment.authorization.from,
         amount: payment.authorization.value.to_string(),
@@ -260,9 +261,27 @@ fn unavailable(status: StatusCode, what: &str, e: &GatewayError) -> Response {
     error(status, format!("{what}; try again later"))
 }
 
+/// 202: sent, not seen mined yet; the session (or its hours) comes once it is.
+fn pending(purchase_id: &str, transaction: &str) -> Early {
+    Box::new(
+        (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({
+                "status": Refusal::SettlementPending.code(),
+                "transaction": transaction,
+                "session": purchase_id,
+                "detail": "the payment was sent and is not mined yet; the session starts (or the hours are added) once it is: follow GET /sessions/{session}",
+            })),
+        )
+            .into_response(),
+    )
+}
+
 /// Takes the payment of a request for `offer` and applies `purchase` once it is mined.
 ///
 /// Runs as its own task: a client that disconnects mid-way cannot cut a settlement in half.
+/// Once a transfer may have been sent, the authorization's claim is released only when the
+/// chain says nothing moved; every other doubt leaves a pending record for the care loop.
 async fn pay(
     app: Arc<App>,
     offer: Offer,
@@ -316,25 +335,27 @@ async fn pay(
         }
     }
     let key = authorization_key(auth.from, &auth.nonce);
-    match app
-        .sessions
-        .lock()
-        .await
-        .claim_authorization(&key, auth.valid_before)
     {
-        Ok(true) => {}
-        Ok(false) => {
-            return Err(refused(
-                Refusal::NonceUsed,
-                "this authorization has paid already (a replay)",
-            ));
-        }
-        Err(e) => {
-            return Err(Box::new(unavailable(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the gateway could not record the payment",
-                &e,
-            )));
+        let mut sessions = app.sessions.lock().await;
+        match sessions.claim_authorization(&key, auth.valid_before) {
+            Ok(true) => {}
+            Ok(false) => {
+                // The same payment again while its settlement is in flight: still pending.
+                if let Some(p) = sessions.pending_of(&key) {
+                    return Err(pending(p.purchase.id(), &p.transaction));
+                }
+                return Err(refused(
+                    Refusal::NonceUsed,
+                    "this authorization has paid already (a replay)",
+                ));
+            }
+            Err(e) => {
+                return Err(Box::new(unavailable(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the gateway could not record the payment",
+                    &e,
+                )));
+            }
         }
     }
     let release = |key: String| {
@@ -344,6 +365,15 @@ async fn pay(
                 tracing::error!(error = %e, "releasing an unsettled authorization");
             }
         }
+    };
+    let record = |hash: [u8; 32]| Pending {
+        key: key.clone(),
+        header: header.to_string(),
+        version: if version == Version::V1 { 1 } else { 2 },
+        purchase: purchase.clone(),
+        hours,
+        transaction: format!("0x{}", hex::encode(hash)),
+        valid_before: auth.valid_before,
     };
     let settled = |transaction: [u8; 32], session: Session| Paid {
         version,
@@ -357,18 +387,35 @@ async fn pay(
             None,
         ),
     };
+    // Paid by a transaction already mined (ours, or someone else's): recorded as in flight
+    // first, so that if applying it fails here the care loop applies it later.
+    let paid_by = |transaction: [u8; 32]| {
+        let app = app.clone();
+        let pending_record = record(transaction);
+        let (key, purchase) = (key.clone(), purchase.clone());
+        async move {
+            let noted = app.sessions.lock().await.add_pending(pending_record);
+            let applied = match noted {
+                Ok(()) => apply(&app, &key, &purchase, hours, &verified, transaction).await,
+                Err(e) => {
+                    tracing::error!(error = %e, "recording a settled payment");
+                    None
+                }
+            };
+            applied.ok_or_else(|| {
+                Box::new(error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the payment settled but is not recorded yet; the gateway retries: follow GET /sessions/{id}",
+                ))
+            })
+        }
+    };
     // What the chain says before anything is sent.
     match app.settler.check(&verified).await {
         Ok(Check::Ready) => {}
         Ok(Check::Settled { transaction }) => {
             // Submitted by someone else, and the funds reached us: it is paid.
-            return match apply(&app, &key, &purchase, hours, &verified, transaction).await {
-                Some(s) => Ok(settled(transaction, s)),
-                None => Err(Box::new(error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the payment settled but could not be recorded; the gateway retries",
-                ))),
-            };
+            return paid_by(transaction).await.map(|s| settled(transaction, s));
         }
         Ok(Check::Refused(refusal)) => {
             if refusal != Refusal::NonceUsed {
@@ -390,19 +437,13 @@ async fn pay(
             )));
         }
     }
-    // Recorded before it is sent: from the send on, the funds may move whatever happens here.
-    let record = |hash: [u8; 32]| Pending {
-        key: key.clone(),
-        header: header.to_string(),
-        version: if version == Version::V1 { 1 } else { 2 },
-        purchase: purchase.clone(),
-        hours,
-        transaction: format!("0x{}", hex::encode(hash)),
-        valid_before: auth.valid_before,
-    };
     let prepared = match app.settler.prepare(&verified).await {
         Ok(p) => p,
         Err(e) => {
+            // Someone may have settled it since the check (then estimating gas reverts).
+            if let Ok(Check::Settled { transaction }) = app.settler.check(&verified).await {
+                return paid_by(transaction).await.map(|s| settled(transaction, s));
+            }
             release(key).await;
             return Err(Box::new(unavailable(
                 StatusCode::BAD_GATEWAY,
@@ -411,6 +452,15 @@ async fn pay(
             )));
         }
     };
+    // The turn to send may have come late (settlements go one at a time).
+    if engram_os::now_ms() / 1000 + x402::SETTLE_MARGIN_S > auth.valid_before {
+        drop(prepared);
+        release(key).await;
+        return Err(refused(
+            Refusal::Expired,
+            "the payment's window closed before it could be sent; sign a new one",
+        ));
+    }
     let recorded = app.sessions.lock().await.add_pending(record(prepared.hash));
     if let Err(e) = recorded {
         drop(prepared);
@@ -422,37 +472,41 @@ async fn pay(
         )));
     }
     let hash = app.settler.send(prepared).await;
+    let hash_hex = format!("0x{}", hex::encode(hash));
     match app.settler.wait(hash, &verified).await {
         Outcome::Settled => match apply(&app, &key, &purchase, hours, &verified, hash).await {
             Some(s) => Ok(settled(hash, s)),
             None => Err(Box::new(error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "the payment settled but could not be recorded; the gateway retries",
+                "the payment settled but is not recorded yet; the gateway retries: follow GET /sessions/{id}",
             ))),
         },
         Outcome::Unknown => {
-            tracing::error!(transaction = %format!("0x{}", hex::encode(hash)), "settlement not mined in time");
-            Err(Box::new(
-                (
-                    StatusCode::ACCEPTED,
-                    axum::Json(json!({
-                        "error": Refusal::SettlementPending.code(),
-                        "transaction": format!("0x{}", hex::encode(hash)),
-                        "session": purchase.id(),
-                        "detail": "the payment was sent but is not mined yet; the session starts (or the hours are added) once it is: see GET /sessions/{id}",
-                    })),
-                )
-                    .into_response(),
-            ))
+            tracing::warn!(transaction = %hash_hex, "settlement not mined in time; pending");
+            Err(pending(purchase.id(), &hash_hex))
         }
         outcome @ (Outcome::Reverted | Outcome::NoTransfer) => {
             // Maybe someone else submitted it first, and the funds reached us anyway.
-            if let Ok(Some(other)) = app.settler.find_settlement(&verified).await
-                && let Some(s) = apply(&app, &key, &purchase, hours, &verified, other).await
-            {
-                return Ok(settled(other, s));
+            match app.settler.find_settlement(&verified).await {
+                Ok(Some(other)) => {
+                    return paid_by(other).await.map(|s| settled(other, s));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "looking for a settlement; left to the care loop");
+                    return Err(pending(purchase.id(), &hash_hex));
+                }
             }
-            release(key).await;
+            // Nothing reached us. Free the authorization only if the chain has it unused.
+            let unused = matches!(app.settler.used(&verified).await, Ok(false));
+            if let Err(e) = app
+                .sessions
+                .lock()
+                .await
+                .drop_pending(&key, &hash_hex, unused)
+            {
+                tracing::error!(error = %e, "dropping a failed settlement");
+            }
             let refusal = if outcome == Outcome::Reverted {
                 Refusal::SettlementFailed
             } else {

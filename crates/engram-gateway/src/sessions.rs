@@ -66,6 +66,8 @@ pub struct Miner {
 /// One settled payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
+    /// The authorization it used ([`authorization_key`]): what makes it count once.
+    pub authorization: String,
     /// The settlement transaction.
     pub transaction: String,
     /// Who paid.
@@ -101,6 +103,10 @@ pub struct Session {
     /// Its miner, once provisioned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miner: Option<Miner>,
+    /// Whether its miner has served once: a miner that fails to start again after that is
+    /// retried while paid time remains, not given up.
+    #[serde(default)]
+    pub served: bool,
     /// What paid for it, oldest first.
     pub payments: Vec<Payment>,
 }
@@ -228,8 +234,10 @@ impl Sessions {
         let mut next = self.state.clone();
         let out = change(&mut next);
         let now_s = engram_os::now_ms() / 1000;
-        next.claimed
-            .retain(|_, valid_before| valid_before.saturating_add(CLAIM_MARGIN_S) > now_s);
+        let pending = &next.pending;
+        next.claimed.retain(|key, valid_before| {
+            pending.contains_key(key) || valid_before.saturating_add(CLAIM_MARGIN_S) > now_s
+        });
         let bytes = serde_json::to_vec_pretty(&next).expect("sessions serialize");
         engram_os::write_atomic(&self.path, &bytes).map_err(|source| GatewayError::Io {
             what: "writing",
@@ -262,13 +270,46 @@ impl Sessions {
     /// # Errors
     /// [`GatewayError::Io`].
     pub fn release_authorization(&mut self, key: &str) -> Result<(), GatewayError> {
-        if self.state.claimed.contains_key(key) {
+        if self.state.claimed.contains_key(key) || self.state.pending.contains_key(key) {
             self.commit(|s| {
                 s.claimed.remove(key);
                 s.pending.remove(key);
             })?;
         }
         Ok(())
+    }
+
+    /// Forgets the in-flight settlement `transaction` of `key` — only that one: the same
+    /// authorization may be in flight again in another transaction by now — and releases the
+    /// claim with it when `release` (nothing moved on the chain).
+    ///
+    /// # Errors
+    /// [`GatewayError::Io`].
+    pub fn drop_pending(
+        &mut self,
+        key: &str,
+        transaction: &str,
+        release: bool,
+    ) -> Result<(), GatewayError> {
+        if self
+            .state
+            .pending
+            .get(key)
+            .is_none_or(|p| p.transaction != transaction)
+        {
+            return Ok(());
+        }
+        self.commit(|s| {
+            s.pending.remove(key);
+            if release {
+                s.claimed.remove(key);
+            }
+        })
+    }
+
+    /// The in-flight settlement of `key`, if any.
+    pub fn pending_of(&self, key: &str) -> Option<&Pending> {
+        self.state.pending.get(key)
     }
 
     /// Records a settlement about to be sent.
@@ -297,18 +338,28 @@ impl Sessions {
         key: &str,
         purchase: &Purchase,
         hours: u32,
-        payment: Payment,
+        mut payment: Payment,
         now_ms: u64,
     ) -> Result<Option<(Session, bool)>, GatewayError> {
-        // A transaction pays once: a second caller (the reconciler and the request that sent
-        // it, say) finds it applied.
-        let applied = self.state.sessions.values().any(|s| {
-            s.payments
-                .iter()
-                .any(|p| p.transaction == payment.transaction)
-        });
+        payment.authorization = key.to_string();
+        // An authorization pays once: a second caller (the care loop and the request that
+        // sent it, say) finds it applied. (Not the transaction: one transaction may carry
+        // several authorizations.)
+        let applied = self
+            .state
+            .sessions
+            .values()
+            .any(|s| s.payments.iter().any(|p| p.authorization == key));
         if applied {
+            if self.state.pending.contains_key(key) {
+                self.commit(|s| s.pending.remove(key))?;
+            }
             return Ok(None);
+        }
+        if let Purchase::Create { id, .. } = purchase
+            && self.state.sessions.contains_key(id)
+        {
+            return Ok(None); // ids are random: never overwrite one
         }
         let extra_ms = u64::from(hours) * HOUR_MS;
         self.commit(|s| {
@@ -325,6 +376,7 @@ impl Sessions {
                         state: State::Provisioning,
                         reason: None,
                         miner: None,
+                        served: false,
                         payments: vec![payment],
                     };
                     s.sessions.insert(id.clone(), session.clone());
@@ -340,6 +392,9 @@ impl Sessions {
                         session.state = State::Provisioning;
                         session.reason = None;
                         session.expires_ms = now_ms + extra_ms;
+                        // The old miner is being stopped by whoever ended the session; a new
+                        // one starts once that is done.
+                        session.miner = None;
                     } else {
                         session.expires_ms = session.expires_ms.max(now_ms) + extra_ms;
                     }
@@ -411,6 +466,7 @@ mod tests {
 
     fn payment(tx: &str) -> Payment {
         Payment {
+            authorization: String::new(), // set by `settle`
             transaction: tx.into(),
             payer: payer(),
             amount: "50000".into(),

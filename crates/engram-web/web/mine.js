@@ -182,6 +182,7 @@ async function paid(path, body, say) {
   say('Settling the payment on the chain…');
   const r = await call(path, { method: 'POST', body, headers: { 'PAYMENT-SIGNATURE': payment } });
   const v = await json(r);
+  if (r.status === 202) return { session: null, settlement: null, pending: v };
   const settled = r.headers.get('PAYMENT-RESPONSE');
   return { session: v, settlement: settled ? unb64json(settled) : null };
 }
@@ -195,7 +196,12 @@ $('#pay').addEventListener('click', async () => {
   }
   $('#pay').disabled = true;
   try {
-    const { session, settlement } = await paid('/sessions', { hotkey: keypair.ss58, tier: t.tier, hours: h }, say);
+    const { session, settlement, pending } = await paid('/sessions', { hotkey: keypair.ss58, tier: t.tier, hours: h }, say);
+    if (pending) {
+      say(`Payment sent in transaction ${short(pending.transaction, 10)}; the miner starts once the chain has it.`);
+      refresh();
+      return;
+    }
     show($('#buy-out'), el('p', { class: 'notice', id: 'paid' },
       settlement ? [`Paid ${usdc(settlement.amount)} in transaction `, el('code', {}, short(settlement.transaction, 10)), '. '] : null,
       `Miner ${short(session.id, 8)} is starting.`));
