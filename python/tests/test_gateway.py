@@ -347,6 +347,16 @@ def altered_v1(env: Env, change: Callable[[Dict[str, Any]], None]) -> Dict[str, 
     return body
 
 
+def pay_with(url: str, headers: Dict[str, str]) -> requests.Response:
+    """POST /sessions for a lite hour with a payment header made beforehand."""
+    return requests.post(
+        f"{url}/sessions",
+        json={"hotkey": OWNER.ss58_address, "tier": "lite", "hours": 1},
+        headers=headers,
+        timeout=60,
+    )
+
+
 def sent_by_settler(env: Env) -> int:
     return int(env.chain.w3.eth.get_transaction_count(SETTLER))
 
@@ -357,12 +367,7 @@ def refused(env: Env, headers: Dict[str, str], reason: str) -> None:
     balances = env.balance(PAYER), env.balance(PAY_TO)
     sent = sent_by_settler(env)
     sessions = requests.get(f"{env.url}/sessions/hotkey/{OWNER.ss58_address}", timeout=10).json()["sessions"]
-    r = requests.post(
-        f"{env.url}/sessions",
-        json={"hotkey": OWNER.ss58_address, "tier": "lite", "hours": 1},
-        headers=headers,
-        timeout=60,
-    )
+    r = pay_with(env.url, headers)
     assert r.status_code == 402, r.text
     assert r.json()["error"] == reason, r.json()
     assert r.json()["detail"]
@@ -414,12 +419,7 @@ def test_a_v1_payment_pays_once_and_its_replay_is_refused(env: Env) -> None:
     headers = sign_for(env, None, offer(env).json())
     assert list(headers) == ["X-PAYMENT"]
     before = env.balance(PAYER)
-    r = requests.post(
-        f"{env.url}/sessions",
-        json={"hotkey": OWNER.ss58_address, "tier": "lite", "hours": 1},
-        headers=headers,
-        timeout=60,
-    )
+    r = pay_with(env.url, headers)
     assert r.status_code == 201, r.text
     assert unb64json(r.headers["X-PAYMENT-RESPONSE"])["success"] is True
     assert env.balance(PAYER) == before - LITE_PER_HOUR
@@ -617,12 +617,7 @@ def test_a_payment_someone_else_settled_first_counts_and_costs_the_gateway_nothi
         env.chain.url, env.token, payload["authorization"], payload["signature"], sender=ACCOUNTS[4]
     )
     sent = sent_by_settler(env)
-    r = requests.post(
-        f"{env.url}/sessions",
-        json={"hotkey": OWNER.ss58_address, "tier": "lite", "hours": 1},
-        headers=headers,
-        timeout=60,
-    )
+    r = pay_with(env.url, headers)
     assert r.status_code == 201, r.text
     assert unb64json(r.headers["PAYMENT-RESPONSE"])["transaction"] == "0x" + bytes(receipt["transactionHash"]).hex()
     assert sent_by_settler(env) == sent

@@ -122,6 +122,16 @@ impl Akash {
         Ok(v.get("data").cloned().unwrap_or(Value::Null))
     }
 
+    /// `GET /v1/deployments/{dseq}`: the deployment, its leases and their status.
+    async fn deployment(&self, dseq: &str) -> Result<Value, GatewayError> {
+        self.call(
+            reqwest::Method::GET,
+            &format!("/v1/deployments/{dseq}"),
+            None,
+        )
+        .await
+    }
+
     fn manifest(&self, session: &Session) -> Result<String, GatewayError> {
         let mut sdl = Sdl::new(session.tier, &session.hotkey)?.session(&session.id);
         if let Some(image) = &self.image {
@@ -251,13 +261,7 @@ impl Provisioner for Akash {
             };
             // Asked again after a restart: a deployment that has its lease already only needs
             // its URI.
-            let status = self
-                .call(
-                    reqwest::Method::GET,
-                    &format!("/v1/deployments/{dseq}"),
-                    None,
-                )
-                .await?;
+            let status = self.deployment(dseq).await?;
             let leased = status
                 .get("leases")
                 .and_then(Value::as_array)
@@ -283,13 +287,7 @@ impl Provisioner for Akash {
                 .await?;
             }
             loop {
-                let status = self
-                    .call(
-                        reqwest::Method::GET,
-                        &format!("/v1/deployments/{dseq}"),
-                        None,
-                    )
-                    .await?;
+                let status = self.deployment(dseq).await?;
                 if let Some(uri) = service_uri(&status) {
                     return Ok(Miner {
                         endpoint: uri,

@@ -10,6 +10,33 @@
 //! top-up extends it. The routes are the original gateway's (`neurons/cloud_gateway.py`).
 //!
 //! What the gateway trusts and what it does not is in docs/cloud-mining.md.
+//!
+//! # Layout
+//! - this module: [`Settings`] → [`Config`], [`Gateway`] (bind, serve), and the care loop
+//!   that keeps sessions what they were paid for (expiry, miner restarts and stops,
+//!   settlements in flight);
+//! - [`chain`]: JSON-RPC, checking, sending and finding settlements;
+//! - `routes`: the HTTP API and the payment flow;
+//! - [`sessions`]: the state file (sessions, claims, settlements in flight);
+//! - [`provision`]: the [`provision::Provisioner`] trait and local miners;
+//!   [`akash`]: miners on Akash.
+//!
+//! # Example
+//! ```
+//! use engram_gateway::Settings;
+//!
+//! let config = Settings {
+//!     rpc: Some("http://127.0.0.1:8545".into()),
+//!     token: Some("0x5FbDB2315678afecb367f032d93F642f64180aa3".into()),
+//!     pay_to: Some("0x70997970C51812dc3A010C7d01b50e0d17dc79C8".into()),
+//!     key: Some("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d".into()),
+//!     ..Settings::default()
+//! }
+//! .config("/var/lib/engram/gateway".into())
+//! .unwrap();
+//! assert_eq!(config.settler.address().to_string(), "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+//! // `Gateway::bind(config, provisioner).await?.run_until_signal().await?` serves it.
+//! ```
 
 pub mod akash;
 pub mod chain;
