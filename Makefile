@@ -19,7 +19,7 @@ CLIPPY_DRIVER := $(shell rustc --print sysroot)/bin/clippy-driver
 WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) \
 	CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 
-.PHONY: all setup demo test lint model bench bench-vs-st bench-node-wrk python-test bench-python
+.PHONY: all setup demo test lint model bench bench-vs-st bench-node-wrk bench-gateway python-test bench-python
 all: setup demo
 
 setup:
@@ -69,3 +69,7 @@ bench-vs-st:
 
 bench-node-wrk:
 	scripts/bench-node-wrk.sh
+
+# The cloud-mining gateway against a local chain: 402, paid 201, miner serving (ratios to /health)
+bench-gateway:
+	scripts/bench-gateway.sh

@@ -367,12 +367,16 @@ impl Settler {
     /// Polls [`Settler::outcome`] until it is known or the settler's wait has passed.
     pub async fn wait(&self, hash: [u8; 32], payment: &Verified) -> Outcome {
         let started = Instant::now();
+        // Often mined at once (a chain with fast blocks, a local one): ask soon, then less
+        // and less often.
+        let mut pause = Duration::from_millis(20);
         loop {
             let o = self.outcome(hash, payment).await;
             if o != Outcome::Unknown || started.elapsed() > self.wait {
                 return o;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
         }
     }
 
