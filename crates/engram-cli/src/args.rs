@@ -102,6 +102,29 @@ pub(crate) enum Command {
     /// Cloud mining: the tiers a rented miner comes in and its Akash deployment manifest.
     #[command(subcommand)]
     Cloud(CloudCommand),
+    /// Write every memory of a namespace as JSON lines (CID, exact vector, metadata, text;
+    /// a private namespace's as stored: sealed) to --out or stdout.
+    Export {
+        /// The namespace [default: public].
+        #[arg(long)]
+        namespace: Option<String>,
+        /// The file to write (never overwritten); stdout when absent.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        sign: SignArgs,
+    },
+    /// Store the memories of an export file (`-` for stdin), every CID verified first:
+    /// one that does not match its content and nothing is stored (exit 1).
+    Import {
+        /// The export file.
+        file: PathBuf,
+        /// Store them all into this namespace [default: each into its own].
+        #[arg(long)]
+        namespace: Option<String>,
+        #[command(flatten)]
+        sign: SignArgs,
+    },
     /// Bind NAMESPACE publicly to --wallet's hotkey on --node, so its memories carry the
     /// trust tier that hotkey's stake buys.
     Attest {

@@ -115,6 +115,16 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         }) => network::recover_key(g, &namespace, &out, &sign).await,
         Command::Decrypt { key } => keys::decrypt(&key),
         Command::Cloud(cmd) => cloud(g, cmd).await,
+        Command::Export {
+            namespace,
+            out,
+            sign,
+        } => export(g, namespace.as_deref(), out.as_deref(), &sign).await,
+        Command::Import {
+            file,
+            namespace,
+            sign,
+        } => import(g, &file, namespace.as_deref(), &sign).await,
     }
 }
 
@@ -400,6 +410,64 @@ async fn cloud(g: &Global, cmd: CloudCommand) -> Result<()> {
         }
         CloudCommand::Gateway(args) => gateway(g, *args).await,
     }
+}
+
+async fn export(
+    g: &Global,
+    namespace: Option<&str>,
+    out: Option<&Path>,
+    sign: &SignArgs,
+) -> Result<()> {
+    let memory = open(g, false, sign)?;
+    let memories = memory.export(namespace).await?;
+    let mut text = String::new();
+    for m in &memories {
+        text.push_str(&engram_client::exchange::line(m));
+        text.push('\n');
+    }
+    match out {
+        Some(path) => {
+            use std::io::Write as _;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .with_context(|| {
+                    format!(
+                        "cannot create {} (an existing file is never overwritten)",
+                        path.display()
+                    )
+                })?;
+            f.write_all(text.as_bytes())
+                .and_then(|()| f.sync_all())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("exported {} memories to {}", memories.len(), path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+async fn import(g: &Global, file: &Path, namespace: Option<&str>, sign: &SignArgs) -> Result<()> {
+    let text = if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).context("cannot read stdin")?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    let memories = engram_client::exchange::parse(&text)?;
+    let memory = open(g, true, sign)?;
+    let done = memory.import(memories, namespace).await?;
+    if g.json {
+        print_json(&serde_json::to_value(done)?);
+    } else {
+        println!(
+            "imported {} memories ({} new, {} already stored)",
+            done.stored + done.present,
+            done.stored,
+            done.present
+        );
+    }
+    Ok(())
 }
 
 async fn gateway(g: &Global, args: GatewayArgs) -> Result<()> {

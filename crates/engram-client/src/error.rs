@@ -14,6 +14,26 @@ pub enum ClientError {
         /// The node's `error` message.
         message: String,
     },
+    /// A line of an export file that is not an exported memory.
+    #[error("line {line}: not an exported memory: {source}")]
+    BadLine {
+        /// 1-based line number.
+        line: usize,
+        /// Why it does not parse.
+        source: serde_json::Error,
+    },
+    /// An exported memory whose CID is not what its content hashes to.
+    #[error(
+        "memory {line}: the file says {claimed}, its vector and metadata hash to {computed}; nothing was imported"
+    )]
+    CidMismatch {
+        /// 1-based position in the file.
+        line: usize,
+        /// The CID the file gives.
+        claimed: String,
+        /// The CID of the content.
+        computed: Cid,
+    },
     /// The node could not be reached or did not answer in time.
     #[cfg(feature = "http")]
     #[error("cannot reach node {url}: {source}")]
@@ -144,7 +164,9 @@ impl ClientError {
             ClientError::Invalid(_)
             | ClientError::NoSigner
             | ClientError::PrivateDocument
-            | ClientError::SealNeedsNamespace => true,
+            | ClientError::SealNeedsNamespace
+            | ClientError::BadLine { .. }
+            | ClientError::CidMismatch { .. } => true,
             #[cfg(feature = "embedded")]
             ClientError::Engine(e) => e.is_bad_input(),
             #[cfg(feature = "embedded")]

@@ -32,6 +32,9 @@
 /// The wire protocol's bodies (the `engram-wire` crate), re-exported for SDK users.
 pub use engram_wire as api;
 mod error;
+/// Export and import of memories as JSON lines.
+#[cfg(all(feature = "http", feature = "embedded"))]
+pub mod exchange;
 #[cfg(feature = "http")]
 mod http;
 /// Documents (PDFs, pages, images) into memory, with their blobs and Arweave copies.

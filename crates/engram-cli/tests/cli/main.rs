@@ -4,6 +4,7 @@
 mod bad_input;
 mod cloud;
 mod devnet;
+mod exchange;
 mod flows;
 mod keys;
 mod media;
