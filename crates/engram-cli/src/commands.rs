@@ -754,10 +754,21 @@ async fn delete(g: &Global, args: CidArgs) -> Result<()> {
             g.node.as_deref().unwrap_or("this store")
         );
     }
+    // What changed, checkably: the commitment no longer holds the memory.
+    let after = memory.status().await?;
     if g.json {
-        print_json(&json!({"cid": cid, "deleted": true}));
+        print_json(&json!({
+            "cid": cid,
+            "deleted": true,
+            "root_v1": after.root_hex,
+            "root_v2": after.root_v2_hex,
+        }));
     } else {
         println!("{cid}  deleted");
+        println!(
+            "commitment  v1 {}  v2 {}",
+            after.root_hex, after.root_v2_hex
+        );
     }
     Ok(())
 }

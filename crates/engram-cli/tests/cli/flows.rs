@@ -66,8 +66,18 @@ fn ingest_query_get_delete_round_trip() {
     assert_eq!(status["model_ok"], true);
     assert_eq!(status["commitment"]["count"], 3);
 
-    assert_eq!(json(d, &["delete", &cid])["deleted"], true);
-    assert_eq!(json(d, &["status"])["count"], 2);
+    let before = status["commitment"]["root_v1"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deleted = json(d, &["delete", &cid]);
+    assert_eq!(deleted["deleted"], true);
+    let after = json(d, &["status"]);
+    assert_eq!(after["count"], 2);
+    // The delete names the new commitment: the store's, and not the old one.
+    assert_eq!(deleted["root_v1"], after["commitment"]["root_v1"]);
+    assert_eq!(deleted["root_v2"], after["commitment"]["root_v2"]);
+    assert_ne!(deleted["root_v1"].as_str(), Some(before.as_str()));
     let out = engram(d, &["get", &cid], None);
     assert_eq!(out.status.code(), Some(1));
 }
