@@ -219,11 +219,6 @@ impl Settler {
         }
     }
 
-    /// The RPC endpoint.
-    pub fn rpc(&self) -> &Rpc {
-        &self.rpc
-    }
-
     /// The address that pays the gas.
     pub fn address(&self) -> Address {
         self.wallet.address()

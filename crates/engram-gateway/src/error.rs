@@ -43,14 +43,6 @@ pub enum GatewayError {
         /// What the configuration says.
         configured: u64,
     },
-    /// A settlement transaction was sent but not mined in time.
-    #[error("transaction 0x{} was not mined within {seconds} s", hex::encode(.hash))]
-    NotMined {
-        /// Its hash.
-        hash: [u8; 32],
-        /// How long the gateway waited.
-        seconds: u64,
-    },
     /// A file of the gateway's state could not be read or written.
     #[error("{what} {}: {source}", path.display())]
     Io {

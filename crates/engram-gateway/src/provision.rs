@@ -46,7 +46,7 @@ pub trait Provisioner: Send + Sync {
     fn start<'a>(&'a self, session: &'a Session) -> BoxFuture<'a, Result<Miner, GatewayError>>;
 
     /// Waits until `miner` serves; the miner as it serves (its endpoint may be known only
-    /// now).
+    /// now). One that does not become ready is left running for the caller to stop.
     fn ready<'a>(&'a self, miner: &'a Miner) -> BoxFuture<'a, Result<Miner, GatewayError>>;
 
     /// Stops `miner` and waits until it has.
@@ -211,7 +211,7 @@ impl Provisioner for Local {
                     return Ok(miner.clone());
                 }
                 if started.elapsed() > START_TIMEOUT {
-                    self.stop(miner).await?;
+                    // The caller stops a miner that did not become ready.
                     return Err(failed(format!(
                         "no answer on {health} within {} s: {}",
                         START_TIMEOUT.as_secs(),
