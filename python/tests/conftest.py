@@ -41,21 +41,27 @@ class Node:
     """A running `engram serve`; `stop()` checks it was still alive."""
 
     def __init__(self, data_dir: Path, env: Optional[Dict[str, str]] = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir / "node.log"
+        # The node binds a port of its own and writes which: no race for a probed free port.
+        addr_file = data_dir / "node.addr"
+        addr_file.unlink(missing_ok=True)
         full_env = dict(os.environ, ENGRAM_INGEST_RATE_PER_MINUTE="0", **(env or {}))
         self.proc = subprocess.Popen(
-            [engram_bin(), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(data_dir)],
+            [engram_bin(), "serve", "--listen", "127.0.0.1:0", "--addr-file", str(addr_file), "--data-dir", str(data_dir)],
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
             env=full_env,
         )
+        self.url = ""
         deadline = time.time() + 60
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"engram serve exited ({self.proc.returncode}):\n{self.log.read_text()}")
+            if not self.url and addr_file.exists():
+                self.url = f"http://{addr_file.read_text().strip()}"
             try:
+                if not self.url:
+                    raise OSError("not listening yet")
                 with urllib.request.urlopen(f"{self.url}/health", timeout=1) as r:
                     if r.status == 200:
                         break

@@ -412,6 +412,10 @@ pub(crate) struct ServeArgs {
     /// With --network: the wallet whose hotkey identifies this node.
     #[arg(long, value_name = "NAME")]
     pub(crate) wallet: Option<String>,
+    /// Writes the address actually bound (`127.0.0.1:40123`) to FILE once the node listens:
+    /// how a supervisor learns the port of `--listen 127.0.0.1:0`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) addr_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

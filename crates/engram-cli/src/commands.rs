@@ -970,6 +970,10 @@ async fn serve(g: &Global, args: ServeArgs) -> Result<()> {
     }
     let mut node = engram_node::Node::bind(config).await?;
     eprintln!("engram node listening on http://{}", node.local_addr());
+    if let Some(path) = &args.addr_file {
+        engram_os::write_atomic(path, node.local_addr().to_string().as_bytes())
+            .with_context(|| format!("writing the address to {}", path.display()))?;
+    }
     network::join(g, &args, &mut node).await?;
     node.run_until_signal().await?;
     Ok(())

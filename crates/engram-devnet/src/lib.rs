@@ -12,7 +12,6 @@
 mod error;
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -119,14 +118,6 @@ fn manifest_path(dir: &Path) -> PathBuf {
 
 pub use engram_os::process::alive;
 
-fn free_port() -> Result<u16, DevnetError> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(io("finding a free port"))?
-        .port();
-    Ok(port)
-}
-
 fn spawn(
     spec: &Spec,
     args: &[String],
@@ -208,9 +199,12 @@ pub async fn up(dir: &Path, spec: &Spec) -> Result<Manifest, DevnetError> {
     for name in miner_names {
         let key = wallet(&wallets, &name)?.key;
         chain.register(&key)?;
-        let listen = format!("127.0.0.1:{}", free_port()?);
         let data = dir.join(&name);
         let log = logs.join(format!("{name}.log"));
+        // The node binds a port of its own and says which (no free-port race with other
+        // processes); its URL is known once it has.
+        let addr_file = logs.join(format!("{name}.addr"));
+        let _ = std::fs::remove_file(&addr_file);
         let mut envs = vec![
             ("ENGRAM_INGEST_RATE_PER_MINUTE", "0".to_string()),
             (
@@ -231,7 +225,9 @@ pub async fn up(dir: &Path, spec: &Spec) -> Result<Manifest, DevnetError> {
             "--wallet",
             &name,
             "--listen",
-            &listen,
+            "127.0.0.1:0",
+            "--addr-file",
+            &addr_file.display().to_string(),
             "--data-dir",
             &data.display().to_string(),
         ]
@@ -242,7 +238,7 @@ pub async fn up(dir: &Path, spec: &Spec) -> Result<Manifest, DevnetError> {
             role: "miner".into(),
             pid: child.id(),
             hotkey: key.ss58(),
-            url: Some(format!("http://{listen}")),
+            url: None,
             dir: data,
             log,
             fault,
@@ -253,14 +249,24 @@ pub async fn up(dir: &Path, spec: &Spec) -> Result<Manifest, DevnetError> {
 
     // Every node up before validators start measuring.
     let deadline = Instant::now() + START_DEADLINE;
-    for (p, child) in manifest.processes.iter().zip(&mut children) {
-        let client = engram_client::Client::new(p.url.as_deref().unwrap_or_default())?;
+    for (p, child) in manifest.processes.iter_mut().zip(&mut children) {
+        let addr_file = logs.join(format!("{}.addr", p.name));
+        let mut client = None;
         loop {
-            let serving = chain
-                .metagraph()?
-                .by_hotkey(&p.hotkey)
-                .is_some_and(|n| n.axon.is_some());
-            if serving && client.health().await.is_ok() {
+            if client.is_none()
+                && let Some(addr) = engram_os::process::announced_addr(&addr_file)
+            {
+                let url = format!("http://{addr}");
+                client = Some(engram_client::Client::new(&url)?);
+                p.url = Some(url);
+            }
+            if let Some(client) = &client
+                && chain
+                    .metagraph()?
+                    .by_hotkey(&p.hotkey)
+                    .is_some_and(|n| n.axon.as_deref() == p.url.as_deref())
+                && client.health().await.is_ok()
+            {
                 break;
             }
             if let Some(status) = child.try_wait().map_err(io("waiting on a node"))? {

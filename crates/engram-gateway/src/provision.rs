@@ -12,7 +12,6 @@
 //! owner's phone (it signs the stop request), and the miner could not sign for it anyway.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -103,10 +102,14 @@ impl Local {
         std::fs::create_dir_all(&dir).map_err(io("creating", &dir))?;
         let wallets = dir.join("wallets");
         let wallet = Self::wallet(&wallets)?;
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(io("finding a free port for", &dir))?
-            .port();
+        // The miner binds a port of its own and writes which: no free-port race with the
+        // other processes on this machine. Its endpoint is known once `ready`.
+        let addr_file = dir.join("miner.addr");
+        match std::fs::remove_file(&addr_file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("removing", &addr_file)(e)),
+        }
         let log_path = dir.join("miner.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -123,7 +126,8 @@ impl Local {
         if let Some(n) = &self.network {
             cmd.arg("--network").arg(n);
         }
-        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--addr-file"]);
+        cmd.arg(&addr_file);
         if self.network.is_some() {
             cmd.args(["--wallet", "miner"]);
         }
@@ -145,7 +149,7 @@ impl Local {
         let miner = Miner {
             provider: self.name().into(),
             hotkey: wallet.key.ss58(),
-            endpoint: format!("http://127.0.0.1:{port}"),
+            endpoint: String::new(),
             pid: Some(child.id()),
             dir: Some(dir),
             deployment: None,
@@ -185,38 +189,48 @@ impl Provisioner for Local {
 
     fn ready<'a>(&'a self, miner: &'a Miner) -> BoxFuture<'a, Result<Miner, GatewayError>> {
         Box::pin(async move {
-            let log = miner
-                .dir
-                .as_ref()
-                .map(|d| d.join("miner.log"))
-                .unwrap_or_default();
-            let failed = |reason: String| GatewayError::Miner {
-                endpoint: miner.endpoint.clone(),
+            let dir = miner.dir.clone().unwrap_or_default();
+            let log = dir.join("miner.log");
+            let mut miner = miner.clone();
+            let failed = |endpoint: &str, reason: String| GatewayError::Miner {
+                endpoint: endpoint.to_string(),
                 reason,
             };
-            let health = format!("{}/health", miner.endpoint);
             let http = reqwest::Client::new();
             let started = Instant::now();
             loop {
-                if Self::ours(miner).is_none() {
-                    return Err(failed(format!("it exited: {}", log_tail(&log))));
+                if Self::ours(&miner).is_none() {
+                    return Err(failed(
+                        &miner.endpoint,
+                        format!("it exited: {}", log_tail(&log)),
+                    ));
                 }
-                if http
-                    .get(&health)
-                    .timeout(Duration::from_secs(2))
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
+                if miner.endpoint.is_empty()
+                    && let Some(addr) = engram_os::process::announced_addr(&dir.join("miner.addr"))
                 {
-                    return Ok(miner.clone());
+                    miner.endpoint = format!("http://{addr}");
+                }
+                if !miner.endpoint.is_empty()
+                    && http
+                        .get(format!("{}/health", miner.endpoint))
+                        .timeout(Duration::from_secs(2))
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success())
+                {
+                    return Ok(miner);
                 }
                 if started.elapsed() > START_TIMEOUT {
                     // The caller stops a miner that did not become ready.
-                    return Err(failed(format!(
-                        "no answer on {health} within {} s: {}",
-                        START_TIMEOUT.as_secs(),
-                        log_tail(&log)
-                    )));
+                    return Err(failed(
+                        &miner.endpoint,
+                        format!(
+                            "no answer on {}/health within {} s: {}",
+                            miner.endpoint,
+                            START_TIMEOUT.as_secs(),
+                            log_tail(&log)
+                        ),
+                    ));
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }

@@ -1,5 +1,6 @@
 //! Other processes: is one alive, tell it to stop, and is it the one we started.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -22,6 +23,15 @@ pub fn alive(pid: u32) -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// The address a child announced in `path` (`engram serve --listen 127.0.0.1:0 --addr-file
+/// PATH`), `None` until it has. A supervisor that picked a free port itself and passed it
+/// down would race every other process on the machine for that port between its probe and
+/// the child's bind; letting the child bind port 0 has no such window. The file is written
+/// atomically, so a read never sees half an address; remove it before starting the child.
+pub fn announced_addr(path: &Path) -> Option<SocketAddr> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// Whether `pid` is alive and its command line names `marker` (a path only that process

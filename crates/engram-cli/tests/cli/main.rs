@@ -100,8 +100,11 @@ pub fn free_port() -> u16 {
 }
 
 /// `engram --data-dir DIR serve --listen 127.0.0.1:PORT --ingest-rate-per-minute 0 EXTRA…`
-/// as a real process, with `envs` set for it.
+/// as a real process, with `envs` set for it. Port 0 lets the node pick one (no race with
+/// other tests for a probed free port): [`url_of`] then says which.
 pub fn serve(dir: &Path, port: u16, extra: &[&str], envs: &[(&str, &str)]) -> Child {
+    let addr_file = dir.join("node.addr");
+    let _ = std::fs::remove_file(&addr_file);
     engram_command()
         .envs(envs.iter().copied())
         .args([
@@ -110,6 +113,8 @@ pub fn serve(dir: &Path, port: u16, extra: &[&str], envs: &[(&str, &str)]) -> Ch
             "serve",
             "--listen",
             &format!("127.0.0.1:{port}"),
+            "--addr-file",
+            addr_file.to_str().unwrap(),
             "--ingest-rate-per-minute",
             "0",
         ])
@@ -118,6 +123,20 @@ pub fn serve(dir: &Path, port: u16, extra: &[&str], envs: &[(&str, &str)]) -> Ch
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
+}
+
+/// The URL of the node [`serve`] started in `dir`, once it listens (up to a minute; fails
+/// at once if it exits).
+pub async fn url_of(dir: &Path, child: &mut Child) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(addr) = std::fs::read_to_string(dir.join("node.addr")) {
+            return format!("http://{}", addr.trim());
+        }
+        assert!(child.try_wait().unwrap().is_none(), "engram serve exited");
+        assert!(Instant::now() < deadline, "engram serve did not listen");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Waits up to a minute for a node to answer `/health`.

@@ -269,9 +269,8 @@ async fn a_private_document_is_sealed_before_it_reaches_a_node() {
     }
     let key = m.join("k.key");
     json(m, &["keys", "new", "--out", key.to_str().unwrap()]);
-    let port = crate::free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let mut node = crate::Killed(crate::serve(data.path(), port, &[], &[]));
+    let mut node = crate::Killed(crate::serve(data.path(), 0, &[], &[]));
+    let url = crate::url_of(data.path(), &mut node.0).await;
     crate::wait_healthy(&engram_client::Client::new(&url).unwrap()).await;
     let pdf = write_pdf(m, "atlas.pdf", 3);
     let p = pdf.to_str().unwrap();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{Killed, engram, fails, free_port, json, serve, wait_healthy};
+use super::{Killed, engram, fails, json, serve, url_of, wait_healthy};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_private_namespace_from_the_cli_signed_attested_and_tiered() {
@@ -27,14 +27,13 @@ async fn a_private_namespace_from_the_cli_signed_attested_and_tiered() {
     );
     assert_eq!(staked["trust_tier"], "verified");
 
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let _node = Killed(serve(
+    let mut node = Killed(serve(
         data.path(),
-        port,
+        0,
         &["--network", n, "--wallet", "node"],
         &[("ENGRAM_ATTESTATION_REFRESH_S", "1")],
     ));
+    let url = url_of(data.path(), &mut node.0).await;
     wait_healthy(&engram_client::Client::new(&url).unwrap()).await;
 
     let at = |extra: &[&str]| -> Vec<String> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use engram_client::Client;
 use engram_client::api::IngestRequest;
 
-use super::{free_port, serve, wait_healthy};
+use super::{serve, url_of, wait_healthy};
 
 fn vector(seed: u64) -> Vec<f32> {
     engram_core::testing::unit_vector(seed)
@@ -16,9 +16,10 @@ fn vector(seed: u64) -> Vec<f32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_under_load_loses_no_acknowledged_ingest() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = serve(dir.path(), port, &[], &[]);
-    let url = format!("http://127.0.0.1:{port}");
+    let mut child = serve(dir.path(), 0, &[], &[]);
+    let url = url_of(dir.path(), &mut child).await;
+    // The restart takes the same port back: the client's URL stays right.
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     let client = Client::with_options(
         &url,
         engram_client::ClientOptions {
