@@ -47,7 +47,16 @@ class Node:
         addr_file.unlink(missing_ok=True)
         full_env = dict(os.environ, ENGRAM_INGEST_RATE_PER_MINUTE="0", **(env or {}))
         self.proc = subprocess.Popen(
-            [engram_bin(), "serve", "--listen", "127.0.0.1:0", "--addr-file", str(addr_file), "--data-dir", str(data_dir)],
+            [
+                engram_bin(),
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--addr-file",
+                str(addr_file),
+                "--data-dir",
+                str(data_dir),
+            ],
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
             env=full_env,
