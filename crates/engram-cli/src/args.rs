@@ -549,6 +549,14 @@ pub(crate) struct QueryArgs {
     /// Only results whose namespace's owner is at least this trusted.
     #[arg(long, value_name = "TIER")]
     pub(crate) min_tier: Option<engram_core::tier::TrustTier>,
+    /// Rank by meaning (dense), by words (keyword: BM25 over the stored texts) or both
+    /// fused (hybrid).
+    #[arg(long, value_name = "MODE", default_value = "dense")]
+    pub(crate) mode: engram_core::search::SearchMode,
+    /// With --mode hybrid: the keyword ranking's weight against the dense one's 1
+    /// (0.01–100).
+    #[arg(long, value_name = "W")]
+    pub(crate) keyword_weight: Option<f64>,
     #[command(flatten)]
     pub(crate) sign: SignArgs,
     /// Embed the query locally (the text never leaves the machine) and decrypt encrypted

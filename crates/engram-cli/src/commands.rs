@@ -646,7 +646,17 @@ async fn query(g: &Global, args: QueryArgs) -> Result<()> {
     let filter: Map<String, Value> = parse_filters(&args.filter)?.into_iter().collect();
     let memory = open(g, false, &args.sign)?;
     let started = std::time::Instant::now();
+    if let Some(w) = args.keyword_weight {
+        engram_core::search::validate_keyword_weight(w)?;
+    }
     let (text, vector) = match &args.decrypt {
+        Some(_) if args.mode.needs_text() => {
+            return Err(UsageError(format!(
+                "--mode {} sends the query's words to be matched; --decrypt keeps the query on this machine: use one or the other",
+                args.mode
+            ))
+            .into());
+        }
         Some(_) => {
             // Checked before the model loads: a bad query costs no embedding.
             engram_core::validate_text(&args.text)?;
@@ -663,6 +673,10 @@ async fn query(g: &Global, args: QueryArgs) -> Result<()> {
             args.namespace.as_deref(),
             filter,
             args.min_tier,
+            engram_client::Retrieval {
+                mode: args.mode,
+                keyword_weight: args.keyword_weight,
+            },
         )
         .await?;
     if let Some(key_file) = &args.decrypt {

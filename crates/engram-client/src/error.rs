@@ -94,6 +94,9 @@ pub enum ClientError {
     /// An Arweave upload failed and stays queued (`engram blob push` retries it).
     #[error("the upload of {0} failed and stays pending")]
     UploadPending(Cid),
+    /// A keyword or hybrid query given a vector instead of text.
+    #[error("mode {0} ranks by words: query with text, not a vector")]
+    ModeNeedsText(engram_core::search::SearchMode),
     /// A sealed document without a private namespace to keep it in.
     #[error("sealed documents go to a private namespace: pass --namespace NAME")]
     SealNeedsNamespace,
@@ -165,6 +168,7 @@ impl ClientError {
             | ClientError::NoSigner
             | ClientError::PrivateDocument
             | ClientError::SealNeedsNamespace
+            | ClientError::ModeNeedsText(_)
             | ClientError::BadLine { .. }
             | ClientError::CidMismatch { .. } => true,
             #[cfg(feature = "embedded")]

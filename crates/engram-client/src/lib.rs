@@ -24,7 +24,7 @@
 //!
 //! let memory = Memory::open(MemoryConfig { node: Some("http://127.0.0.1:8091".into()), ..Default::default() })?;
 //! let stored = memory.ingest_texts(vec![NewText { text: "The sky is blue.".into(), ..Default::default() }]).await?;
-//! let hits = memory.query(Some("sky colour".into()), None, 3, None, Default::default(), None).await?;
+//! let hits = memory.query(Some("sky colour".into()), None, 3, None, Default::default(), None, Default::default()).await?;
 //! assert_eq!(hits[0].cid, stored[0].cid.to_string());
 //! # Ok(()) }
 //! ```
@@ -52,4 +52,4 @@ pub use error::ClientError;
 #[cfg(feature = "http")]
 pub use http::{Client, ClientOptions};
 #[cfg(all(feature = "http", feature = "embedded"))]
-pub use memory::{Memory, MemoryConfig, MemoryStatus, NewText, Stored};
+pub use memory::{Memory, MemoryConfig, MemoryStatus, NewText, Retrieval, SearchMode, Stored};

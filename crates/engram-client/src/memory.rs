@@ -9,6 +9,18 @@ use engram_core::{Cid, DEFAULT_MODEL_VERSION};
 use serde_json::{Map, Value};
 
 use crate::error::ClientError;
+pub use engram_core::search::SearchMode;
+
+/// How a text query ranks: by meaning ([`SearchMode::Dense`], the default), by words, or
+/// both fused, the keyword ranking weighing `keyword_weight` (0.01–100, 1 when `None`)
+/// against the dense one's 1.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Retrieval {
+    /// The ranking.
+    pub mode: SearchMode,
+    /// The keyword ranking's weight in [`SearchMode::Hybrid`].
+    pub keyword_weight: Option<f64>,
+}
 use crate::http::{Client, ClientOptions};
 use engram_wire::{
     IngestRequest, ListRequest, ListedRecord, QueryRequest, QueryResult, RetrieveResponse,
@@ -272,11 +284,12 @@ impl Memory {
         }
     }
 
-    /// The `top_k` memories nearest to a text (or, with `vector`, to that vector), from
-    /// namespaces whose trust tier meets `min_tier`.
+    /// The `top_k` best memories for a text (or, with `vector`, nearest to that vector),
+    /// ranked as `how` says, from namespaces whose trust tier meets `min_tier`.
     ///
     /// # Errors
-    /// Bad `top_k`, text, vector or filter; backend failures.
+    /// Bad `top_k`, text, vector, filter or weight; a keyword or hybrid query without
+    /// text; backend failures.
     pub async fn query(
         &self,
         text: Option<String>,
@@ -285,13 +298,20 @@ impl Memory {
         namespace: Option<&str>,
         filter: Map<String, Value>,
         min_tier: Option<TrustTier>,
+        how: Retrieval,
     ) -> Result<Vec<QueryResult>, ClientError> {
+        if text.is_none() && how.mode.needs_text() {
+            return Err(ClientError::ModeNeedsText(how.mode));
+        }
         match self {
             Memory::Embedded(engine) => {
                 let engine = engine.clone();
                 let scope = engram_engine::Where::new(namespace, filter);
+                let weight = how
+                    .keyword_weight
+                    .unwrap_or(engram_core::search::DEFAULT_KEYWORD_WEIGHT);
                 let hits = blocking(move || match (text, vector) {
-                    (Some(t), _) => engine.query_text(&t, top_k, &scope),
+                    (Some(t), _) => engine.query_text_with(&t, how.mode, weight, top_k, &scope),
                     (None, Some(v)) => engine.query_vector(&v, top_k, &scope),
                     (None, None) => Err(engram_engine::EngineError::Invalid(
                         engram_core::CoreError::EmptyText,
@@ -319,6 +339,9 @@ impl Memory {
                         Some(filter)
                     },
                     min_trust_tier: min_tier,
+                    // Absent for dense: what the original protocol's nodes understand.
+                    mode: (how.mode != SearchMode::Dense).then_some(how.mode),
+                    keyword_weight: how.keyword_weight,
                     auth: client.namespace_auth(namespace)?,
                 };
                 Ok(client.query(&req).await?.results)

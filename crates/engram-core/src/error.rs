@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 /// Everything that can go wrong in the pure protocol core: malformed input, never I/O.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error, Clone, PartialEq)]
 pub enum CoreError {
     /// A CID string that is neither `v1::<64 hex>` nor `sha256:<64 hex>`.
     #[error(
@@ -196,4 +196,17 @@ pub enum CoreError {
     /// A trust tier name that is not one of the four.
     #[error("unknown trust tier {0:?}: expected anonymous, community, verified or sovereign")]
     UnknownTier(String),
+    /// A search mode name that is not one of the three.
+    #[error("unknown search mode {0:?}: expected dense, keyword or hybrid")]
+    UnknownSearchMode(String),
+    /// A hybrid query's keyword weight outside its range.
+    #[error("keyword_weight must be between {min} and {max}, got {got}")]
+    KeywordWeight {
+        /// Smallest allowed.
+        min: f64,
+        /// Largest allowed.
+        max: f64,
+        /// What was asked.
+        got: f64,
+    },
 }

@@ -20,6 +20,7 @@
 //! - [`erasure`]: Reed–Solomon shards of large blobs (any k of n recover the file).
 //! - [`noise`]: inversion-resisting noise for private namespaces' embeddings.
 //! - [`tier`]: trust tiers from a namespace owner's stake.
+//! - [`search`]: how a query ranks (dense, keyword, hybrid) and the fusion weight's limit.
 //! - [`limits`]: the protocol's constants.
 //! - [`testing`]: deterministic vectors for tests and benchmarks.
 //!
@@ -50,6 +51,7 @@ pub mod noise;
 pub mod proof;
 pub mod pyjson;
 pub mod pyrepr;
+pub mod search;
 pub mod shamir;
 pub mod testing;
 pub mod tier;

@@ -10,8 +10,10 @@ use engram_core::{
 use engram_embed::{Embedder, resolve_model_dir};
 use engram_media::{ArchiveRef, Document, Limits};
 use engram_os::now_ms;
+use engram_core::search::{SearchMode, validate_keyword_weight};
 use engram_store::{
-    Archive, BlobInfo, Commitment, Hit, PUBLIC_NAMESPACE, Record, SearchQuery, Store, Upserted,
+    Archive, BlobInfo, Commitment, Hit, PUBLIC_NAMESPACE, Ranking, Record, SearchQuery, Store,
+    Upserted,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -408,18 +410,54 @@ impl Engine {
         top_k: usize,
         scope: &Where,
     ) -> Result<Vec<Hit>, EngineError> {
+        self.query_text_with(
+            text,
+            SearchMode::Dense,
+            engram_core::search::DEFAULT_KEYWORD_WEIGHT,
+            top_k,
+            scope,
+        )
+    }
+
+    /// The `top_k` best memories for `text` by `mode`: by meaning, by its words (the model
+    /// is not used), or both fused with the keyword ranking weighing `keyword_weight`.
+    ///
+    /// # Errors
+    /// [`EngineError::Invalid`] for a bad `top_k`, text or weight, model or store failures.
+    pub fn query_text_with(
+        &self,
+        text: &str,
+        mode: SearchMode,
+        keyword_weight: f64,
+        top_k: usize,
+        scope: &Where,
+    ) -> Result<Vec<Hit>, EngineError> {
         validate_top_k(top_k as i64)?;
         validate_text(text)?;
-        let ns = scope.namespace.as_deref();
-        let vector = match self.query_cache.get(text, ns) {
-            Some(v) => v,
-            None => {
-                let v: Arc<[f32]> = self.embedder()?.embed(text)?.into();
-                self.query_cache.insert(text, ns, v.clone());
-                v
-            }
+        let keyword_weight = validate_keyword_weight(keyword_weight)?;
+        if mode == SearchMode::Keyword {
+            return self.query(Ranking::Keyword(text), top_k, scope);
+        }
+        let vector = self.query_embedding(text, scope.namespace.as_deref())?;
+        let ranking = match mode {
+            SearchMode::Hybrid => Ranking::Hybrid {
+                vector: &vector,
+                text,
+                keyword_weight,
+            },
+            _ => Ranking::Dense(&vector),
         };
-        self.query_vector(&vector, top_k, scope)
+        self.query(ranking, top_k, scope)
+    }
+
+    /// A query text's embedding; public ones come from (and go to) the query cache.
+    fn query_embedding(&self, text: &str, ns: Option<&str>) -> Result<Arc<[f32]>, EngineError> {
+        if let Some(v) = self.query_cache.get(text, ns) {
+            return Ok(v);
+        }
+        let v: Arc<[f32]> = self.embedder()?.embed(text)?.into();
+        self.query_cache.insert(text, ns, v.clone());
+        Ok(v)
     }
 
     /// The `top_k` memories nearest to `vector`.
@@ -432,11 +470,37 @@ impl Engine {
         top_k: usize,
         scope: &Where,
     ) -> Result<Vec<Hit>, EngineError> {
+        self.query(Ranking::Dense(vector), top_k, scope)
+    }
+
+    /// The `top_k` best memories in scope by `ranking` (a node that embedded the query
+    /// text itself asks this way).
+    ///
+    /// # Errors
+    /// [`EngineError::Invalid`] for a bad `top_k`, vector or weight, store failures.
+    pub fn query(
+        &self,
+        ranking: Ranking<'_>,
+        top_k: usize,
+        scope: &Where,
+    ) -> Result<Vec<Hit>, EngineError> {
         validate_top_k(top_k as i64)?;
-        validate_embedding(vector)?;
+        match ranking {
+            Ranking::Dense(vector) => validate_embedding(vector)?,
+            Ranking::Keyword(text) => validate_text(text)?,
+            Ranking::Hybrid {
+                vector,
+                text,
+                keyword_weight,
+            } => {
+                validate_embedding(vector)?;
+                validate_text(text)?;
+                validate_keyword_weight(f64::from(keyword_weight))?;
+            }
+        }
         let ns = namespace(&scope.namespace);
-        Ok(self.store.search(
-            vector,
+        Ok(self.store.rank(
+            ranking,
             top_k,
             &SearchQuery {
                 namespace: &ns,

@@ -29,5 +29,7 @@ mod query_cache;
 pub use engine::{
     Engine, EngineConfig, Ingested, IngestedDocument, Status, TextItem, VectorItem, Where,
 };
+pub use engram_core::search::SearchMode;
+pub use engram_store::Ranking;
 pub use error::EngineError;
 pub use query_cache::{QUERY_CACHE_ENTRIES, QueryCache, QueryCacheStats};

@@ -12,7 +12,7 @@ use engram_core::proof::{Hotkey, Nonce, proof_v1, proof_v2};
 use engram_core::{
     Cid, DEFAULT_MODEL_VERSION, DEFAULT_TOP_K, embedding_hash_hex, validate_text, validate_top_k,
 };
-use engram_engine::{TextItem, VectorItem, Where};
+use engram_engine::{Ranking, SearchMode, TextItem, VectorItem, Where};
 use engram_os::now_ms;
 use engram_store::PUBLIC_NAMESPACE;
 use engram_wire::{
@@ -190,7 +190,12 @@ pub(crate) async fn query(
         namespace: state.namespaces.authorize(&req.auth, now_ms(), false)?,
         filters: req.filter.unwrap_or_default().into_iter().collect(),
     };
-    let vector = match (req.query_text, req.query_vector) {
+    let mode = req.mode.unwrap_or_default();
+    let keyword_weight = engram_core::search::validate_keyword_weight(
+        req.keyword_weight
+            .unwrap_or(engram_core::search::DEFAULT_KEYWORD_WEIGHT),
+    )?;
+    let (text, vector) = match (req.query_text, req.query_vector) {
         (Some(_), Some(_)) => {
             return Err(ApiError::BadRequest(
                 "send either query_text or query_vector, not both".into(),
@@ -201,24 +206,47 @@ pub(crate) async fn query(
                 "send query_text or query_vector".into(),
             ));
         }
+        (None, Some(_)) if mode.needs_text() => {
+            return Err(ApiError::BadRequest(format!(
+                "mode {mode} ranks by words: send query_text, not query_vector"
+            )));
+        }
         (None, Some(v)) => {
             engram_core::validate_embedding(&v)?;
-            v
+            (None, Some(v))
         }
         (Some(text), None) => {
             validate_text(&text)?;
-            embed_query(&state, text, scope.namespace.as_deref()).await?
+            let vector = match mode {
+                SearchMode::Keyword => None,
+                _ => Some(embed_query(&state, text.clone(), scope.namespace.as_deref()).await?),
+            };
+            (Some(text), vector)
         }
     };
     // A plain search runs inline on the async worker: HNSW over a bounded unindexed tail
     // takes a few hundred microseconds, less than a round trip through the blocking pool
     // costs under load (1.5x the QPS, docs/benchmarks.md). Metadata filters read payloads
-    // from disk and can take far longer, so those go to the blocking pool.
-    let (mut hits, scope) = if scope.filters.is_empty() {
-        (state.engine.query_vector(&vector, top_k, &scope)?, scope)
+    // from disk, and keyword and hybrid queries walk posting lists, which can take far
+    // longer: those go to the blocking pool.
+    let search = move |engine: &engram_engine::Engine, scope: &Where| {
+        let ranking = match (mode, text.as_deref(), vector.as_deref()) {
+            (SearchMode::Keyword, Some(text), _) => Ranking::Keyword(text),
+            (SearchMode::Hybrid, Some(text), Some(vector)) => Ranking::Hybrid {
+                vector,
+                text,
+                keyword_weight,
+            },
+            (_, _, Some(vector)) => Ranking::Dense(vector),
+            _ => unreachable!("a vector is embedded for every mode but keyword"),
+        };
+        engine.query(ranking, top_k, scope)
+    };
+    let (mut hits, scope) = if scope.filters.is_empty() && mode == SearchMode::Dense {
+        (search(&state.engine, &scope)?, scope)
     } else {
         let engine = state.engine.clone();
-        blocking(move || Ok((engine.query_vector(&vector, top_k, &scope)?, scope))).await?
+        blocking(move || Ok((search(&engine, &scope)?, scope))).await?
     };
     match state.config.fault() {
         Fault::DelayMs(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use engram_client::network::Network;
-use engram_client::{ClientOptions, Memory, MemoryConfig, NewText};
+use engram_client::{ClientOptions, Memory, MemoryConfig, NewText, Retrieval, SearchMode};
 use engram_core::Cid;
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
@@ -33,16 +33,38 @@ fn parse_cid(cid: &str) -> PyResult<Cid> {
 }
 
 /// A query's input checked before anything is sent or searched: exactly one of a text or a
-/// vector, each valid, and `top_k` in range (core's rules); the count to ask for.
-fn query_input(text: Option<&str>, vector: Option<&[f32]>, top_k: i64) -> PyResult<usize> {
+/// vector, each valid, `top_k` in range, a known mode (one that ranks by words needs the
+/// text) and a weight in range (core's rules); the count to ask for and the ranking.
+fn query_input(
+    text: Option<&str>,
+    vector: Option<&[f32]>,
+    top_k: i64,
+    mode: Option<&str>,
+    keyword_weight: Option<f64>,
+) -> PyResult<(usize, Retrieval)> {
     let k = engram_core::validate_top_k(top_k).map_err(invalid)?;
+    let mode: SearchMode = mode.unwrap_or("dense").parse().map_err(invalid)?;
+    if let Some(w) = keyword_weight {
+        engram_core::search::validate_keyword_weight(w).map_err(invalid)?;
+    }
     match (text, vector) {
         (Some(t), None) => engram_core::validate_text(t).map_err(invalid)?,
+        (None, Some(_)) if mode.needs_text() => {
+            return Err(invalid(format!(
+                "mode {mode} ranks by words: give a query text, not a vector"
+            )));
+        }
         (None, Some(v)) => engram_core::validate_embedding(v).map_err(invalid)?,
         (Some(_), Some(_)) => return Err(invalid("give a query text or a query vector, not both")),
         (None, None) => return Err(invalid("give a query text or a query vector")),
     }
-    Ok(k)
+    Ok((
+        k,
+        Retrieval {
+            mode,
+            keyword_weight,
+        },
+    ))
 }
 
 fn to_json(v: &impl serde::Serialize) -> String {
@@ -206,9 +228,11 @@ impl PyMemory {
         Ok((s.cid.to_string(), s.new))
     }
 
-    /// The `top_k` memories nearest a text or a vector, as the wire protocol's result list
-    /// (JSON text). `filter_json`: metadata equality filters; `min_tier`: a trust tier name.
-    #[pyo3(signature = (text=None, vector=None, top_k=10, namespace=None, filter_json=None, min_tier=None))]
+    /// The `top_k` best memories for a text or nearest a vector, as the wire protocol's
+    /// result list (JSON text). `filter_json`: metadata equality filters; `min_tier`: a
+    /// trust tier name; `mode`: dense, keyword or hybrid; `keyword_weight`: hybrid's
+    /// keyword ranking weight.
+    #[pyo3(signature = (text=None, vector=None, top_k=10, namespace=None, filter_json=None, min_tier=None, mode=None, keyword_weight=None))]
     #[allow(clippy::too_many_arguments)]
     fn query(
         &self,
@@ -219,8 +243,16 @@ impl PyMemory {
         namespace: Option<String>,
         filter_json: Option<&str>,
         min_tier: Option<&str>,
+        mode: Option<&str>,
+        keyword_weight: Option<f64>,
     ) -> PyResult<String> {
-        let k = query_input(text.as_deref(), vector.as_deref(), top_k)?;
+        let (k, how) = query_input(
+            text.as_deref(),
+            vector.as_deref(),
+            top_k,
+            mode,
+            keyword_weight,
+        )?;
         let filter = object(filter_json)?;
         let min_tier = min_tier
             .map(|t| serde_json::from_value(Value::String(t.to_string())).map_err(invalid))
@@ -230,7 +262,7 @@ impl PyMemory {
             .detach(|| {
                 runtime().block_on(async move {
                     memory
-                        .query(text, vector, k, namespace.as_deref(), filter, min_tier)
+                        .query(text, vector, k, namespace.as_deref(), filter, min_tier, how)
                         .await
                 })
             })
@@ -496,7 +528,8 @@ impl PyNetwork {
     }
 
     /// Asks every live node and merges: JSON text `{"results", "answered", "asked"}`.
-    #[pyo3(signature = (text=None, vector=None, top_k=10, namespace=None, filter_json=None))]
+    #[pyo3(signature = (text=None, vector=None, top_k=10, namespace=None, filter_json=None, mode=None, keyword_weight=None))]
+    #[allow(clippy::too_many_arguments)]
     fn query(
         &self,
         py: Python<'_>,
@@ -505,8 +538,16 @@ impl PyNetwork {
         top_k: i64,
         namespace: Option<String>,
         filter_json: Option<&str>,
+        mode: Option<&str>,
+        keyword_weight: Option<f64>,
     ) -> PyResult<String> {
-        query_input(text.as_deref(), vector.as_deref(), top_k)?;
+        let (_, how) = query_input(
+            text.as_deref(),
+            vector.as_deref(),
+            top_k,
+            mode,
+            keyword_weight,
+        )?;
         let filter = object(filter_json)?;
         let network = self.inner.clone();
         let fan = py
@@ -517,6 +558,8 @@ impl PyNetwork {
                         query_vector: vector,
                         top_k: Some(top_k),
                         filter: (!filter.is_empty()).then_some(filter),
+                        mode: (how.mode != SearchMode::Dense).then_some(how.mode),
+                        keyword_weight: how.keyword_weight,
                         auth: network.namespace_auth(namespace.as_deref())?,
                         ..Default::default()
                     };

@@ -48,4 +48,4 @@ pub use commitment::Commitment;
 pub use error::StoreError;
 pub use record::{PUBLIC_NAMESPACE, Record};
 pub use shards::Shards;
-pub use store::{Cursor, Hit, SearchQuery, Store, Upserted};
+pub use store::{Cursor, Hit, Ranking, SearchQuery, Store, Upserted};

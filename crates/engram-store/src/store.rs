@@ -6,6 +6,12 @@
 //! `<data dir>/blobs/`, see [`crate::Blobs`]). Writes are serialized
 //! by one mutex, which also keeps Qdrant's flush from racing an update; a second one keeps
 //! flushes and index builds apart; reads go straight to the shard.
+//!
+//! Each point carries two vectors: the embedding (unnamed, cosine, HNSW) and, when the
+//! record has text, its BM25 term weights (`bm25`, sparse, IDF applied by Qdrant at query
+//! time over the whole shard). Keyword search and hybrid search are queries on the same
+//! shard — one engine, one copy of every record — and the sparse vector is derived from
+//! the stored text, so it is in no CID and no commitment and is rebuilt, not journaled.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -13,13 +19,19 @@ use std::sync::{Mutex, MutexGuard};
 
 use engram_core::merkle::{v1, v2};
 use engram_core::{Cid, EMBEDDING_DIM, validate_embedding};
+use qdrant_edge::bm25_embed::{EdgeBm25, EdgeBm25Config};
+use qdrant_edge::external::ordered_float::OrderedFloat;
 use qdrant_edge::{
-    Condition, CountRequest, CreateIndex, Distance, EdgeConfig, EdgeOptimizersConfig, EdgeShard,
-    EdgeVectorParams, FieldCondition, FieldIndexOperations, Filter, JsonPath, Match, NamedQuery,
+    Condition, CountRequest, CreateIndex, CreateVectorName, Distance, EdgeConfig,
+    EdgeOptimizersConfig, EdgeShard, EdgeSparseVectorParams, EdgeVectorParams, FieldCondition,
+    FieldIndexOperations, Filter, Fusion, JsonPath, Match, Modifier, NamedQuery,
     PayloadFieldSchema, PayloadSchemaType, PointId, PointInsertOperations, PointOperations,
-    PointStruct, QuantizationConfig, QuantizationSearchParams, QueryEnum, Record as QRecord,
-    ScrollRequest, SearchParams, SearchRequest, UpdateOperation, ValueVariants,
-    WithPayloadInterface, WithVector,
+    PointStruct, PointVectorsPersisted, Prefetch, QuantizationConfig, QuantizationSearchParams,
+    QueryEnum, QueryRequest, Record as QRecord, ScoredPoint, ScoringQuery, ScrollRequest,
+    SearchParams, SearchRequest, SparseVector, SparseVectorConfig, UpdateOperation,
+    UpdateVectorsOp, ValueVariants, Vector, VectorInternal, VectorNameConfig,
+    VectorNameOperations, VectorOperations, VectorStructInternal, Vectors, WithPayloadInterface,
+    WithVector,
 };
 use serde_json::Value;
 
@@ -39,6 +51,20 @@ const INDEXING_THRESHOLD_KB: usize = 1_500;
 const SEGMENTS: usize = 4;
 /// Candidates re-scored on the original vectors, as a multiple of `top_k`.
 const RESCORE_OVERSAMPLING: f64 = 2.0;
+/// The sparse vector of BM25 term weights.
+const BM25: &str = "bm25";
+/// Written once every stored text has its BM25 vector: a store made before hybrid search
+/// is backfilled on open until this exists (the backfill is idempotent).
+const BM25_MARKER: &str = "bm25-v1";
+/// Reciprocal rank fusion's k in Qdrant's form `1 / (rank + k - 1)` (1-based rank): the
+/// classic RRF constant 60 of Cormack et al., which damps the head of each list.
+const RRF_K: usize = 61;
+/// Candidates each ranking contributes to a fusion, as a multiple of `top_k` (at least
+/// [`FUSION_MIN_CANDIDATES`]): a memory ranked low by one and high by the other must be in
+/// both lists to be fused.
+const FUSION_OVERSAMPLING: usize = 3;
+/// Smallest candidate list per ranking in a fusion.
+const FUSION_MIN_CANDIDATES: usize = 50;
 
 /// What an upsert did with one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +78,8 @@ pub enum Upserted {
 /// One search result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
-    /// Cosine similarity to the query.
+    /// Cosine similarity to the query ([`Ranking::Dense`]), BM25 score
+    /// ([`Ranking::Keyword`]) or reciprocal-rank-fusion score ([`Ranking::Hybrid`]).
     pub score: f32,
     /// The stored record.
     pub record: Record,
@@ -65,6 +92,25 @@ pub struct SearchQuery<'a> {
     pub namespace: &'a str,
     /// Metadata equality filters (`key == value`), all of which must hold.
     pub filters: &'a [(String, Value)],
+}
+
+/// How a search ranks records.
+#[derive(Debug, Clone, Copy)]
+pub enum Ranking<'a> {
+    /// By cosine similarity to this vector.
+    Dense(&'a [f32]),
+    /// By BM25 over the stored texts for these words (records without text never match).
+    Keyword(&'a str),
+    /// Both, fused by reciprocal rank fusion; the keyword list weighs `keyword_weight`
+    /// against the dense list's 1 (see [`engram_core::search::validate_keyword_weight`]).
+    Hybrid {
+        /// The query's embedding.
+        vector: &'a [f32],
+        /// The query's words.
+        text: &'a str,
+        /// The keyword ranking's weight.
+        keyword_weight: f32,
+    },
 }
 
 struct WriteState {
@@ -84,6 +130,7 @@ pub struct Store {
     count: std::sync::atomic::AtomicUsize,
     blobs: crate::blobs::Blobs,
     shards: crate::shards::Shards,
+    bm25: EdgeBm25,
     _lock: File,
 }
 
@@ -107,9 +154,45 @@ fn shard_config() -> EdgeConfig {
                 .quantization_config(quantization())
                 .build(),
         )
+        .sparse_vector(BM25, EdgeSparseVectorParams::builder().modifier(Modifier::Idf).build())
         .on_disk_payload(true)
         .optimizers(optimizers())
         .build()
+}
+
+/// Qdrant's BM25 with its defaults (k1 1.2, b 0.75, average length 256 tokens, English
+/// stop words and Snowball stemmer, the same token ids as Qdrant's server): changing any
+/// of them changes every stored weight, so they are fixed with [`BM25_MARKER`]'s version.
+fn bm25() -> EdgeBm25 {
+    EdgeBm25::new(EdgeBm25Config::default()).expect("Qdrant's default BM25 config is valid")
+}
+
+/// Adds the `bm25` sparse vector to a shard made before it existed (every segment, then
+/// the shard's config); its points get their weights from [`Store::backfill_bm25`].
+fn add_bm25(shard: &EdgeShard) -> Result<(), StoreError> {
+    if shard.config().sparse_vectors.contains_key(BM25) {
+        return Ok(());
+    }
+    shard.update(UpdateOperation::VectorNameOperation(
+        VectorNameOperations::CreateVectorName(CreateVectorName {
+            vector_name: BM25.into(),
+            config: VectorNameConfig::sparse(SparseVectorConfig {
+                modifier: Some(Modifier::Idf),
+                datatype: None,
+            }),
+        }),
+    ))?;
+    Ok(())
+}
+
+/// Loads a shard. Adding the sparse vector writes the segments before the shard's config,
+/// so a crash between the two leaves segments the recorded config refuses: then the
+/// current config, which has it, is the right one.
+fn load_shard(dir: &Path) -> Result<EdgeShard, StoreError> {
+    match EdgeShard::load(dir, None) {
+        Ok(shard) => Ok(shard),
+        Err(first) => EdgeShard::load(dir, Some(shard_config())).map_err(|_| first.into()),
+    }
 }
 
 /// Segments are indexed once their vectors pass [`INDEXING_THRESHOLD_KB`]; below it a
@@ -218,13 +301,16 @@ impl Store {
             let shard = EdgeShard::new(&shard_dir, shard_config())?;
             keyword_index(&shard, F_NS)?;
             keyword_index(&shard, F_CID)?;
+            engram_os::write_atomic(&dir.join(BM25_MARKER), b"")
+                .map_err(io("writing the BM25 marker", &dir))?;
             shard
         } else {
-            let shard = EdgeShard::load(&shard_dir, None)?;
+            let shard = load_shard(&shard_dir)?;
             // Stores created before a tuning change get the current optimizer settings.
             if shard.config().optimizers != optimizers() {
                 shard.set_optimizers_config(optimizers())?;
             }
+            add_bm25(&shard)?;
             shard
         };
 
@@ -242,6 +328,7 @@ impl Store {
             count: std::sync::atomic::AtomicUsize::new(0),
             blobs,
             shards,
+            bm25: bm25(),
             _lock: lock,
         };
         let leaves = match Leaves::load(&store.commitment_path()) {
@@ -258,7 +345,56 @@ impl Store {
             let _m = store.maintenance.lock().unwrap_or_else(|p| p.into_inner());
             store.checkpoint_locked(&mut state)?;
         }
+        if !store.dir.join(BM25_MARKER).exists() {
+            store.backfill_bm25()?;
+        }
         Ok(store)
+    }
+
+    /// Gives every stored text its BM25 vector (a store made before hybrid search), then
+    /// writes [`BM25_MARKER`].
+    fn backfill_bm25(&self) -> Result<(), StoreError> {
+        let mut cursor = None;
+        loop {
+            let (page, next) = self.scroll(None, cursor, 1024)?;
+            let points: Vec<PointVectorsPersisted> = page
+                .iter()
+                .filter_map(|r| {
+                    let sparse = self.sparse(r)?;
+                    let named = VectorStructInternal::Named(
+                        [(BM25.to_string(), VectorInternal::from(sparse))]
+                            .into_iter()
+                            .collect(),
+                    );
+                    Some(PointVectorsPersisted {
+                        id: point_id(r.key()),
+                        vector: named.into(),
+                    })
+                })
+                .collect();
+            if !points.is_empty() {
+                self.shard.update(UpdateOperation::VectorOperation(
+                    VectorOperations::UpdateVectors(UpdateVectorsOp {
+                        points,
+                        update_filter: None,
+                    }),
+                ))?;
+            }
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        self.shard.flush();
+        engram_os::write_atomic(&self.dir.join(BM25_MARKER), b"")
+            .map_err(io("writing the BM25 marker", &self.dir))
+    }
+
+    /// The BM25 weights of a record's text; none without text or when every word is a
+    /// stop word.
+    fn sparse(&self, record: &Record) -> Option<SparseVector> {
+        let sparse = self.bm25.embed_document(record.text.as_deref()?);
+        (!sparse.indices.is_empty()).then_some(sparse)
     }
 
     /// The raw files kept beside the records, under the same data-directory lock.
@@ -311,7 +447,16 @@ impl Store {
     fn write_points(&self, records: &[Record]) -> Result<(), StoreError> {
         let points = records
             .iter()
-            .map(|r| PointStruct::new(point_id(r.key()), r.vector.clone(), r.to_payload()).into())
+            .map(|r| {
+                let vectors = match self.sparse(r) {
+                    Some(sparse) => Vectors::new_named([
+                        ("", Vector::new_dense(r.vector.clone())),
+                        (BM25, Vector::from(sparse)),
+                    ]),
+                    None => Vectors::from(r.vector.clone()),
+                };
+                PointStruct::new(point_id(r.key()), vectors, r.to_payload()).into()
+            })
             .collect();
         self.shard.update(UpdateOperation::PointOperation(
             PointOperations::UpsertPoints(PointInsertOperations::PointsList(points)),
@@ -518,39 +663,92 @@ impl Store {
         top_k: usize,
         query: &SearchQuery<'_>,
     ) -> Result<Vec<Hit>, StoreError> {
-        validate_embedding(vector)?;
+        self.rank(Ranking::Dense(vector), top_k, query)
+    }
+
+    /// The `top_k` best records by `ranking`, best first. A keyword query of stop words
+    /// only finds nothing; a hybrid one then ranks by meaning alone.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a bad query vector or keyword weight,
+    /// [`StoreError::BadFilter`], or [`StoreError::Engine`].
+    pub fn rank(
+        &self,
+        ranking: Ranking<'_>,
+        top_k: usize,
+        query: &SearchQuery<'_>,
+    ) -> Result<Vec<Hit>, StoreError> {
         let filter = scope_filter(query)?;
-        let points = self.shard.search(SearchRequest {
-            query: QueryEnum::Nearest(NamedQuery {
-                query: vector.to_vec().into(),
-                using: None,
-            }),
-            filter: Some(filter),
-            params: Some(SearchParams {
-                hnsw_ef: Some(SEARCH_EF.max(top_k)),
-                quantization: Some(QuantizationSearchParams {
-                    ignore: false,
-                    rescore: Some(true),
-                    oversampling: Some(RESCORE_OVERSAMPLING),
-                }),
-                ..Default::default()
-            }),
-            limit: top_k,
-            offset: 0,
-            with_payload: Some(WithPayloadInterface::Bool(true)),
-            with_vector: Some(WithVector::Bool(false)),
-            score_threshold: None,
-        })?;
-        points
-            .into_iter()
-            .map(|p| {
-                let payload = p.payload.unwrap_or_default();
-                Ok(Hit {
-                    score: p.score,
-                    record: Record::from_payload(&p.id, &payload.0)?,
-                })
-            })
-            .collect()
+        let points = match ranking {
+            Ranking::Dense(vector) => {
+                validate_embedding(vector)?;
+                self.shard.search(dense_request(vector, top_k, filter))?
+            }
+            Ranking::Keyword(text) => {
+                let sparse = self.bm25.embed_query(text);
+                if sparse.indices.is_empty() {
+                    return Ok(Vec::new());
+                }
+                self.shard.search(SearchRequest {
+                    query: sparse_query(sparse),
+                    filter: Some(filter),
+                    params: None,
+                    limit: top_k,
+                    offset: 0,
+                    with_payload: Some(WithPayloadInterface::Bool(true)),
+                    with_vector: Some(WithVector::Bool(false)),
+                    score_threshold: None,
+                })?
+            }
+            Ranking::Hybrid {
+                vector,
+                text,
+                keyword_weight,
+            } => {
+                validate_embedding(vector)?;
+                engram_core::search::validate_keyword_weight(f64::from(keyword_weight))?;
+                let sparse = self.bm25.embed_query(text);
+                if sparse.indices.is_empty() {
+                    self.shard.search(dense_request(vector, top_k, filter))?
+                } else {
+                    let candidates = (top_k * FUSION_OVERSAMPLING).max(FUSION_MIN_CANDIDATES);
+                    let dense = dense_request(vector, candidates, filter.clone());
+                    self.shard.query(QueryRequest {
+                        prefetches: vec![
+                            Prefetch {
+                                prefetches: Vec::new(),
+                                query: Some(ScoringQuery::Vector(dense.query)),
+                                limit: candidates,
+                                params: dense.params,
+                                filter: None,
+                                score_threshold: None,
+                            },
+                            Prefetch {
+                                prefetches: Vec::new(),
+                                query: Some(ScoringQuery::Vector(sparse_query(sparse))),
+                                limit: candidates,
+                                params: None,
+                                filter: None,
+                                score_threshold: None,
+                            },
+                        ],
+                        query: Some(ScoringQuery::Fusion(Fusion::Rrf {
+                            k: RRF_K,
+                            weights: Some(vec![OrderedFloat(1.0), OrderedFloat(keyword_weight)]),
+                        })),
+                        // Applied to both prefetches.
+                        filter: Some(filter),
+                        score_threshold: None,
+                        limit: top_k,
+                        offset: 0,
+                        params: None,
+                        with_vector: WithVector::Bool(false),
+                        with_payload: WithPayloadInterface::Bool(true),
+                    })?
+                }
+            }
+        };
+        points.into_iter().map(hit).collect()
     }
 
     /// Records stored, every namespace counted: what the commitment covers, without
@@ -666,6 +864,45 @@ impl Store {
             }
         }
     }
+}
+
+fn dense_request(vector: &[f32], top_k: usize, filter: Filter) -> SearchRequest {
+    SearchRequest {
+        query: QueryEnum::Nearest(NamedQuery {
+            query: vector.to_vec().into(),
+            using: None,
+        }),
+        filter: Some(filter),
+        params: Some(SearchParams {
+            hnsw_ef: Some(SEARCH_EF.max(top_k)),
+            quantization: Some(QuantizationSearchParams {
+                ignore: false,
+                rescore: Some(true),
+                oversampling: Some(RESCORE_OVERSAMPLING),
+            }),
+            ..Default::default()
+        }),
+        limit: top_k,
+        offset: 0,
+        with_payload: Some(WithPayloadInterface::Bool(true)),
+        with_vector: Some(WithVector::Bool(false)),
+        score_threshold: None,
+    }
+}
+
+fn sparse_query(sparse: SparseVector) -> QueryEnum {
+    QueryEnum::Nearest(NamedQuery {
+        query: VectorInternal::from(sparse),
+        using: Some(BM25.into()),
+    })
+}
+
+fn hit(point: ScoredPoint) -> Result<Hit, StoreError> {
+    let payload = point.payload.unwrap_or_default();
+    Ok(Hit {
+        score: point.score,
+        record: Record::from_payload(&point.id, &payload.0)?,
+    })
 }
 
 /// Where a [`Store::scroll`] page ended.

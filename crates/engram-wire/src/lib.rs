@@ -6,6 +6,7 @@ use engram_core::keys::{SignError, Signer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use engram_core::search::SearchMode;
 pub use engram_core::tier::TrustTier;
 
 mod overview;
@@ -157,6 +158,14 @@ pub struct QueryRequest {
     /// Ours: only results whose namespace is at least this trusted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_trust_tier: Option<TrustTier>,
+    /// Ours: rank by meaning (`dense`, when absent), by words (`keyword`, needs
+    /// `query_text`) or both (`hybrid`, needs `query_text`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<SearchMode>,
+    /// Ours: in `hybrid` mode, the keyword ranking's weight against the dense one's 1
+    /// (0.01–100; 1 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyword_weight: Option<f64>,
     /// Namespace and its credentials.
     #[serde(flatten)]
     pub auth: NamespaceAuth,

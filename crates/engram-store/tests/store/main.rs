@@ -1,6 +1,7 @@
 //! End-to-end tests of the store on a real Qdrant Edge shard in a temp directory.
 
 mod crash;
+mod hybrid;
 
 use engram_core::{Cid, Metadata, cid_v1};
 use engram_store::{PUBLIC_NAMESPACE, Record, SearchQuery, Store, StoreError, Upserted};
