@@ -129,10 +129,19 @@ class Network:
         out = _raise_as(IngestError, lambda: self._net.ingest_vector(vector, body, self.namespace))
         return dict(json.loads(out))
 
-    def query(self, text: str, top_k: int = 10, filter: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
-        """The best ``top_k`` over every live node, deduplicated by CID."""
+    def query(
+        self,
+        text: str,
+        top_k: int = 10,
+        filter: Optional[Dict[str, Any]] = None,
+        *,
+        mode: str = "dense",
+        keyword_weight: Optional[float] = None,
+    ) -> List[Dict[str, Any]]:
+        """The best ``top_k`` over every live node, deduplicated by CID (``mode`` and
+        ``keyword_weight`` as in :meth:`engram.EngramClient.query`)."""
         f = json.dumps(filter) if filter else None
-        out = _raise_as(QueryError, lambda: self._net.query(text, None, top_k, self.namespace, f))
+        out = _raise_as(QueryError, lambda: self._net.query(text, None, top_k, self.namespace, f, mode, keyword_weight))
         return list(json.loads(out)["results"])
 
     def get(self, cid: str) -> Dict[str, Any]:

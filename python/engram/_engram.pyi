@@ -87,6 +87,8 @@ class Memory:
         namespace: Optional[str] = None,
         filter_json: Optional[str] = None,
         min_tier: Optional[str] = None,
+        mode: Optional[str] = None,
+        keyword_weight: Optional[float] = None,
     ) -> str: ...
     def list(
         self, filter_json: Optional[str] = None, limit: int = 50, offset: int = 0, namespace: Optional[str] = None
@@ -126,6 +128,8 @@ class Network:
         top_k: int = 10,
         namespace: Optional[str] = None,
         filter_json: Optional[str] = None,
+        mode: Optional[str] = None,
+        keyword_weight: Optional[float] = None,
     ) -> str: ...
     def get(self, cid: str) -> Optional[Tuple[str, str]]: ...
     def live_nodes(self) -> str: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
 import urllib.request
 
 import pytest
@@ -51,6 +52,41 @@ def test_round_trip_with_the_originals_shapes(node):
     assert rec["cid"] == own and rec["embedding"] == pytest.approx(v)
     with pytest.raises(KeyError):
         c.get("v1::" + "1" * 64)
+
+
+def test_keyword_and_hybrid_search_over_the_wire(node):
+    c = EngramClient(node.url)
+    rare = c.ingest("Firmware fault QX-7731 means the pump's seal has worn out.", {"topic": "maintenance"})
+    near = c.ingest("Routine care keeps industrial pumps running for years.", {"topic": "maintenance"})
+    # The rare code is found by its words, whatever its meaning.
+    assert c.query("QX-7731", top_k=1, mode="keyword")[0]["cid"] == rare
+    words = c.query("qx-7731 pump", top_k=5, mode="keyword", filter={"topic": "maintenance"})
+    assert {h["cid"] for h in words} == {rare, near}
+    hybrid = c.query("what does QX-7731 mean for pump care?", top_k=2, mode="hybrid")
+    assert rare in {h["cid"] for h in hybrid}
+    heavy = c.query("looking after pumps QX-7731", top_k=1, mode="hybrid", keyword_weight=100)
+    assert heavy[0]["cid"] == rare
+    assert c.query("the of and", top_k=3, mode="keyword") == []
+    # Same through the async client.
+    assert asyncio.run(AsyncEngramClient(node.url).query("QX-7731", top_k=1, mode="keyword"))[0]["cid"] == rare
+    with pytest.raises(QueryError, match="dense, keyword or hybrid"):
+        c.query("pump", mode="bm25")
+    with pytest.raises(QueryError, match="keyword_weight"):
+        c.query("pump", mode="hybrid", keyword_weight=0)
+    with pytest.raises(QueryError, match="keyword_weight"):
+        c.query("pump", mode="hybrid", keyword_weight="heavy")  # type: ignore[arg-type]
+    # The wire refuses a keyword query by vector, and an unknown mode, with a 400.
+    for body in (
+        {"query_vector": [0.1] * 384, "mode": "keyword"},
+        {"query_text": "pump", "mode": "fuzzy"},
+        {"query_text": "pump", "mode": "hybrid", "keyword_weight": 1000},
+    ):
+        req = urllib.request.Request(
+            f"{node.url}/QuerySynapse", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=10)
+        assert e.value.code == 400, body
 
 
 def test_bad_input_gets_the_originals_exception_and_stores_nothing(node):

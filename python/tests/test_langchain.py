@@ -67,6 +67,12 @@ def test_retriever_and_mmr_and_filters(tmp_path):
     assert docs[0].metadata == {"kind": "validator"}
     only_food = store.similarity_search("miners", k=3, filter={"kind": "food"})
     assert [d.metadata["kind"] for d in only_food] == ["food"]
+    # Words: keyword search finds the one text with the term; hybrid fuses it with meaning.
+    assert [d.page_content for d in store.similarity_search("potassium", k=3, mode="keyword")] == [
+        "Bananas are rich in potassium."
+    ]
+    hybrid = store.similarity_search("fruit potassium", k=1, mode="hybrid", keyword_weight=2.0)
+    assert hybrid[0].metadata == {"kind": "food"}
     scored = store.similarity_search_with_relevance_scores("HNSW index", k=2)
     assert all(0.0 <= s <= 1.0 for _, s in scored) and scored[0][1] >= scored[1][1]
     diverse = store.max_marginal_relevance_search("Engram miners HNSW", k=2, fetch_k=4, lambda_mult=0.1)

@@ -47,6 +47,13 @@ def exercise(store: EngramVectorStore) -> None:
         similarity_top_k=3, filters=MetadataFilters(filters=[ExactMatchFilter(key="topic", value="bread")])
     ).retrieve("miners and validators")
     assert [n.node.ref_doc_id for n in filtered] == ["doc-bread"]
+    # LlamaIndex's sparse and hybrid modes map onto Engram's keyword and hybrid search.
+    for mode, alpha in (("sparse", None), ("text_search", None), ("hybrid", 0.3), ("hybrid", None)):
+        kwargs = {} if alpha is None else {"alpha": alpha}
+        hits = index.as_retriever(similarity_top_k=1, vector_store_query_mode=mode, **kwargs).retrieve(
+            "sourdough lactic"
+        )
+        assert [n.node.ref_doc_id for n in hits] == ["doc-bread"], mode
     store.delete("doc-validators")
     after = index.as_retriever(similarity_top_k=3).retrieve("How are miners scored by validators?")
     assert "doc-validators" not in {n.node.ref_doc_id for n in after}

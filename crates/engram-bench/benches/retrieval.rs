@@ -92,7 +92,11 @@ fn recall_at(ranked: &[String], judged: &HashMap<String, f64>, k: usize) -> f64 
         .take(k)
         .filter(|d| judged.get(*d).is_some_and(|g| *g > 0.0))
         .count();
-    if relevant == 0 { 0.0 } else { found as f64 / relevant as f64 }
+    if relevant == 0 {
+        0.0
+    } else {
+        found as f64 / relevant as f64
+    }
 }
 
 struct Scores {
@@ -114,9 +118,15 @@ fn run(
     for (id, text) in queries {
         let judged = &judgements[id];
         // Latency at top_k 10 (what users ask for); quality from one top-100 list.
-        let (_, d) = time(|| engine.query_text_with(text, mode, weight, 10, &public).unwrap());
+        let (_, d) = time(|| {
+            engine
+                .query_text_with(text, mode, weight, 10, &public)
+                .unwrap()
+        });
         latencies.push(d);
-        let hits = engine.query_text_with(text, mode, weight, 100, &public).unwrap();
+        let hits = engine
+            .query_text_with(text, mode, weight, 100, &public)
+            .unwrap();
         let ranked: Vec<String> = hits
             .iter()
             .map(|h| h.record.metadata["_id"].as_str().unwrap().to_string())
@@ -161,7 +171,11 @@ fn main() {
         .iter()
         .filter_map(|d| {
             let text = format!("{} {}", field(d, "title"), field(d, "text"));
-            let text: String = text.trim().chars().take(engram_core::MAX_TEXT_CHARS).collect();
+            let text: String = text
+                .trim()
+                .chars()
+                .take(engram_core::MAX_TEXT_CHARS)
+                .collect();
             if text.is_empty() {
                 skipped += 1;
                 return None;

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use engram_core::search::{SearchMode, validate_keyword_weight};
 use engram_core::{
     Cid, DEFAULT_MODEL_VERSION, Metadata, cid_v1, validate_embedding, validate_metadata,
     validate_text, validate_top_k,
@@ -10,7 +11,6 @@ use engram_core::{
 use engram_embed::{Embedder, resolve_model_dir};
 use engram_media::{ArchiveRef, Document, Limits};
 use engram_os::now_ms;
-use engram_core::search::{SearchMode, validate_keyword_weight};
 use engram_store::{
     Archive, BlobInfo, Commitment, Hit, PUBLIC_NAMESPACE, Ranking, Record, SearchQuery, Store,
     Upserted,

@@ -24,12 +24,12 @@ use qdrant_edge::external::ordered_float::OrderedFloat;
 use qdrant_edge::{
     Condition, CountRequest, CreateIndex, CreateVectorName, Distance, EdgeConfig,
     EdgeOptimizersConfig, EdgeShard, EdgeSparseVectorParams, EdgeVectorParams, FieldCondition,
-    FieldIndexOperations, Filter, Fusion, JsonPath, Match, Modifier, NamedQuery,
-    PayloadFieldSchema, PayloadSchemaType, PointId, PointInsertOperations, PointOperations,
-    PointStruct, PointVectorsPersisted, Prefetch, QuantizationConfig, QuantizationSearchParams,
-    QueryEnum, QueryRequest, Record as QRecord, ScoredPoint, ScoringQuery, ScrollRequest,
-    SearchParams, SearchRequest, SparseVector, SparseVectorConfig, UpdateOperation,
-    UpdateVectorsOp, ValueVariants, Vector, VectorInternal, VectorNameConfig,
+    FieldIndexOperations, Filter, Fusion, HasVectorCondition, JsonPath, Match, Modifier,
+    NamedQuery, PayloadFieldSchema, PayloadSchemaType, PointId, PointInsertOperations,
+    PointOperations, PointStruct, PointVectorsPersisted, Prefetch, QuantizationConfig,
+    QuantizationSearchParams, QueryEnum, QueryRequest, Record as QRecord, ScoredPoint,
+    ScoringQuery, ScrollRequest, SearchParams, SearchRequest, SparseVector, SparseVectorConfig,
+    UpdateOperation, UpdateVectorsOp, ValueVariants, Vector, VectorInternal, VectorNameConfig,
     VectorNameOperations, VectorOperations, VectorStructInternal, Vectors, WithPayloadInterface,
     WithVector,
 };
@@ -154,7 +154,12 @@ fn shard_config() -> EdgeConfig {
                 .quantization_config(quantization())
                 .build(),
         )
-        .sparse_vector(BM25, EdgeSparseVectorParams::builder().modifier(Modifier::Idf).build())
+        .sparse_vector(
+            BM25,
+            EdgeSparseVectorParams::builder()
+                .modifier(Modifier::Idf)
+                .build(),
+        )
         .on_disk_payload(true)
         .optimizers(optimizers())
         .build()
@@ -815,10 +820,22 @@ impl Store {
         Ok(self.shard.optimize()?)
     }
 
-    /// Vectors not yet covered by an HNSW index (searched by brute force).
+    /// Embeddings not yet covered by an HNSW index (searched by brute force).
     pub fn unindexed(&self) -> usize {
         let info = self.shard.info();
-        info.points_count.saturating_sub(info.indexed_vectors_count)
+        // Qdrant counts every sparse (BM25) vector as indexed, in any segment: take them
+        // out to leave the dense vectors the HNSW index covers.
+        let sparse = self
+            .shard
+            .count(CountRequest {
+                filter: Some(all_of(vec![Condition::HasVector(HasVectorCondition {
+                    has_vector: BM25.into(),
+                })])),
+                exact: true,
+            })
+            .unwrap_or(0);
+        let dense_indexed = info.indexed_vectors_count.saturating_sub(sparse);
+        info.points_count.saturating_sub(dense_indexed)
     }
 
     /// Bytes the store occupies on disk (allocated blocks: Qdrant preallocates sparse

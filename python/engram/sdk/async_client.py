@@ -40,8 +40,18 @@ class AsyncEngramClient:
     ) -> str:
         return await asyncio.to_thread(self._sync.ingest_embedding, embedding, metadata, text=text)
 
-    async def query(self, text: str, top_k: int = 10, filter: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
-        return await asyncio.to_thread(self._sync.query, text, top_k, filter)
+    async def query(
+        self,
+        text: str,
+        top_k: int = 10,
+        filter: Optional[Dict[str, Any]] = None,
+        *,
+        mode: str = "dense",
+        keyword_weight: Optional[float] = None,
+    ) -> List[Dict[str, Any]]:
+        return await asyncio.to_thread(
+            lambda: self._sync.query(text, top_k, filter, mode=mode, keyword_weight=keyword_weight)
+        )
 
     async def query_by_vector(
         self, vector: Sequence[float], top_k: int = 10, filter: Optional[Dict[str, Any]] = None

@@ -250,17 +250,35 @@ class _MemoryAPI:
 
     # -- reads -------------------------------------------------------------------------
 
-    def query(self, text: str, top_k: int = 10, filter: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
-        """The ``top_k`` memories nearest ``text``: ``[{"cid", "score", "metadata",
-        "trust_tier", …}]``, best first; ``filter`` keeps only metadata equal to it."""
+    def query(
+        self,
+        text: str,
+        top_k: int = 10,
+        filter: Optional[Dict[str, Any]] = None,
+        *,
+        mode: str = "dense",
+        keyword_weight: Optional[float] = None,
+    ) -> List[Dict[str, Any]]:
+        """The ``top_k`` best memories for ``text``: ``[{"cid", "score", "metadata",
+        "trust_tier", …}]``, best first; ``filter`` keeps only metadata equal to it.
+
+        ``mode``: ``"dense"`` ranks by meaning (scores are cosines), ``"keyword"`` by the
+        words (BM25 over stored texts), ``"hybrid"`` by both fused with reciprocal rank
+        fusion (scores are fusion scores); ``keyword_weight`` (0.01–100, default 1) is the
+        keyword ranking's weight in a hybrid query."""
         if not isinstance(text, str):
             raise QueryError(f"text must be a str, got {type(text).__name__}")
         if self._enc is not None:
+            if mode != "dense":
+                raise QueryError(
+                    f"mode {mode!r} matches the query's words on the node, but an encrypted client "
+                    "keeps queries on this machine: use mode='dense'"
+                )
             if not text.strip():
                 raise QueryError("query text is empty")
             vector = _raise_as(QueryError, lambda: _embed_one(text))
             return self._enc.decrypt_results(self._query(None, vector, top_k, filter))
-        return self._query(text, None, top_k, filter)
+        return self._query(text, None, top_k, filter, mode, keyword_weight)
 
     def query_by_vector(
         self, vector: Sequence[float], top_k: int = 10, filter: Optional[Dict[str, Any]] = None
@@ -276,15 +294,32 @@ class _MemoryAPI:
         vector: Optional[List[float]],
         top_k: int,
         filter: Optional[Dict[str, Any]],
+        mode: str = "dense",
+        keyword_weight: Optional[float] = None,
     ) -> List[Dict[str, Any]]:
         if isinstance(top_k, bool) or not isinstance(top_k, int):
             raise QueryError(f"top_k must be an int, got {type(top_k).__name__}")
+        if not isinstance(mode, str):
+            raise QueryError(f"mode must be a str, got {type(mode).__name__}")
+        if keyword_weight is not None and (
+            isinstance(keyword_weight, bool) or not isinstance(keyword_weight, (int, float))
+        ):
+            raise QueryError(f"keyword_weight must be a number, got {type(keyword_weight).__name__}")
         if filter is not None and not isinstance(filter, dict):
             raise QueryError("filter must be a dict of metadata key to value")
         filter_json = _dumps(filter, QueryError) if filter else None
         out = _raise_as(
             QueryError,
-            lambda: self._memory.query(text, vector, top_k, self.namespace, filter_json, None),
+            lambda: self._memory.query(
+                text,
+                vector,
+                top_k,
+                self.namespace,
+                filter_json,
+                None,
+                mode,
+                None if keyword_weight is None else float(keyword_weight),
+            ),
         )
         return list(json.loads(out))
 

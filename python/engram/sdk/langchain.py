@@ -186,7 +186,13 @@ class EngramVectorStore(VectorStore):
                     pass
         return docs
 
-    def _search(self, query: str, k: int, filter: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    def _search(
+        self, query: str, k: int, filter: Optional[Dict[str, Any]], mode: str = "dense", **kwargs: Any
+    ) -> List[Dict[str, Any]]:
+        if mode != "dense":
+            # Keyword and hybrid search match the words on the node, whatever embeds them.
+            weight = kwargs.get("keyword_weight")
+            return list(self._client.query(query, top_k=k, filter=filter, mode=mode, keyword_weight=weight))
         if self._own_model():
             return list(self._client.query(query, top_k=k, filter=filter))
         assert self._embeddings is not None
@@ -198,12 +204,14 @@ class EngramVectorStore(VectorStore):
     def similarity_search_with_score(
         self, query: str, k: int = 4, filter: Optional[Dict[str, Any]] = None, **kwargs: Any
     ) -> List[Tuple[Document, float]]:
-        return [(self._document(r), float(r["score"])) for r in self._search(query, k, filter)]
+        """``mode="keyword"`` or ``"hybrid"`` (and ``keyword_weight``) in ``kwargs`` rank by
+        the query's words too (see :meth:`engram.EngramClient.query`)."""
+        return [(self._document(r), float(r["score"])) for r in self._search(query, k, filter, **kwargs)]
 
     def similarity_search(
         self, query: str, k: int = 4, filter: Optional[Dict[str, Any]] = None, **kwargs: Any
     ) -> List[Document]:
-        return [d for d, _ in self.similarity_search_with_score(query, k, filter)]
+        return [d for d, _ in self.similarity_search_with_score(query, k, filter, **kwargs)]
 
     def similarity_search_by_vector(
         self, embedding: List[float], k: int = 4, filter: Optional[Dict[str, Any]] = None, **kwargs: Any

@@ -22,6 +22,7 @@ from llama_index.core.vector_stores.types import (
     FilterOperator,
     MetadataFilters,
     VectorStoreQuery,
+    VectorStoreQueryMode,
     VectorStoreQueryResult,
 )
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
@@ -132,7 +133,13 @@ class EngramVectorStore(BasePydanticVectorStore):
     def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         k = query.similarity_top_k or 4
         where = _filters(query.filters)
-        if query.query_embedding is not None:
+        words = _word_mode(query)
+        if words is not None and query.query_str:
+            # Keyword and hybrid ranking match the words on the node; `alpha` (LlamaIndex:
+            # 1 = dense only, 0 = sparse only) becomes the keyword ranking's weight.
+            mode, weight = words
+            results = self._client.query(query.query_str, top_k=k, filter=where, mode=mode, keyword_weight=weight)
+        elif query.query_embedding is not None:
             results = self._client.query_by_vector(query.query_embedding, top_k=k, filter=where)
         elif query.query_str:
             results = self._client.query(query.query_str, top_k=k, filter=where)
@@ -149,3 +156,18 @@ class EngramVectorStore(BasePydanticVectorStore):
 
 
 __all__ = ["EngramVectorStore", "EngramEmbedding"]
+
+
+def _word_mode(query: VectorStoreQuery) -> Optional[tuple[str, Optional[float]]]:
+    """Engram's mode and keyword weight for LlamaIndex's sparse, text and hybrid modes;
+    ``None`` for dense ones."""
+    if query.mode in (VectorStoreQueryMode.SPARSE, VectorStoreQueryMode.TEXT_SEARCH):
+        return ("keyword", None)
+    if query.mode == VectorStoreQueryMode.HYBRID:
+        alpha = query.alpha
+        if alpha is None:
+            return ("hybrid", None)
+        if not 0.0 < alpha < 1.0:
+            return ("dense", None) if alpha >= 1.0 else ("keyword", None)
+        return ("hybrid", min(100.0, max(0.01, (1.0 - alpha) / alpha)))
+    return None

@@ -72,6 +72,37 @@ fn rejected_input_gets_one_clear_error_and_changes_nothing() {
             "KEY=VALUE",
         ),
         (vec!["query", ""], None, 1, "empty"),
+        (
+            vec!["query", "sky", "--mode", "bm25"],
+            None,
+            2,
+            "dense, keyword or hybrid",
+        ),
+        (
+            vec!["query", "sky", "--mode", "hybrid", "--keyword-weight", "0"],
+            None,
+            1,
+            "keyword_weight",
+        ),
+        (
+            vec![
+                "query",
+                "sky",
+                "--mode",
+                "hybrid",
+                "--keyword-weight",
+                "100.5",
+            ],
+            None,
+            1,
+            "keyword_weight",
+        ),
+        (
+            vec!["query", "sky", "--mode", "keyword", "--decrypt", "k.key"],
+            None,
+            2,
+            "--decrypt",
+        ),
         (vec!["frobnicate"], None, 2, ""),
     ];
     for (args, stdin, code, needle) in cases {

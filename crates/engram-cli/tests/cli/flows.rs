@@ -82,6 +82,69 @@ fn ingest_query_get_delete_round_trip() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// `--mode keyword|hybrid` on the embedded store: words find what meaning misses.
+#[test]
+fn keyword_and_hybrid_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rare = json(
+        d,
+        &[
+            "ingest",
+            "Ticket ZK-4411: the invoice export times out after 30 s.",
+        ],
+    )["cid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    json(
+        d,
+        &[
+            "ingest",
+            "Billing documents can be downloaded as PDF files.",
+        ],
+    );
+    json(d, &["ingest", "The cat sleeps on the warm windowsill."]);
+    let cids = |args: &[&str]| -> Vec<String> {
+        json(d, args)["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["cid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        cids(&["query", "ZK-4411", "--mode", "keyword", "-k", "3"]),
+        [rare.clone()]
+    );
+    let hybrid = cids(&[
+        "query",
+        "why does ZK-4411 time out",
+        "--mode",
+        "hybrid",
+        "-k",
+        "1",
+    ]);
+    assert_eq!(hybrid, [rare.clone()]);
+    let weighted = cids(&[
+        "query",
+        "resting pets zk-4411",
+        "--mode",
+        "hybrid",
+        "--keyword-weight",
+        "50",
+        "-k",
+        "1",
+    ]);
+    assert_eq!(weighted, [rare]);
+    assert!(cids(&["query", "the of and", "--mode", "keyword"]).is_empty());
+    // The default is dense: the original's behaviour.
+    assert_eq!(
+        cids(&["query", "sleeping pets", "-k", "1"]),
+        cids(&["query", "sleeping pets", "--mode", "dense", "-k", "1"])
+    );
+}
+
 #[test]
 fn list_pages_through_every_memory_with_filters() {
     let dir = tempfile::tempdir().unwrap();

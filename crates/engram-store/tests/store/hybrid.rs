@@ -63,11 +63,17 @@ fn keyword_search_finds_words_stems_and_rare_tokens_within_its_namespace() {
     assert!(hits.iter().all(|h| h.score > 0.0));
 
     let hits = store
-        .rank(Ranking::Keyword("what does E4312 mean?"), 3, &q(PUBLIC_NAMESPACE))
+        .rank(
+            Ranking::Keyword("what does E4312 mean?"),
+            3,
+            &q(PUBLIC_NAMESPACE),
+        )
         .unwrap();
     assert_eq!(hits[0].record.cid, records[2].cid, "the rare token wins");
 
-    let other = store.rank(Ranking::Keyword("zebra"), 10, &q("other")).unwrap();
+    let other = store
+        .rank(Ranking::Keyword("zebra"), 10, &q("other"))
+        .unwrap();
     assert_eq!(other.len(), 1);
     assert_eq!(other[0].record.cid, records[7].cid);
 
@@ -78,7 +84,11 @@ fn keyword_search_finds_words_stems_and_rare_tokens_within_its_namespace() {
     assert!(none.is_empty());
     // A record without text is never a keyword hit.
     let any = store
-        .rank(Ranking::Keyword("zebra revenue error recipe rust"), 100, &q(PUBLIC_NAMESPACE))
+        .rank(
+            Ranking::Keyword("zebra revenue error recipe rust"),
+            100,
+            &q(PUBLIC_NAMESPACE),
+        )
         .unwrap();
     assert!(any.iter().all(|h| h.record.cid != records[6].cid));
     assert_eq!(any.len(), TEXTS.len());
@@ -144,7 +154,10 @@ fn hybrid_search_fuses_both_rankings_by_weight() {
             .collect();
         assert_eq!(got.len(), 7, "weight {w}");
         for ((gs, gc), (es, ec)) in got.iter().zip(&expected) {
-            assert!((gs - es).abs() < 1e-6, "weight {w}: {got:?} vs {expected:?}");
+            assert!(
+                (gs - es).abs() < 1e-6,
+                "weight {w}: {got:?} vs {expected:?}"
+            );
             if (gs - es).abs() < 1e-6 && gc != ec {
                 // Ties may come in either order; the scores above already match.
                 continue;
@@ -251,7 +264,11 @@ fn a_store_from_before_keyword_search_is_migrated_on_open() {
     config["sparse_vectors"] = json!({});
     std::fs::write(&config_path, serde_json::to_vec(&config).unwrap()).unwrap();
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.commitment(), root, "the keyword index is in no commitment");
+    assert_eq!(
+        store.commitment(),
+        root,
+        "the keyword index is in no commitment"
+    );
     let hits = store
         .rank(Ranking::Keyword("zebra"), 3, &q(PUBLIC_NAMESPACE))
         .unwrap();
