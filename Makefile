@@ -19,7 +19,7 @@ CLIPPY_DRIVER := $(shell rustc --print sysroot)/bin/clippy-driver
 WITH_CLIPPY := RUSTC_WORKSPACE_WRAPPER=$(CLIPPY_DRIVER) \
 	CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 
-.PHONY: all setup demo test lint model bench bench-vs-st bench-node-wrk bench-gateway python-test bench-python
+.PHONY: all setup demo test lint model bench bench-vs-st bench-node-wrk bench-gateway bench-retrieval python-test bench-python
 all: setup demo
 
 setup:
@@ -69,6 +69,10 @@ bench-vs-st:
 
 bench-node-wrk:
 	scripts/bench-node-wrk.sh
+
+# nDCG@10 / recall@100 of dense, keyword and hybrid search on Cranfield (ENGRAM_BEIR_DIR: any BEIR folder)
+bench-retrieval:
+	cargo bench --workspace --bench retrieval
 
 # The cloud-mining gateway against a local chain: 402, paid 201, miner serving (ratios to /health)
 bench-gateway:
