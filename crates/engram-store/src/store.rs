@@ -56,6 +56,10 @@ const BM25: &str = "bm25";
 /// Written once every stored text has its BM25 vector: a store made before hybrid search
 /// is backfilled on open until this exists (the backfill is idempotent).
 const BM25_MARKER: &str = "bm25-v1";
+/// Written after a delete: Qdrant Edge's write-ahead log, which it never replays or
+/// truncates, still holds the deleted record; it is removed on the next open, before the
+/// shard is loaded (the shard was flushed first, and the journal covers later writes).
+const WAL_PURGE_MARKER: &str = "wal-purge";
 /// Reciprocal rank fusion's k in Qdrant's form `1 / (rank + k - 1)` (1-based rank): the
 /// classic RRF constant 60 of Cormack et al., which damps the head of each list.
 const RRF_K: usize = 61;
@@ -302,6 +306,16 @@ impl Store {
         let shard_dir = dir.join("shard");
         let fresh = !shard_dir.join("edge_config.json").exists();
         std::fs::create_dir_all(&shard_dir).map_err(io("creating shard directory", &shard_dir))?;
+        let purge = dir.join(WAL_PURGE_MARKER);
+        if purge.exists() {
+            let wal = shard_dir.join("wal");
+            match std::fs::remove_dir_all(&wal) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io("removing the shard's write-ahead log", &wal)(e)),
+            }
+            std::fs::remove_file(&purge).map_err(io("removing the WAL purge marker", &purge))?;
+        }
         let shard = if fresh {
             let shard = EdgeShard::new(&shard_dir, shard_config())?;
             keyword_index(&shard, F_NS)?;
@@ -550,11 +564,19 @@ impl Store {
         found.into_iter().next().map(Self::decode).transpose()
     }
 
-    /// Deletes the record with `cid` in `namespace`; false when there was none.
+    /// Deletes the record with `cid` in `namespace`, and forgets it: false when there was
+    /// none. Once this returns, the record is in no answer and not in the commitment, and
+    /// no file of the store holds it but Qdrant Edge's write-ahead log, which is removed
+    /// when the store is next opened: the journal is checkpointed (emptied) and the segments
+    /// that held the point are rewritten without it (a vacuum, which rebuilds their HNSW
+    /// index: a delete costs as much as indexing the segment it was in).
     ///
     /// # Errors
     /// [`StoreError::Io`] or [`StoreError::Engine`].
     pub fn delete(&self, namespace: &str, cid: &Cid) -> Result<bool, StoreError> {
+        // Maintenance before state, as everywhere: the vacuum below must not meet an
+        // index build.
+        let _m = self.maintenance.lock().unwrap_or_else(|p| p.into_inner());
         let mut state = self.lock();
         if self
             .existing_keys(std::iter::once(point_key(namespace, cid)))?
@@ -568,7 +590,26 @@ impl Store {
         };
         state.journal.append(std::slice::from_ref(&entry))?;
         self.apply(&mut state, &entry)?;
+        self.checkpoint_locked(&mut state)?;
+        self.vacuum()?;
+        engram_os::write_atomic(&self.dir.join(WAL_PURGE_MARKER), b"")
+            .map_err(io("writing the WAL purge marker", &self.dir))?;
         Ok(true)
+    }
+
+    /// Rewrites every segment holding a deleted point, so deleted payloads, vectors and
+    /// index links leave the files; then the usual settings again.
+    fn vacuum(&self) -> Result<(), StoreError> {
+        self.shard.set_optimizers_config(EdgeOptimizersConfig {
+            deleted_threshold: Some(0.0),
+            vacuum_min_vector_number: Some(1),
+            ..optimizers()
+        })?;
+        let vacuumed = self.shard.optimize();
+        self.shard.set_optimizers_config(optimizers())?;
+        vacuumed?;
+        self.shard.flush();
+        Ok(())
     }
 
     /// Number of records, in one namespace or in all.

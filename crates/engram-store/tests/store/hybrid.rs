@@ -274,3 +274,83 @@ fn a_store_from_before_keyword_search_is_migrated_on_open() {
         .unwrap();
     assert_eq!(hits.len(), 2);
 }
+
+/// Every file under `dir` that contains `needle`.
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+            {
+                found.push(p);
+            }
+        }
+    }
+    found
+}
+
+/// Forgetting: after a delete (and the next open, which drops Qdrant's write-ahead log) no
+/// file of the store holds the record's text, its CID or its vector bytes, while the
+/// memories kept are intact, searchable by meaning and by words.
+#[test]
+fn a_deleted_memory_leaves_no_trace_in_any_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "Vault combination FORGET-ME-7741 for the lab";
+    let store = Store::open(dir.path()).unwrap();
+    let mut records: Vec<Record> = (0..200)
+        .map(|i| {
+            texted(
+                100 + i,
+                "mine",
+                Some(&format!("ordinary note {i}")),
+                json!({}),
+            )
+        })
+        .collect();
+    let gone = texted(7741, "mine", Some(secret), json!({"k": "v"}));
+    records.push(gone.clone());
+    store.upsert(records).unwrap();
+    store.checkpoint().unwrap();
+    while store.optimize().unwrap() {}
+    let vector_bytes: Vec<u8> = gone.vector.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let cid = gone.cid.to_string();
+    // The test means something only if the record was on disk to begin with.
+    assert!(!files_containing(dir.path(), secret.as_bytes()).is_empty());
+    assert!(!files_containing(dir.path(), &vector_bytes).is_empty());
+
+    let before = store.commitment();
+    assert!(store.delete("mine", &gone.cid).unwrap());
+    assert_ne!(store.commitment(), before);
+    assert!(
+        store.prove("mine", &gone.cid).is_err(),
+        "no inclusion proof for it"
+    );
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    for needle in [secret.as_bytes(), cid.as_bytes(), &vector_bytes] {
+        let left = files_containing(dir.path(), needle);
+        assert!(left.is_empty(), "still on disk in {left:?}");
+    }
+    assert_eq!(store.count(Some("mine")).unwrap(), 200);
+    let hits = store
+        .rank(Ranking::Keyword("ordinary note 42"), 1, &q("mine"))
+        .unwrap();
+    assert_eq!(hits[0].record.text.as_deref(), Some("ordinary note 42"));
+    let kept = texted(142, "mine", Some("ordinary note 42"), json!({}));
+    assert_eq!(
+        store.search(&kept.vector, 1, &q("mine")).unwrap()[0]
+            .record
+            .cid,
+        kept.cid
+    );
+    assert!(
+        store
+            .rank(Ranking::Keyword("FORGET-ME-7741"), 5, &q("mine"))
+            .unwrap()
+            .is_empty()
+    );
+}
