@@ -69,7 +69,7 @@ class Memory:
     def close(self) -> None: ...
     def check_model(self) -> None: ...
     def ingest_texts(
-        self, items: List[Tuple[str, Optional[str]]], namespace: Optional[str] = None
+        self, items: List[Tuple[str, Optional[str]]], namespace: Optional[str] = None, ttl_s: Optional[int] = None
     ) -> List[Tuple[str, bool]]: ...
     def ingest_vector(
         self,
@@ -78,6 +78,7 @@ class Memory:
         model_version: Optional[str] = None,
         namespace: Optional[str] = None,
         text: Optional[str] = None,
+        ttl_s: Optional[int] = None,
     ) -> Tuple[str, bool]: ...
     def query(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.error
 import urllib.request
 
@@ -169,6 +170,32 @@ def test_private_namespaces_with_signatures_and_encryption(node):
     assert all(h["cid"] != cid for h in EngramClient(node.url).query("safe code blue book", top_k=10))
     assert owner.delete(cid) is True
     assert owner.delete(cid) is False
+
+
+def test_private_memories_expire_on_the_node(node):
+    bob = BtKeypair.create_from_uri("//Bob")
+    c = EngramClient(node.url, namespace="bob_scratch", keypair=bob)
+    kept = c.ingest("Bob's standing order: oat milk.")
+    brief = c.ingest("Bob's parking spot today is C-17.", ttl_s=1)
+    assert brief in {h["cid"] for h in c.query("parking spot C-17", top_k=5, mode="keyword")}
+    assert c.get(brief)["expires_ms"] > 0
+    with pytest.raises(IngestError, match="permanent"):
+        EngramClient(node.url).ingest("public and fleeting", ttl_s=60)
+    for bad in (0, -5, True, 1.5):
+        with pytest.raises(IngestError, match="ttl_s"):
+            c.ingest("never stored", ttl_s=bad)  # type: ignore[arg-type]
+    time.sleep(1.2)
+    # Due: in no answer at once; swept out of the node by its next index pass.
+    assert brief not in {h["cid"] for h in c.query("parking spot C-17", top_k=5, mode="keyword")}
+    deadline = time.time() + 30
+    while True:
+        try:
+            c.get(brief)
+        except KeyError:
+            break
+        assert time.time() < deadline, "the node never swept the expired memory"
+        time.sleep(0.2)
+    assert c.get(kept)["cid"] == kept
 
 
 def test_legacy_namespace_key(node):

@@ -81,6 +81,24 @@ pub(crate) enum Command {
     /// Documents' raw bytes, kept under their content CID (sha256:…).
     #[command(subcommand)]
     Blob(BlobCommand),
+    /// Report near-duplicate memories of a namespace (embeddings at least THRESHOLD
+    /// similar), each against the earliest copy; --remove deletes them (private
+    /// namespaces only: public memories are permanent). Local store only.
+    Dedup {
+        /// Cosine similarity from which two memories count as copies, in (0, 1].
+        #[arg(long, default_value_t = 0.98)]
+        threshold: f32,
+        /// The namespace [default: public].
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Delete the later copies (and print the new commitment).
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Consistent copies of the store (vectors, texts, blobs, commitment) in one file,
+    /// taken while it serves, and their checked restore.
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
     /// Run a node: the Engram wire protocol over HTTP on this data directory. With
     /// --network and --wallet it registers, announces itself and repairs replication.
     Serve(ServeArgs),
@@ -461,6 +479,10 @@ pub(crate) struct IngestArgs {
     /// Namespace to store into [default: public].
     #[arg(long)]
     pub(crate) namespace: Option<String>,
+    /// Seconds until this memory expires and leaves the store, its commitment and every
+    /// node holding it (private --namespace only: public memories are permanent).
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) ttl: Option<u64>,
     #[command(flatten)]
     pub(crate) sign: SignArgs,
     /// How to read --file.
@@ -519,6 +541,32 @@ pub(crate) enum BlobCommand {
     /// Upload the blobs whose Arweave upload is pending, now (needs ARWEAVE_KEY or
     /// ARWEAVE_KEY_FILE; gateway ENGRAM_ARWEAVE_URL).
     Push,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SnapshotCommand {
+    /// Take a snapshot: of the local store, or with --node of that node (it writes the file
+    /// into its own data directory; loopback only, the node's operator).
+    Create {
+        /// The file to write (never overwritten) [default: DATA_DIR/snapshots/<time>.tar.gz].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// The snapshots in a directory, newest first: time, memories, roots, size.
+    List {
+        /// Where to look [default: DATA_DIR/snapshots].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Restore a snapshot as a new data directory, after checking every file and
+    /// recomputing the commitment from its records.
+    Restore {
+        /// The snapshot file.
+        file: PathBuf,
+        /// The data directory to create (absent or empty).
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+    },
 }
 
 /// Format of an ingest file.

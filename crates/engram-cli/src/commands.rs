@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::UsageError;
 use crate::args::{
     BlobCommand, CidArgs, Cli, CloudCommand, Command, DevnetCommand, GatewayArgs, Global,
-    IngestArgs, KeysCommand, QueryArgs, ServeArgs, SignArgs,
+    IngestArgs, KeysCommand, QueryArgs, ServeArgs, SignArgs, SnapshotCommand,
 };
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
@@ -86,6 +86,12 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         },
         Command::Status { live: false } => status(g).await,
         Command::Blob(cmd) => blob(g, cmd).await,
+        Command::Snapshot(cmd) => snapshot(g, cmd).await,
+        Command::Dedup {
+            threshold,
+            namespace,
+            remove,
+        } => dedup(g, threshold, namespace.as_deref(), remove).await,
         Command::Serve(args) => serve(g, args).await,
         Command::Web(args) => web(g, args).await,
         Command::Wallet(cmd) => network::wallet(g, cmd),
@@ -169,16 +175,39 @@ fn parse_cid(s: &str) -> Result<Cid> {
 
 async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
     if args.pdf.is_some() || args.url.is_some() || args.image.is_some() {
+        if args.ttl.is_some() {
+            return Err(UsageError(
+                "--ttl applies to texts and vectors; documents are kept with their blob".into(),
+            )
+            .into());
+        }
         return ingest_document(g, args).await;
     }
     let ns = args.namespace.as_deref();
+    let expires_ms = args
+        .ttl
+        .map(|ttl| {
+            engram_core::expiry_ms(
+                ttl,
+                engram_core::auth::private_namespace(ns).is_none(),
+                engram_os::now_ms(),
+            )
+        })
+        .transpose()?;
     if let Some(path) = &args.vector {
         let item = parse_vector_record(&read_source(path)?, ns)?;
         let memory = open(g, true, &args.sign)?;
         let how = memory.outgoing(ns, None, args.dp_epsilon.0);
         let vector = engram_client::outgoing::vector_for(item.embedding, how)?;
         let out = memory
-            .ingest_vector(vector, item.metadata, Some(item.model_version), ns, None)
+            .ingest_vector(
+                vector,
+                item.metadata,
+                Some(item.model_version),
+                ns,
+                None,
+                expires_ms,
+            )
             .await?;
         return report_one(g, &out);
     }
@@ -189,7 +218,10 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
             )
             .into());
         }
-        let items = parse_ingest_file(&read_source(path)?, args.format, ns)?;
+        let mut items = parse_ingest_file(&read_source(path)?, args.format, ns)?;
+        for item in &mut items {
+            item.expires_ms = expires_ms;
+        }
         let memory = open(g, true, &args.sign)?;
         memory.check_model()?; // a missing model fails before any work
         let bar = if g.json {
@@ -239,11 +271,12 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
             text,
             metadata,
             namespace: None,
+            expires_ms: None,
         };
         let prepared = engram_client::outgoing::texts(&load_embedder(g)?, &[item], how)?;
         let [p] = <[_; 1]>::try_from(prepared).expect("one prepared memory per text");
         let out = memory
-            .ingest_vector(p.embedding, p.metadata, None, ns, None)
+            .ingest_vector(p.embedding, p.metadata, None, ns, None, expires_ms)
             .await?;
         return report_one(g, &out);
     }
@@ -253,6 +286,7 @@ async fn ingest(g: &Global, args: IngestArgs) -> Result<()> {
             text,
             metadata,
             namespace: ns.map(str::to_string),
+            expires_ms,
         }])
         .await?;
     report_one(g, &out[0])
@@ -672,10 +706,10 @@ async fn query(g: &Global, args: QueryArgs) -> Result<()> {
             args.top_k,
             args.namespace.as_deref(),
             filter,
-            args.min_tier,
             engram_client::Retrieval {
                 mode: args.mode,
                 keyword_weight: args.keyword_weight,
+                min_tier: args.min_tier,
             },
         )
         .await?;
@@ -690,6 +724,180 @@ async fn query(g: &Global, args: QueryArgs) -> Result<()> {
         print_hits(&hits);
     }
     Ok(())
+}
+
+/// `engram dedup`: near-duplicates of a namespace, reported and (private ones) removed.
+async fn dedup(g: &Global, threshold: f32, ns: Option<&str>, remove: bool) -> Result<()> {
+    if remove && engram_core::auth::private_namespace(ns).is_none() {
+        return Err(UsageError(
+            "public memories are permanent: --remove works in a private --namespace".into(),
+        )
+        .into());
+    }
+    let memory = open(g, false, &SignArgs { wallet: None })?;
+    let Memory::Embedded(engine) = &memory else {
+        return Err(UsageError("dedup reads the local store; drop --node".into()).into());
+    };
+    let (engine, owned) = (engine.clone(), ns.map(str::to_string));
+    let (found, root) = tokio::task::spawn_blocking(move || {
+        let ns = owned.as_deref();
+        let found = engine.duplicates(ns, threshold)?;
+        if remove {
+            let ns = ns.unwrap_or(engram_store::PUBLIC_NAMESPACE);
+            let keys: Vec<_> = found
+                .iter()
+                .map(|d| (ns.to_string(), d.duplicate))
+                .collect();
+            engine.store().forget(&keys)?;
+        }
+        Ok::<_, engram_engine::EngineError>((found, engine.store().commitment()))
+    })
+    .await??;
+    if g.json {
+        let mut out = json!({"duplicates": found, "removed": if remove { found.len() } else { 0 }});
+        if remove {
+            out["commitment"] = serde_json::to_value(root)?;
+        }
+        print_json(&out);
+        return Ok(());
+    }
+    for d in &found {
+        println!(
+            "{}  duplicates  {}  (cosine {:.4})",
+            d.duplicate, d.kept, d.score
+        );
+    }
+    println!(
+        "{} near-duplicate{} at cosine >= {threshold}{}",
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+        if remove { ", removed" } else { "" }
+    );
+    if remove {
+        println!(
+            "commitment  v1 {}  v2 {}",
+            hex::encode(root.root_v1),
+            hex::encode(root.root_v2)
+        );
+    }
+    Ok(())
+}
+
+/// `engram snapshot create|list|restore`.
+async fn snapshot(g: &Global, cmd: SnapshotCommand) -> Result<()> {
+    let show = |m: &engram_store::snapshot::Manifest, path: &Path| {
+        let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        json!({"path": path, "created_ms": m.created_ms, "count": m.count,
+               "root_v1": m.root_v1, "root_v2": m.root_v2, "files": m.files.len(), "bytes": bytes})
+    };
+    match cmd {
+        SnapshotCommand::Create { out } => {
+            if g.node.as_deref().is_some_and(|n| !n.is_empty()) {
+                if out.is_some() {
+                    return Err(UsageError(
+                        "a node writes its snapshot into its own data directory: drop --out".into(),
+                    )
+                    .into());
+                }
+                let memory = open(g, false, &SignArgs { wallet: None })?;
+                let Memory::Remote(client) = &memory else {
+                    unreachable!("--node opens a client")
+                };
+                let answer = client.snapshot().await?;
+                print_json(&serde_json::to_value(&answer)?);
+                return Ok(());
+            }
+            let memory = open(g, false, &SignArgs { wallet: None })?;
+            let Memory::Embedded(engine) = &memory else {
+                unreachable!("without --node the store is local")
+            };
+            let out = match out {
+                Some(out) => out,
+                None => {
+                    let dir = data_dir(g).join("snapshots");
+                    std::fs::create_dir_all(&dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                    dir.join(format!("{}.tar.gz", engram_os::now_ms()))
+                }
+            };
+            if out.exists() {
+                bail!("{} exists: snapshots are never overwritten", out.display());
+            }
+            let engine = engine.clone();
+            let target = out.clone();
+            let manifest =
+                tokio::task::spawn_blocking(move || engine.store().snapshot(&target)).await??;
+            let shown = show(&manifest, &out);
+            if g.json {
+                print_json(&shown);
+            } else {
+                println!(
+                    "snapshot {}: {} memories, {} files, {} bytes\ncommitment  v1 {}  v2 {}",
+                    out.display(),
+                    manifest.count,
+                    manifest.files.len(),
+                    shown["bytes"],
+                    manifest.root_v1,
+                    manifest.root_v2
+                );
+            }
+            Ok(())
+        }
+        SnapshotCommand::List { dir } => {
+            let dir = dir.unwrap_or_else(|| data_dir(g).join("snapshots"));
+            let mut rows = Vec::new();
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for e in entries.flatten() {
+                    let path = e.path();
+                    if !path.to_string_lossy().ends_with(".tar.gz") {
+                        continue;
+                    }
+                    match engram_store::snapshot::read_manifest(&path) {
+                        Ok(m) => rows.push(show(&m, &path)),
+                        Err(err) => rows.push(json!({"path": path, "error": err.to_string()})),
+                    }
+                }
+            }
+            rows.sort_by_key(|r| std::cmp::Reverse(r["created_ms"].as_u64().unwrap_or(0)));
+            if g.json {
+                print_json(&json!({"dir": dir, "snapshots": rows}));
+            } else if rows.is_empty() {
+                println!("no snapshots in {}", dir.display());
+            } else {
+                for r in &rows {
+                    match r.get("error") {
+                        Some(err) => println!("{}  unreadable: {err}", r["path"]),
+                        None => println!(
+                            "{}  {} memories  v2 {}  {} bytes",
+                            r["path"].as_str().unwrap_or_default(),
+                            r["count"],
+                            r["root_v2"].as_str().unwrap_or_default(),
+                            r["bytes"]
+                        ),
+                    }
+                }
+            }
+            Ok(())
+        }
+        SnapshotCommand::Restore { file, to } => {
+            let (f, t) = (file.clone(), to.clone());
+            let manifest =
+                tokio::task::spawn_blocking(move || engram_store::snapshot::restore(&f, &t))
+                    .await??;
+            if g.json {
+                print_json(&show(&manifest, &file));
+            } else {
+                println!(
+                    "restored {} memories into {}: every file and the commitment checked\ncommitment  v1 {}  v2 {}",
+                    manifest.count,
+                    to.display(),
+                    manifest.root_v1,
+                    manifest.root_v2
+                );
+            }
+            Ok(())
+        }
+    }
 }
 
 async fn get(g: &Global, args: CidArgs) -> Result<()> {

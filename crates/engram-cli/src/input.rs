@@ -70,6 +70,7 @@ pub(crate) fn parse_ingest_file(
             text,
             metadata,
             namespace: namespace.map(str::to_string),
+            expires_ms: None,
         });
     }
     if items.is_empty() {
@@ -113,6 +114,7 @@ pub(crate) fn parse_vector_record(content: &str, namespace: Option<&str>) -> Res
             .unwrap_or_else(|| DEFAULT_MODEL_VERSION.to_string()),
         namespace: namespace.map(str::to_string),
         text: rec.text,
+        expires_ms: None,
     })
 }
 

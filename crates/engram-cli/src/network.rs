@@ -74,6 +74,7 @@ pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<(
                 text,
                 metadata: parse_metadata_arg(args.metadata.as_deref())?,
                 namespace: None,
+                expires_ms: None,
             }],
             (None, None) => unreachable!("clap requires one source"),
         };
@@ -91,6 +92,8 @@ pub(crate) async fn ingest(g: &Global, dir: &Path, args: IngestArgs) -> Result<(
     for mut req in requests {
         // Signed just before it leaves: a namespace signature is good for 60 s.
         req.auth = network.namespace_auth(ns)?;
+        // Each node counts the time to live from its own clock and sweeps its copy.
+        req.ttl_s = args.ttl;
         let p = network.ingest(&req).await?;
         if !g.json {
             println!(

@@ -71,6 +71,7 @@ fn item(m: &RetrieveResponse, namespace: Option<&str>) -> engram_engine::VectorI
         model_version: m.model_version.clone(),
         namespace: ns,
         text: m.text.clone(),
+        expires_ms: m.expires_ms,
     }
 }
 
@@ -135,6 +136,7 @@ impl Memory {
                     Some(it.model_version),
                     it.namespace.as_deref(),
                     it.text,
+                    it.expires_ms,
                 )
                 .await?;
             if stored.new {

@@ -461,6 +461,15 @@ impl Client {
         self.get("/commitment").await
     }
 
+    /// `POST /snapshot`: the node snapshots its store into its own data directory (it
+    /// answers only on loopback: its operator's call).
+    ///
+    /// # Errors
+    /// As [`Client::ingest`]; 403 from another machine.
+    pub async fn snapshot(&self) -> Result<crate::api::SnapshotResponse, ClientError> {
+        self.post("/snapshot", &serde_json::json!({})).await
+    }
+
     /// `POST /KeyShareSynapse`: gives this node one share of a private namespace's key
     /// (`req.auth` signed by the namespace's owner).
     ///

@@ -24,7 +24,7 @@
 //!
 //! let memory = Memory::open(MemoryConfig { node: Some("http://127.0.0.1:8091".into()), ..Default::default() })?;
 //! let stored = memory.ingest_texts(vec![NewText { text: "The sky is blue.".into(), ..Default::default() }]).await?;
-//! let hits = memory.query(Some("sky colour".into()), None, 3, None, Default::default(), None, Default::default()).await?;
+//! let hits = memory.query(Some("sky colour".into()), None, 3, None, Default::default(), Default::default()).await?;
 //! assert_eq!(hits[0].cid, stored[0].cid.to_string());
 //! # Ok(()) }
 //! ```

@@ -406,6 +406,7 @@ pub(crate) fn seal_document(
                 text: c.text.clone(),
                 metadata: Value::Object(m),
                 namespace: Some(namespace.to_string()),
+                expires_ms: None,
             }
         })
         .collect();

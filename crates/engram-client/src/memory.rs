@@ -11,15 +11,18 @@ use serde_json::{Map, Value};
 use crate::error::ClientError;
 pub use engram_core::search::SearchMode;
 
-/// How a text query ranks: by meaning ([`SearchMode::Dense`], the default), by words, or
-/// both fused, the keyword ranking weighing `keyword_weight` (0.01–100, 1 when `None`)
-/// against the dense one's 1.
+/// How a query ranks and which results it keeps: by meaning ([`SearchMode::Dense`], the
+/// default), by words, or both fused, the keyword ranking weighing `keyword_weight`
+/// (0.01–100, 1 when `None`) against the dense one's 1; only namespaces at least `min_tier`
+/// trusted when given.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Retrieval {
     /// The ranking.
     pub mode: SearchMode,
     /// The keyword ranking's weight in [`SearchMode::Hybrid`].
     pub keyword_weight: Option<f64>,
+    /// The least trust tier a result's namespace must have.
+    pub min_tier: Option<TrustTier>,
 }
 use crate::http::{Client, ClientOptions};
 use engram_wire::{
@@ -91,6 +94,17 @@ pub struct NewText {
     pub metadata: Value,
     /// Namespace; public when `None`.
     pub namespace: Option<String>,
+    /// When a private memory expires, unix milliseconds ([`engram_core::expiry_ms`]).
+    pub expires_ms: Option<u64>,
+}
+
+/// The `ttl_s` a node is sent for a memory expiring at `expires_ms`: the seconds left,
+/// rounded up, at least 1 (the node counts them from its own clock).
+fn ttl_s(expires_ms: u64) -> u64 {
+    expires_ms
+        .saturating_sub(engram_os::now_ms())
+        .div_ceil(1000)
+        .max(1)
 }
 
 /// Memory, embedded or remote.
@@ -194,6 +208,7 @@ impl Memory {
                         text: i.text,
                         metadata: i.metadata,
                         namespace: i.namespace,
+                        expires_ms: i.expires_ms,
                     })
                     .collect();
                 let out = blocking(move || engine.ingest_texts(items)).await?;
@@ -221,6 +236,7 @@ impl Memory {
                             text: Some(item.text),
                             metadata: item.metadata,
                             model_version: DEFAULT_MODEL_VERSION.into(),
+                            ttl_s: item.expires_ms.map(ttl_s),
                             auth: client.namespace_auth(item.namespace.as_deref())?,
                             ..Default::default()
                         };
@@ -241,10 +257,11 @@ impl Memory {
     }
 
     /// Stores one ready-made vector, byte for byte, with the text it stands for when given
-    /// (kept beside it, never embedded again).
+    /// (kept beside it, never embedded again), expiring at `expires_ms` when given (private
+    /// namespaces only).
     ///
     /// # Errors
-    /// Invalid vector or metadata, or a backend failure.
+    /// Invalid vector or metadata, an expiry on a public memory, or a backend failure.
     pub async fn ingest_vector(
         &self,
         embedding: Vec<f32>,
@@ -252,6 +269,7 @@ impl Memory {
         model_version: Option<String>,
         namespace: Option<&str>,
         text: Option<String>,
+        expires_ms: Option<u64>,
     ) -> Result<Stored, ClientError> {
         let model_version = model_version.unwrap_or_else(|| DEFAULT_MODEL_VERSION.to_string());
         match self {
@@ -263,6 +281,7 @@ impl Memory {
                     model_version,
                     namespace: namespace.map(str::to_string),
                     text,
+                    expires_ms,
                 };
                 let out = blocking(move || engine.ingest_vectors(vec![item])).await?;
                 Ok(Stored {
@@ -276,6 +295,7 @@ impl Memory {
                     source_text: text,
                     metadata,
                     model_version,
+                    ttl_s: expires_ms.map(ttl_s),
                     auth: client.namespace_auth(namespace)?,
                     ..Default::default()
                 };
@@ -285,7 +305,7 @@ impl Memory {
     }
 
     /// The `top_k` best memories for a text (or, with `vector`, nearest to that vector),
-    /// ranked as `how` says, from namespaces whose trust tier meets `min_tier`.
+    /// ranked and kept as `how` says.
     ///
     /// # Errors
     /// Bad `top_k`, text, vector, filter or weight; a keyword or hybrid query without
@@ -297,9 +317,9 @@ impl Memory {
         top_k: usize,
         namespace: Option<&str>,
         filter: Map<String, Value>,
-        min_tier: Option<TrustTier>,
         how: Retrieval,
     ) -> Result<Vec<QueryResult>, ClientError> {
+        let min_tier = how.min_tier;
         if text.is_none() && how.mode.needs_text() {
             return Err(ClientError::ModeNeedsText(how.mode));
         }
@@ -634,6 +654,7 @@ impl Memory {
                     None,
                     Some(namespace),
                     p.source_text,
+                    None,
                 )
                 .await?;
             response.cids.push(stored.cid.to_string());

@@ -196,6 +196,20 @@ pub enum CoreError {
     /// A trust tier name that is not one of the four.
     #[error("unknown trust tier {0:?}: expected anonymous, community, verified or sovereign")]
     UnknownTier(String),
+    /// A time to live on a public memory.
+    #[error("public memories are permanent: ttl_s needs a private namespace")]
+    PublicIsPermanent,
+    /// A time to live outside 1 s – [`crate::MAX_TTL_S`].
+    #[error("ttl_s must be between 1 and {max} seconds, got {got}")]
+    Ttl {
+        /// Longest allowed.
+        max: u64,
+        /// What was asked.
+        got: u64,
+    },
+    /// A near-duplicate threshold outside (0, 1].
+    #[error("the duplicate threshold is a cosine similarity in (0, 1], got {0}")]
+    DuplicateThreshold(f32),
     /// A search mode name that is not one of the three.
     #[error("unknown search mode {0:?}: expected dense, keyword or hybrid")]
     UnknownSearchMode(String),

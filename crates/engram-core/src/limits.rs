@@ -28,6 +28,29 @@ pub const CHALLENGE_TTL_SECS: u64 = 10;
 /// The default port of a node.
 pub const DEFAULT_PORT: u16 = 8091;
 
+/// Longest time to live a private memory may ask for: a hundred years (in seconds). Public
+/// memories are permanent and take none.
+pub const MAX_TTL_S: u64 = 100 * 365 * 24 * 3600;
+
+/// A private memory's `ttl_s` as the unix millisecond it expires at, counted from `now_ms`,
+/// if it is within 1–[`MAX_TTL_S`] seconds and the memory is private (`public` false).
+///
+/// # Errors
+/// [`CoreError::PublicIsPermanent`] for a public memory, [`CoreError::Ttl`] for a time
+/// outside the range.
+pub fn expiry_ms(ttl_s: u64, public: bool, now_ms: u64) -> Result<u64, CoreError> {
+    if public {
+        return Err(CoreError::PublicIsPermanent);
+    }
+    if !(1..=MAX_TTL_S).contains(&ttl_s) {
+        return Err(CoreError::Ttl {
+            max: MAX_TTL_S,
+            got: ttl_s,
+        });
+    }
+    Ok(now_ms.saturating_add(ttl_s * 1000))
+}
+
 /// A query's `top_k` (the wire carries a signed integer) as a count, if it is within
 /// [`MIN_TOP_K`]–[`MAX_TOP_K`].
 ///
@@ -83,6 +106,29 @@ mod tests {
         }
         let err = validate_top_k(101).unwrap_err().to_string();
         assert_eq!(err, "top_k must be between 1 and 100, got 101");
+    }
+
+    #[test]
+    fn ttl_boundaries_and_public_permanence() {
+        let now = 1_700_000_000_000;
+        for (ttl, ok) in [
+            (0, false),
+            (1, true),
+            (MAX_TTL_S, true),
+            (MAX_TTL_S + 1, false),
+            (u64::MAX, false),
+        ] {
+            assert_eq!(expiry_ms(ttl, false, now).is_ok(), ok, "ttl {ttl}");
+        }
+        assert_eq!(expiry_ms(60, false, now).unwrap(), now + 60_000);
+        assert_eq!(
+            expiry_ms(60, true, now).unwrap_err(),
+            CoreError::PublicIsPermanent
+        );
+        assert_eq!(
+            expiry_ms(0, false, now).unwrap_err().to_string(),
+            format!("ttl_s must be between 1 and {MAX_TTL_S} seconds, got 0")
+        );
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub struct TextItem {
     pub metadata: Value,
     /// Namespace; public when `None`.
     pub namespace: Option<String>,
+    /// When the memory expires (unix milliseconds; private namespaces only, see
+    /// [`engram_core::expiry_ms`]).
+    pub expires_ms: Option<u64>,
 }
 
 impl TextItem {
@@ -69,8 +72,17 @@ impl TextItem {
     /// [`EngineError::Invalid`].
     pub fn check(&self) -> Result<Metadata, EngineError> {
         validate_text(&self.text)?;
+        check_expiry(self.expires_ms, &self.namespace)?;
         Ok(validate_metadata(&self.metadata)?)
     }
+}
+
+/// Public memories are permanent: only a private one may carry an expiry.
+fn check_expiry(expires_ms: Option<u64>, ns: &Option<String>) -> Result<(), EngineError> {
+    if expires_ms.is_some() && namespace(ns) == PUBLIC_NAMESPACE {
+        return Err(engram_core::CoreError::PublicIsPermanent.into());
+    }
+    Ok(())
 }
 
 /// A ready-made vector to ingest (the raw-embedding path: the bytes are kept exactly).
@@ -86,6 +98,8 @@ pub struct VectorItem {
     pub namespace: Option<String>,
     /// Source text, if the sender has it.
     pub text: Option<String>,
+    /// When the memory expires (unix milliseconds; private namespaces only).
+    pub expires_ms: Option<u64>,
 }
 
 impl VectorItem {
@@ -99,6 +113,7 @@ impl VectorItem {
         if let Some(text) = &self.text {
             validate_text(text)?;
         }
+        check_expiry(self.expires_ms, &self.namespace)?;
         Ok(validate_metadata(&self.metadata)?)
     }
 
@@ -147,6 +162,20 @@ pub struct IngestedDocument {
     /// The chunks' memories, in document order.
     pub memories: Vec<Ingested>,
 }
+
+/// A memory found nearly identical to an earlier one ([`Engine::duplicates`]).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Duplicate {
+    /// The earlier memory (by creation time, then CID), kept.
+    pub kept: Cid,
+    /// The later one, nearly the same.
+    pub duplicate: Cid,
+    /// Their cosine similarity.
+    pub score: f32,
+}
+
+/// Near-duplicates are searched among this many nearest neighbours of each memory.
+const DUPLICATE_NEIGHBOURS: usize = 10;
 
 /// What `status` reports.
 #[derive(Debug, Clone, Serialize)]
@@ -277,6 +306,7 @@ impl Engine {
                 namespace: namespace(&item.namespace),
                 created_ms: created,
                 text: Some(item.text),
+                expires_ms: item.expires_ms,
             })
             .collect())
     }
@@ -320,6 +350,7 @@ impl Engine {
                         &user,
                     )),
                     namespace: namespace.map(str::to_string),
+                    expires_ms: None,
                 };
                 let meta = item.check()?;
                 Ok((item, meta))
@@ -382,6 +413,7 @@ impl Engine {
                 namespace: namespace(&item.namespace),
                 created_ms: created,
                 text: item.text,
+                expires_ms: item.expires_ms,
             });
         }
         self.store_records(records)
@@ -556,6 +588,66 @@ impl Engine {
         Ok(out)
     }
 
+    /// Memories of a namespace whose embeddings are at least `threshold` (cosine, 0–1]
+    /// similar to an earlier one's: each cluster of near-copies is reported against its
+    /// earliest member (by creation time, then CID), which is the one to keep. Exact
+    /// copies have one CID and are stored once already; these are the paraphrases and
+    /// re-encodings. One search per memory.
+    ///
+    /// # Errors
+    /// [`EngineError::Invalid`] for a threshold outside (0, 1]; store failures.
+    pub fn duplicates(
+        &self,
+        ns: Option<&str>,
+        threshold: f32,
+    ) -> Result<Vec<Duplicate>, EngineError> {
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            return Err(engram_core::CoreError::DuplicateThreshold(threshold).into());
+        }
+        let scope = Where::new(ns, Map::new());
+        let earlier = |a: &Record, b: &Record| {
+            (a.created_ms, a.cid.to_string()) < (b.created_ms, b.cid.to_string())
+        };
+        let mut out = Vec::new();
+        let mut dropped = std::collections::HashSet::new();
+        let mut cursor = None;
+        loop {
+            let (page, next) =
+                self.store
+                    .scroll(Some(ns.unwrap_or(PUBLIC_NAMESPACE)), cursor, 256)?;
+            for r in page {
+                if dropped.contains(&r.cid) {
+                    continue;
+                }
+                for hit in self.query(Ranking::Dense(&r.vector), DUPLICATE_NEIGHBOURS, &scope)? {
+                    let n = hit.record;
+                    if hit.score < threshold || n.cid == r.cid || dropped.contains(&n.cid) {
+                        continue;
+                    }
+                    if earlier(&n, &r) {
+                        out.push(Duplicate {
+                            kept: n.cid,
+                            duplicate: r.cid,
+                            score: hit.score,
+                        });
+                        dropped.insert(r.cid);
+                        break;
+                    }
+                    out.push(Duplicate {
+                        kept: r.cid,
+                        duplicate: n.cid,
+                        score: hit.score,
+                    });
+                    dropped.insert(n.cid);
+                }
+            }
+            match next {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
     /// Deletes the record stored under `cid` in the namespace; false if there was none.
     ///
     /// # Errors
@@ -617,6 +709,7 @@ mod tests {
             model_version: DEFAULT_MODEL_VERSION.into(),
             namespace: None,
             text: None,
+            expires_ms: None,
         }
     }
 

@@ -211,6 +211,40 @@ fn admin_action(state: &AppState, req: &NamespaceAdmin) -> Result<axum::Json<Val
     }
 }
 
+/// `POST /snapshot` (ours): a snapshot of this node's store, taken while it serves, written
+/// to `<data dir>/snapshots/<time>.tar.gz` (see `engram_store::snapshot`). Loopback only:
+/// it reads every memory, private ones included, into a file on the node's disk.
+pub(crate) async fn snapshot(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Result<axum::Json<engram_wire::SnapshotResponse>, ApiError> {
+    loopback_only(&peer)?;
+    let engine = state.engine.clone();
+    let dir = engine.data_dir().join("snapshots");
+    let answer = tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir).map_err(|source| engram_store::StoreError::Io {
+            context: "creating",
+            path: dir.clone(),
+            source,
+        })?;
+        let path = dir.join(format!("{}.tar.gz", engram_os::now_ms()));
+        let m = engine.store().snapshot(&path)?;
+        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        Ok::<_, engram_store::StoreError>(engram_wire::SnapshotResponse {
+            path: path.display().to_string(),
+            created_ms: m.created_ms,
+            count: m.count,
+            root_v1: m.root_v1,
+            root_v2: m.root_v2,
+            files: m.files.len(),
+            bytes,
+        })
+    })
+    .await?
+    .map_err(engram_engine::EngineError::from)?;
+    Ok(axum::Json(answer))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

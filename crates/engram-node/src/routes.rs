@@ -57,6 +57,10 @@ pub(crate) async fn ingest(
 ) -> Result<axum::Json<IngestResponse>, ApiError> {
     let verified = caller.clone();
     let ns = state.namespaces.authorize(&req.auth, now_ms(), true)?;
+    let expires_ms = req
+        .ttl_s
+        .map(|ttl| engram_core::expiry_ms(ttl, ns.is_none(), now_ms()))
+        .transpose()?;
     // The wire's shape rules are the node's; the ingest rules are the engine's, checked
     // here before the rate limit and the model, so a bad request costs neither.
     let incoming = match (req.text, req.raw_embedding) {
@@ -73,6 +77,7 @@ pub(crate) async fn ingest(
                 model_version: req.model_version,
                 namespace: ns,
                 text: req.source_text,
+                expires_ms,
             };
             item.check()?;
             Err(item)
@@ -93,6 +98,7 @@ pub(crate) async fn ingest(
                 text,
                 metadata: req.metadata,
                 namespace: ns,
+                expires_ms,
             };
             item.check()?;
             Ok(item)
@@ -122,6 +128,7 @@ pub(crate) async fn ingest(
                 model_version: DEFAULT_MODEL_VERSION.to_string(),
                 namespace: t.namespace,
                 text: Some(t.text),
+                expires_ms: t.expires_ms,
             }
         }
         Err(raw) => raw,

@@ -145,6 +145,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/attestation/{namespace}", get(routes::attestation))
         .route("/RepairSynapse", post(routes::repair))
         .route("/namespace", post(crate::admin::namespace))
+        .route("/snapshot", post(crate::admin::snapshot))
         .route("/wallet-stats", get(crate::admin::wallet_stats))
         .route("/wallet-stats/{hotkey}", get(crate::admin::wallet_stats_of))
         .route("/KeyShareSynapse", post(crate::shares::store))
@@ -403,6 +404,13 @@ fn spawn_indexer(
                 waited += tick;
                 if waited >= every {
                     waited = Duration::ZERO;
+                    // Expired private memories leave first: the index build then has
+                    // nothing of theirs to index.
+                    match engine.store().expire(engram_os::now_ms()) {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(expired = n, "expired memories removed"),
+                        Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
+                    }
                     if let Err(e) = engine.store().optimize() {
                         tracing::error!(error = %e, "index build failed");
                     }

@@ -59,6 +59,17 @@ fn write_with(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
     sync_dir(path)
 }
 
+/// Renames `from` (a finished, flushed file or directory) to `to` and flushes the
+/// directory, so the new name survives a power cut: how a file too large for
+/// [`write_atomic`] is published after being written beside its target.
+///
+/// # Errors
+/// Any I/O error renaming or flushing.
+pub fn rename_durable(from: &Path, to: &Path) -> io::Result<()> {
+    std::fs::rename(from, to)?;
+    sync_dir(to)
+}
+
 /// Flushes the directory entry of `path` (a no-op where directories cannot be opened).
 fn sync_dir(path: &Path) -> io::Result<()> {
     #[cfg(unix)]

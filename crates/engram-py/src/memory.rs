@@ -63,8 +63,23 @@ fn query_input(
         Retrieval {
             mode,
             keyword_weight,
+            min_tier: None,
         },
     ))
+}
+
+/// A time to live as the expiry it sets, checked by core's rule (private namespaces only).
+fn expiry(ttl_s: Option<u64>, namespace: Option<&str>) -> PyResult<Option<u64>> {
+    ttl_s
+        .map(|ttl| {
+            engram_core::expiry_ms(
+                ttl,
+                engram_core::auth::private_namespace(namespace).is_none(),
+                engram_os::now_ms(),
+            )
+        })
+        .transpose()
+        .map_err(invalid)
 }
 
 fn to_json(v: &impl serde::Serialize) -> String {
@@ -162,14 +177,17 @@ impl PyMemory {
     }
 
     /// Stores texts with their metadata (JSON text each): `[(cid, new)]` in input order.
-    /// Embedded: all validated before any is stored.
-    #[pyo3(signature = (items, namespace=None))]
+    /// Embedded: all validated before any is stored. `ttl_s`: seconds until they expire
+    /// (private namespaces only).
+    #[pyo3(signature = (items, namespace=None, ttl_s=None))]
     fn ingest_texts(
         &self,
         py: Python<'_>,
         items: Vec<(String, Option<String>)>,
         namespace: Option<String>,
+        ttl_s: Option<u64>,
     ) -> PyResult<Vec<(String, bool)>> {
+        let expires_ms = expiry(ttl_s, namespace.as_deref())?;
         let mut texts = Vec::with_capacity(items.len());
         for (text, meta) in items {
             engram_core::validate_text(&text).map_err(invalid)?;
@@ -179,6 +197,7 @@ impl PyMemory {
                 text,
                 metadata,
                 namespace: namespace.clone(),
+                expires_ms,
             });
         }
         let memory = self.memory()?;
@@ -192,8 +211,9 @@ impl PyMemory {
     }
 
     /// Stores one vector byte for byte (with the text it stands for, when given):
-    /// `(cid, new)`.
-    #[pyo3(signature = (embedding, metadata_json=None, model_version=None, namespace=None, text=None))]
+    /// `(cid, new)`. `ttl_s` as in `ingest_texts`.
+    #[pyo3(signature = (embedding, metadata_json=None, model_version=None, namespace=None, text=None, ttl_s=None))]
+    #[allow(clippy::too_many_arguments)]
     fn ingest_vector(
         &self,
         py: Python<'_>,
@@ -202,7 +222,9 @@ impl PyMemory {
         model_version: Option<String>,
         namespace: Option<String>,
         text: Option<String>,
+        ttl_s: Option<u64>,
     ) -> PyResult<(String, bool)> {
+        let expires_ms = expiry(ttl_s, namespace.as_deref())?;
         if let Some(t) = &text {
             engram_core::validate_text(t).map_err(invalid)?;
         }
@@ -220,6 +242,7 @@ impl PyMemory {
                             model_version,
                             namespace.as_deref(),
                             text,
+                            expires_ms,
                         )
                         .await
                 })
@@ -246,7 +269,7 @@ impl PyMemory {
         mode: Option<&str>,
         keyword_weight: Option<f64>,
     ) -> PyResult<String> {
-        let (k, how) = query_input(
+        let (k, mut how) = query_input(
             text.as_deref(),
             vector.as_deref(),
             top_k,
@@ -254,7 +277,7 @@ impl PyMemory {
             keyword_weight,
         )?;
         let filter = object(filter_json)?;
-        let min_tier = min_tier
+        how.min_tier = min_tier
             .map(|t| serde_json::from_value(Value::String(t.to_string())).map_err(invalid))
             .transpose()?;
         let memory = self.memory()?;
@@ -262,7 +285,7 @@ impl PyMemory {
             .detach(|| {
                 runtime().block_on(async move {
                     memory
-                        .query(text, vector, k, namespace.as_deref(), filter, min_tier, how)
+                        .query(text, vector, k, namespace.as_deref(), filter, how)
                         .await
                 })
             })

@@ -77,6 +77,15 @@ pub enum StoreError {
         #[source]
         source: CoreError,
     },
+    /// A snapshot that cannot be restored or read.
+    #[error("snapshot {}: {problem}", path.display())]
+    Snapshot {
+        /// The snapshot file.
+        path: PathBuf,
+        /// What is wrong with it (boxed: the rest of the enum stays small).
+        #[source]
+        problem: Box<crate::snapshot::SnapshotError>,
+    },
     /// The vector engine refused an operation.
     #[error("vector engine: {0}")]
     Engine(String),

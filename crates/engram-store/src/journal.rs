@@ -139,6 +139,7 @@ mod tests {
             namespace: "public".into(),
             created_ms: 1,
             text: None,
+            expires_ms: None,
         }
     }
 

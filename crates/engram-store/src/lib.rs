@@ -12,6 +12,7 @@
 //! - `commitment`: Merkle leaves, cached roots and their snapshot.
 //! - `blobs`: [`Blobs`], raw files under their content CID, checked on every read.
 //! - `shards`: [`Shards`], erasure-code shards of other nodes' public blobs.
+//! - [`snapshot`]: a consistent copy of a data directory in one file, and its checked restore.
 //!
 //! # Example
 //! ```
@@ -28,6 +29,7 @@
 //!     namespace: PUBLIC_NAMESPACE.into(),
 //!     created_ms: 0,
 //!     text: Some("hello".into()),
+//!     expires_ms: None,
 //! };
 //! store.upsert(vec![record.clone()])?;
 //! let hits = store.search(&vector, 1, &SearchQuery { namespace: PUBLIC_NAMESPACE, filters: &[] })?;
@@ -41,6 +43,7 @@ mod error;
 mod journal;
 mod record;
 mod shards;
+pub mod snapshot;
 mod store;
 
 pub use blobs::{Archive, BlobInfo, Blobs};

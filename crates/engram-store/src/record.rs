@@ -22,6 +22,7 @@ pub(crate) const F_CID: &str = "cid";
 pub(crate) const F_NS: &str = "ns";
 pub(crate) const F_META: &str = "meta";
 pub(crate) const F_VEC: &str = "vec";
+pub(crate) const F_EXPIRES: &str = "expires_ms";
 
 /// A memory as the store holds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +41,10 @@ pub struct Record {
     pub created_ms: u64,
     /// The source text, when the record came from text.
     pub text: Option<String>,
+    /// When a private memory expires, in unix milliseconds (never for public ones): not
+    /// part of the CID; the store stops answering with it then and sweeps it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<u64>,
 }
 
 impl Record {
@@ -55,6 +60,7 @@ impl Record {
             namespace: PUBLIC_NAMESPACE.to_string(),
             created_ms: 0,
             text: None,
+            expires_ms: None,
         }
     }
 
@@ -68,7 +74,7 @@ impl Record {
     }
 
     pub(crate) fn to_payload(&self) -> Value {
-        json!({
+        let mut payload = json!({
             F_CID: self.cid.to_string(),
             F_NS: self.namespace,
             F_META: self.metadata,
@@ -77,7 +83,13 @@ impl Record {
             "text": self.text,
             "ehash": hex::encode(self.embedding_hash()),
             F_VEC: B64.encode(embedding_bytes(&self.vector)),
-        })
+        });
+        // Only when set: a range condition on an absent field never matches, so records
+        // without it are never taken for expired.
+        if let Some(at) = self.expires_ms {
+            payload[F_EXPIRES] = json!(at);
+        }
+        payload
     }
 
     pub(crate) fn from_payload(
@@ -114,6 +126,7 @@ impl Record {
                 .get("text")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            expires_ms: payload.get(F_EXPIRES).and_then(Value::as_u64),
         })
     }
 }

@@ -27,7 +27,7 @@ use qdrant_edge::{
     FieldIndexOperations, Filter, Fusion, HasVectorCondition, JsonPath, Match, Modifier,
     NamedQuery, PayloadFieldSchema, PayloadSchemaType, PointId, PointInsertOperations,
     PointOperations, PointStruct, PointVectorsPersisted, Prefetch, QuantizationConfig,
-    QuantizationSearchParams, QueryEnum, QueryRequest, Record as QRecord, ScoredPoint,
+    QuantizationSearchParams, QueryEnum, QueryRequest, Range, Record as QRecord, ScoredPoint,
     ScoringQuery, ScrollRequest, SearchParams, SearchRequest, SparseVector, SparseVectorConfig,
     UpdateOperation, UpdateVectorsOp, ValueVariants, Vector, VectorInternal, VectorNameConfig,
     VectorNameOperations, VectorOperations, VectorStructInternal, Vectors, WithPayloadInterface,
@@ -38,7 +38,7 @@ use serde_json::Value;
 use crate::commitment::{Commitment, Leaves};
 use crate::error::{StoreError, io};
 use crate::journal::{Entry, Journal};
-use crate::record::{F_CID, F_META, F_NS, Record, point_id, point_key};
+use crate::record::{F_CID, F_EXPIRES, F_META, F_NS, Record, point_id, point_key};
 
 /// Journal size that triggers a checkpoint.
 const CHECKPOINT_BYTES: u64 = 16 << 20;
@@ -218,14 +218,32 @@ fn optimizers() -> EdgeOptimizersConfig {
     }
 }
 
-fn keyword_index(shard: &EdgeShard, field: &str) -> Result<(), StoreError> {
+fn field_index(
+    shard: &EdgeShard,
+    field: &str,
+    schema: PayloadSchemaType,
+) -> Result<(), StoreError> {
     shard.update(UpdateOperation::FieldIndexOperation(
         FieldIndexOperations::CreateIndex(CreateIndex {
             field_name: json_path(field)?,
-            field_schema: Some(PayloadFieldSchema::FieldType(PayloadSchemaType::Keyword)),
+            field_schema: Some(PayloadFieldSchema::FieldType(schema)),
         }),
     ))?;
     Ok(())
+}
+
+/// Records whose time to live ran out by `now_ms`.
+fn expired_by(now_ms: u64) -> Result<Condition, StoreError> {
+    Ok(Condition::Field(FieldCondition::new_range(
+        json_path(F_EXPIRES)?,
+        Range {
+            lt: None,
+            gt: None,
+            gte: None,
+            // Milliseconds stay below 2^53: exact in an f64.
+            lte: Some(OrderedFloat(now_ms as f64)),
+        },
+    )))
 }
 
 fn json_path(path: &str) -> Result<JsonPath, StoreError> {
@@ -264,7 +282,8 @@ fn meta_condition(key: &str, value: &Value) -> Result<Condition, StoreError> {
     field_match(&format!("{F_META}.\"{key}\""), variant)
 }
 
-/// The namespace and metadata conditions of a search or listing.
+/// The namespace and metadata conditions of a search or listing; expired records are out
+/// of every answer even before the sweep removes them.
 fn scope_filter(query: &SearchQuery<'_>) -> Result<Filter, StoreError> {
     let mut conditions = vec![field_match(
         F_NS,
@@ -273,7 +292,9 @@ fn scope_filter(query: &SearchQuery<'_>) -> Result<Filter, StoreError> {
     for (k, v) in query.filters {
         conditions.push(meta_condition(k, v)?);
     }
-    Ok(all_of(conditions))
+    let mut filter = all_of(conditions);
+    filter.must_not = Some(vec![expired_by(engram_os::now_ms())?]);
+    Ok(filter)
 }
 
 fn all_of(conditions: Vec<Condition>) -> Filter {
@@ -318,8 +339,9 @@ impl Store {
         }
         let shard = if fresh {
             let shard = EdgeShard::new(&shard_dir, shard_config())?;
-            keyword_index(&shard, F_NS)?;
-            keyword_index(&shard, F_CID)?;
+            field_index(&shard, F_NS, PayloadSchemaType::Keyword)?;
+            field_index(&shard, F_CID, PayloadSchemaType::Keyword)?;
+            field_index(&shard, F_EXPIRES, PayloadSchemaType::Integer)?;
             engram_os::write_atomic(&dir.join(BM25_MARKER), b"")
                 .map_err(io("writing the BM25 marker", &dir))?;
             shard
@@ -330,6 +352,15 @@ impl Store {
                 shard.set_optimizers_config(optimizers())?;
             }
             add_bm25(&shard)?;
+            // Stores from before expiry get the index the sweep reads.
+            if !shard
+                .info()
+                .payload_schema
+                .keys()
+                .any(|k| k.to_string() == F_EXPIRES)
+            {
+                field_index(&shard, F_EXPIRES, PayloadSchemaType::Integer)?;
+            }
             shard
         };
 
@@ -367,6 +398,7 @@ impl Store {
         if !store.dir.join(BM25_MARKER).exists() {
             store.backfill_bm25()?;
         }
+        store.expire(engram_os::now_ms())?;
         Ok(store)
     }
 
@@ -574,27 +606,75 @@ impl Store {
     /// # Errors
     /// [`StoreError::Io`] or [`StoreError::Engine`].
     pub fn delete(&self, namespace: &str, cid: &Cid) -> Result<bool, StoreError> {
+        Ok(self.forget(&[(namespace.to_string(), *cid)])? == 1)
+    }
+
+    /// Removes every record whose time to live ran out by `now_ms`, as [`Store::delete`]
+    /// does (journal, commitment, vacuum, WAL): the sweep a node runs with its index builds
+    /// and every open runs first. Returns how many went.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] or [`StoreError::Engine`].
+    pub fn expire(&self, now_ms: u64) -> Result<usize, StoreError> {
+        let due = all_of(vec![expired_by(now_ms)?]);
+        let (mut keys, mut cursor) = (Vec::new(), None);
+        loop {
+            let (page, next) = self.shard.scroll(ScrollRequest {
+                offset: cursor,
+                limit: Some(1024),
+                filter: Some(due.clone()),
+                with_payload: Some(WithPayloadInterface::Bool(true)),
+                with_vector: WithVector::Bool(false),
+                order_by: None,
+            })?;
+            for r in page {
+                let r = Self::decode(r)?;
+                keys.push((r.namespace, r.cid));
+            }
+            match next {
+                Some(n) => cursor = Some(n),
+                None => break,
+            }
+        }
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        self.forget(&keys)
+    }
+
+    /// Deletes the records stored under `keys` (namespace, CID; the absent ones are
+    /// skipped) as [`Store::delete`] does, in one journal write and one vacuum; how many
+    /// were there.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] or [`StoreError::Engine`].
+    pub fn forget(&self, keys: &[(String, Cid)]) -> Result<usize, StoreError> {
         // Maintenance before state, as everywhere: the vacuum below must not meet an
         // index build.
         let _m = self.maintenance.lock().unwrap_or_else(|p| p.into_inner());
         let mut state = self.lock();
-        if self
-            .existing_keys(std::iter::once(point_key(namespace, cid)))?
-            .is_empty()
-        {
-            return Ok(false);
+        let mut present = self.existing_keys(keys.iter().map(|(ns, cid)| point_key(ns, cid)))?;
+        let entries: Vec<Entry> = keys
+            .iter()
+            // `remove`: a key named twice is deleted once.
+            .filter(|(ns, cid)| present.remove(&point_key(ns, cid)))
+            .map(|(ns, cid)| Entry::Delete {
+                namespace: ns.clone(),
+                cid: *cid,
+            })
+            .collect();
+        if entries.is_empty() {
+            return Ok(0);
         }
-        let entry = Entry::Delete {
-            namespace: namespace.to_string(),
-            cid: *cid,
-        };
-        state.journal.append(std::slice::from_ref(&entry))?;
-        self.apply(&mut state, &entry)?;
+        state.journal.append(&entries)?;
+        for entry in &entries {
+            self.apply(&mut state, entry)?;
+        }
         self.checkpoint_locked(&mut state)?;
         self.vacuum()?;
         engram_os::write_atomic(&self.dir.join(WAL_PURGE_MARKER), b"")
             .map_err(io("writing the WAL purge marker", &self.dir))?;
-        Ok(true)
+        Ok(entries.len())
     }
 
     /// Rewrites every segment holding a deleted point, so deleted payloads, vectors and
@@ -906,6 +986,39 @@ impl Store {
                 .unwrap_or(0)
         }
         walk(&self.dir)
+    }
+
+    /// Takes a snapshot of the data directory's memories into `out` (a new `.tar.gz`; see
+    /// [`crate::snapshot`]) while the store serves: writes wait until it is written, reads
+    /// go on.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when a file cannot be read or the snapshot written.
+    pub fn snapshot(&self, out: &Path) -> Result<crate::snapshot::Manifest, StoreError> {
+        let _m = self.maintenance.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.lock();
+        self.checkpoint_locked(&mut state)?;
+        let c = state.leaves.commitment();
+        let data_dir = self
+            .dir
+            .parent()
+            .expect("the store lives in a data directory");
+        crate::snapshot::write(
+            data_dir,
+            out,
+            engram_os::now_ms(),
+            c.count,
+            (hex::encode(c.root_v1), hex::encode(c.root_v2)),
+        )
+    }
+
+    /// The commitment recomputed from the stored records themselves (every record read),
+    /// not from the leaves kept beside them: what a restore checks a snapshot against.
+    ///
+    /// # Errors
+    /// [`StoreError::Engine`] or [`StoreError::Corrupt`].
+    pub fn recompute_commitment(&self) -> Result<Commitment, StoreError> {
+        Ok(self.rebuild_leaves()?.commitment())
     }
 
     fn rebuild_leaves(&self) -> Result<Leaves, StoreError> {

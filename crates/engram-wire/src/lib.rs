@@ -110,6 +110,10 @@ pub struct IngestRequest {
     /// embedded (how replicas receive a memory's text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_text: Option<String>,
+    /// Ours: seconds until a private memory expires and leaves the node (1 s – 100 years;
+    /// public memories are permanent: 400).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_s: Option<u64>,
     /// Namespace and its credentials.
     #[serde(flatten)]
     pub auth: NamespaceAuth,
@@ -121,6 +125,7 @@ impl Default for IngestRequest {
             text: None,
             raw_embedding: None,
             source_text: None,
+            ttl_s: None,
             metadata: Value::Null,
             model_version: default_model_version(),
             auth: NamespaceAuth::default(),
@@ -386,6 +391,9 @@ pub struct RetrieveResponse {
     /// Ours: when first stored (unix ms).
     #[serde(default)]
     pub created_ms: u64,
+    /// Ours: when a private memory expires (unix ms); absent for permanent ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<u64>,
 }
 
 /// `GET /commitment`: what the node commits to.
@@ -533,6 +541,7 @@ impl From<engram_store::Record> for RetrieveResponse {
             model_version: r.model_version,
             text: r.text,
             created_ms: r.created_ms,
+            expires_ms: r.expires_ms,
         }
     }
 }
@@ -560,4 +569,23 @@ impl QueryResult {
             text: hit.record.text,
         }
     }
+}
+
+/// `POST /snapshot` (ours, loopback only): the snapshot the node took of its store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotResponse {
+    /// Where the node wrote it (a path on the node's machine).
+    pub path: String,
+    /// When it was taken, in unix milliseconds.
+    pub created_ms: u64,
+    /// Memories (commitment leaves) in it.
+    pub count: u64,
+    /// v1 Merkle root of those memories, hex.
+    pub root_v1: String,
+    /// v2 Merkle root, hex.
+    pub root_v2: String,
+    /// Files in it.
+    pub files: usize,
+    /// Its size.
+    pub bytes: u64,
 }

@@ -32,13 +32,18 @@ class AsyncEngramClient:
     def __repr__(self) -> str:
         return f"AsyncEngramClient(miner_url={self.miner_url!r}, timeout={self._sync.timeout})"
 
-    async def ingest(self, text: str, metadata: Optional[Dict[str, Any]] = None) -> str:
-        return await asyncio.to_thread(self._sync.ingest, text, metadata)
+    async def ingest(self, text: str, metadata: Optional[Dict[str, Any]] = None, *, ttl_s: Optional[int] = None) -> str:
+        return await asyncio.to_thread(lambda: self._sync.ingest(text, metadata, ttl_s=ttl_s))
 
     async def ingest_embedding(
-        self, embedding: Sequence[float], metadata: Optional[Dict[str, Any]] = None, *, text: Optional[str] = None
+        self,
+        embedding: Sequence[float],
+        metadata: Optional[Dict[str, Any]] = None,
+        *,
+        text: Optional[str] = None,
+        ttl_s: Optional[int] = None,
     ) -> str:
-        return await asyncio.to_thread(self._sync.ingest_embedding, embedding, metadata, text=text)
+        return await asyncio.to_thread(lambda: self._sync.ingest_embedding(embedding, metadata, text=text, ttl_s=ttl_s))
 
     async def query(
         self,

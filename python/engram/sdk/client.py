@@ -64,6 +64,17 @@ def _http_error(message: str) -> EngramError:
     return EngramError(f"HTTP request failed: {message}")
 
 
+def _ttl(ttl_s: Optional[int]) -> Optional[int]:
+    """A time to live in whole seconds, or ``IngestError`` (its range is checked in Rust)."""
+    if ttl_s is None:
+        return None
+    if isinstance(ttl_s, bool) or not isinstance(ttl_s, int):
+        raise IngestError(f"ttl_s must be an int number of seconds, got {type(ttl_s).__name__}")
+    if ttl_s < 1:
+        raise IngestError(f"ttl_s must be between 1 and 3153600000 seconds, got {ttl_s}")
+    return ttl_s
+
+
 def _metadata(metadata: Optional[Dict[str, Any]], error: Callable[[str], EngramError]) -> Dict[str, Any]:
     if metadata is None:
         return {}
@@ -88,35 +99,50 @@ class _MemoryAPI:
 
     # -- writes ------------------------------------------------------------------------
 
-    def ingest(self, text: str, metadata: Optional[Dict[str, Any]] = None) -> str:
+    def ingest(self, text: str, metadata: Optional[Dict[str, Any]] = None, *, ttl_s: Optional[int] = None) -> str:
         """Stores ``text`` with ``metadata``; returns its CID. With an encryption configured
-        the text is embedded here and only the vector and the sealed payload leave."""
+        the text is embedded here and only the vector and the sealed payload leave.
+        ``ttl_s`` (ours; private namespaces only, public memories are permanent): seconds
+        until the memory expires and leaves the store."""
         meta = _metadata(metadata, IngestError)
         if not isinstance(text, str):
             raise IngestError(f"text must be a str, got {type(text).__name__}")
+        ttl = _ttl(ttl_s)
         if self._enc is not None:
             if not text.strip():
                 raise IngestError("text is empty")
             vector = _raise_as(IngestError, lambda: _embed_one(text))
             sealed = {"_enc": self._enc.encrypt_payload(text, meta)}
-            return self._ingest_vector(vector, sealed)
+            return self._ingest_vector(vector, sealed, ttl_s=ttl)
         body = _dumps(meta, IngestError)
-        [(cid, _new)] = _raise_as(IngestError, lambda: self._memory.ingest_texts([(text, body)], self.namespace))
+        [(cid, _new)] = _raise_as(IngestError, lambda: self._memory.ingest_texts([(text, body)], self.namespace, ttl))
         return str(cid)
 
     def ingest_embedding(
-        self, embedding: Sequence[float], metadata: Optional[Dict[str, Any]] = None, *, text: Optional[str] = None
+        self,
+        embedding: Sequence[float],
+        metadata: Optional[Dict[str, Any]] = None,
+        *,
+        text: Optional[str] = None,
+        ttl_s: Optional[int] = None,
     ) -> str:
         """Stores a ready-made 384-dimensional vector byte for byte; returns its CID.
-        ``text`` (ours) is kept beside it and returned by queries; it is not embedded."""
-        return self._ingest_vector(embedding, _metadata(metadata, IngestError), text)
+        ``text`` (ours) is kept beside it and returned by queries; it is not embedded.
+        ``ttl_s`` as in :meth:`ingest`."""
+        return self._ingest_vector(embedding, _metadata(metadata, IngestError), text, _ttl(ttl_s))
 
-    def _ingest_vector(self, embedding: Sequence[float], metadata: Dict[str, Any], text: Optional[str] = None) -> str:
+    def _ingest_vector(
+        self,
+        embedding: Sequence[float],
+        metadata: Dict[str, Any],
+        text: Optional[str] = None,
+        ttl_s: Optional[int] = None,
+    ) -> str:
         vector = _as_floats(embedding, IngestError)
         body = _dumps(metadata, IngestError)
         cid, _new = _raise_as(
             IngestError,
-            lambda: self._memory.ingest_vector(vector, body, None, self.namespace, text),
+            lambda: self._memory.ingest_vector(vector, body, None, self.namespace, text, ttl_s),
         )
         return str(cid)
 

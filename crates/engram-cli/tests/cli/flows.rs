@@ -115,7 +115,7 @@ fn keyword_and_hybrid_queries() {
     };
     assert_eq!(
         cids(&["query", "ZK-4411", "--mode", "keyword", "-k", "3"]),
-        [rare.clone()]
+        [rare.as_str()]
     );
     let hybrid = cids(&[
         "query",
@@ -125,7 +125,7 @@ fn keyword_and_hybrid_queries() {
         "-k",
         "1",
     ]);
-    assert_eq!(hybrid, [rare.clone()]);
+    assert_eq!(hybrid, [rare.as_str()]);
     let weighted = cids(&[
         "query",
         "resting pets zk-4411",
@@ -326,4 +326,124 @@ fn kernel_paths_are_selectable_and_agree() {
         err.starts_with("engram: error: ") && err.contains("sse9") && err.contains("scalar"),
         "{err}"
     );
+}
+
+/// `--ttl` on a private memory: answered until it is due, then gone from the store and its
+/// commitment; public memories refuse one.
+#[test]
+fn private_memories_expire_and_public_ones_are_permanent() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    json(d, &["ingest", "A permanent public note."]);
+    let before = super::fingerprint(d);
+    let err = super::fails(
+        d,
+        &["ingest", "Public and fleeting?", "--ttl", "60"],
+        None,
+        1,
+    );
+    assert!(err.contains("permanent"), "{err}");
+    let err = super::fails(
+        d,
+        &["ingest", "x", "--namespace", "notes", "--ttl", "0"],
+        None,
+        1,
+    );
+    assert!(err.contains("ttl_s must be between 1"), "{err}");
+    assert_eq!(
+        super::fingerprint(d),
+        before,
+        "refused ingests store nothing"
+    );
+
+    let kept = json(
+        d,
+        &[
+            "ingest",
+            "The meeting moved to Thursday.",
+            "--namespace",
+            "notes",
+        ],
+    );
+    let fleeting = json(
+        d,
+        &[
+            "ingest",
+            "The door code is 4417 today only.",
+            "--namespace",
+            "notes",
+            "--ttl",
+            "2",
+        ],
+    );
+    let found = |q: &str| -> Vec<String> {
+        json(
+            d,
+            &["query", q, "--namespace", "notes", "--mode", "keyword"],
+        )["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["cid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(found("door code 4417"), [fleeting["cid"].as_str().unwrap()]);
+    std::thread::sleep(std::time::Duration::from_millis(2_200));
+    assert!(found("door code 4417").is_empty());
+    let status = json(d, &["status"]);
+    assert_eq!(
+        status["count"], 2,
+        "swept: the public note and the kept one"
+    );
+    assert_eq!(found("meeting thursday"), [kept["cid"].as_str().unwrap()]);
+}
+
+/// `engram dedup`: near-copies reported against the earliest, removed only where memories
+/// are not permanent.
+#[test]
+fn near_duplicates_are_reported_and_removed_in_private_namespaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ns = ["--namespace", "notes"];
+    let first = json(
+        d,
+        &[
+            &["ingest", "The quarterly report is due on Friday."][..],
+            &ns,
+        ]
+        .concat(),
+    );
+    let copy = json(
+        d,
+        &[&["ingest", "The quarterly report is due Friday."][..], &ns].concat(),
+    );
+    json(
+        d,
+        &[
+            &["ingest", "Penguins live in the southern hemisphere."][..],
+            &ns,
+        ]
+        .concat(),
+    );
+    let report = json(d, &[&["dedup", "--threshold", "0.95"][..], &ns].concat());
+    let dups = report["duplicates"].as_array().unwrap();
+    assert_eq!(dups.len(), 1, "{report}");
+    assert_eq!(dups[0]["kept"], first["cid"]);
+    assert_eq!(dups[0]["duplicate"], copy["cid"]);
+    assert!(dups[0]["score"].as_f64().unwrap() >= 0.95);
+    assert_eq!(report["removed"], 0);
+
+    let err = super::fails(d, &["dedup", "--remove"], None, 2);
+    assert!(err.contains("permanent"), "{err}");
+    let err = super::fails(d, &["dedup", "--threshold", "1.5"], None, 1);
+    assert!(err.contains("(0, 1]"), "{err}");
+
+    let removed = json(
+        d,
+        &[&["dedup", "--threshold", "0.95", "--remove"][..], &ns].concat(),
+    );
+    assert_eq!(removed["removed"], 1);
+    assert_eq!(removed["commitment"]["count"], 2);
+    let again = json(d, &[&["dedup", "--threshold", "0.95"][..], &ns].concat());
+    assert!(again["duplicates"].as_array().unwrap().is_empty());
 }

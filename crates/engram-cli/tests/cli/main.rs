@@ -10,6 +10,7 @@ mod keys;
 mod media;
 mod private;
 mod serve_crash;
+mod snapshot;
 
 use std::io::Write;
 use std::path::Path;

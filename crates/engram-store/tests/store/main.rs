@@ -1,7 +1,9 @@
 //! End-to-end tests of the store on a real Qdrant Edge shard in a temp directory.
 
 mod crash;
+mod expiry;
 mod hybrid;
+mod snapshot;
 
 use engram_core::{Cid, Metadata, cid_v1};
 use engram_store::{PUBLIC_NAMESPACE, Record, SearchQuery, Store, StoreError, Upserted};
@@ -24,6 +26,7 @@ pub fn record(i: u64, ns: &str, meta: Value) -> Record {
         namespace: ns.into(),
         created_ms: 1_700_000_000_000 + i,
         text: Some(format!("memory number {i}")),
+        expires_ms: None,
     }
 }
 
