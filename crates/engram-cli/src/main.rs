@@ -11,8 +11,6 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// An error in how the command was invoked (exit code 2), as opposed to one in doing it.
 #[derive(Debug)]
 pub(crate) struct UsageError(pub(crate) String);
@@ -26,20 +24,25 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
-    if matches!(
+    let matches = <args::Cli as clap::CommandFactory>::command().get_matches();
+    let cli = match <args::Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let command = matches.subcommand_name().unwrap_or("engram").to_string();
+    let server = matches!(
         cli.command,
         args::Command::Serve(_) | args::Command::Web(_) | args::Command::Validate(_)
-    ) {
-        tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_env("ENGRAM_LOG")
-                    .unwrap_or_else(|_| "info".into()),
-            )
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init();
-    }
+    );
+    // Log lines for servers; spans to an OTLP collector when OTEL_EXPORTER_OTLP_ENDPOINT
+    // is set. The guard sends what is batched when it drops, before the process exits.
+    let traces = match engram_trace::init("engram", server) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("engram: error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -50,7 +53,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    // The command's root span: every embedding, store call and request below it.
+    let span = tracing::info_span!("engram", otel.name = %format!("engram {command}"));
+    let outcome = runtime.block_on(tracing::Instrument::instrument(commands::run(cli), span));
+    drop(runtime);
+    drop(traces);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let mut message = format!("engram: error: {err}");

@@ -11,6 +11,7 @@ use engram_core::Cid;
 use reqwest::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 
 use crate::error::ClientError;
 
@@ -134,49 +135,78 @@ impl Client {
     ) -> Result<reqwest::Response, ClientError> {
         let signer = self.options.signer.as_ref().filter(|_| sign);
         let url = format!("{}{path}", self.base);
-        let mut attempt = 0;
-        loop {
-            let mut req = self.http.request(method.clone(), &url);
-            if let Some(b) = body {
-                req = match (signer, serde_json::to_value(b)) {
-                    (Some(key), Ok(serde_json::Value::Object(mut map))) => {
-                        let nonce = next_nonce();
-                        let endpoint = engram_core::auth::endpoint_name(method.as_str(), path);
-                        engram_core::auth::sign_request(&mut map, endpoint, key.as_ref(), nonce)
+        // One span per call (retries included), its trace context sent along so the node's
+        // work is part of the caller's trace.
+        let span = tracing::info_span!(
+            "http.client",
+            otel.name = %format!("{method} {}", path.split('?').next().unwrap_or(path)),
+            otel.kind = "client",
+            server.address = %self.base,
+            http.response.status_code = tracing::field::Empty,
+        );
+        let mut headers = reqwest::header::HeaderMap::new();
+        span.in_scope(|| engram_trace::inject(&mut headers));
+        let sent = span.clone();
+        async move {
+            let mut attempt = 0;
+            loop {
+                let mut req = self
+                    .http
+                    .request(method.clone(), &url)
+                    .headers(headers.clone());
+                if let Some(b) = body {
+                    req = match (signer, serde_json::to_value(b)) {
+                        (Some(key), Ok(serde_json::Value::Object(mut map))) => {
+                            let nonce = next_nonce();
+                            let endpoint = engram_core::auth::endpoint_name(method.as_str(), path);
+                            engram_core::auth::sign_request(
+                                &mut map,
+                                endpoint,
+                                key.as_ref(),
+                                nonce,
+                            )
                             .map_err(ClientError::Sign)?;
-                        req.json(&map)
+                            req.json(&map)
+                        }
+                        _ => req.json(b),
+                    };
+                }
+                let wait = match req.send().await {
+                    Ok(resp)
+                        if matches!(
+                            resp.status(),
+                            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+                        ) =>
+                    {
+                        if attempt >= self.options.retries {
+                            return Ok(resp);
+                        }
+                        resp.headers()
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.parse::<u64>().ok())
+                            .map(Duration::from_secs)
                     }
-                    _ => req.json(b),
-                };
-            }
-            let wait = match req.send().await {
-                Ok(resp)
-                    if matches!(
-                        resp.status(),
-                        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-                    ) =>
-                {
-                    if attempt >= self.options.retries {
+                    Ok(resp) => {
+                        span.record("http.response.status_code", resp.status().as_u16());
                         return Ok(resp);
                     }
-                    resp.headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .map(Duration::from_secs)
-                }
-                Ok(resp) => return Ok(resp),
-                Err(e) if (e.is_connect() || e.is_timeout()) && attempt < self.options.retries => {
-                    None
-                }
-                Err(e) => {
-                    return Err(ClientError::Transport { url, source: e });
-                }
-            };
-            let backoff = self.options.backoff * 2u32.saturating_pow(attempt);
-            tokio::time::sleep(wait.unwrap_or(backoff).min(self.options.max_backoff)).await;
-            attempt += 1;
+                    Err(e)
+                        if (e.is_connect() || e.is_timeout()) && attempt < self.options.retries =>
+                    {
+                        None
+                    }
+                    Err(e) => {
+                        return Err(ClientError::Transport { url, source: e });
+                    }
+                };
+                let backoff = self.options.backoff * 2u32.saturating_pow(attempt);
+                tokio::time::sleep(wait.unwrap_or(backoff).min(self.options.max_backoff)).await;
+                attempt += 1;
+            }
         }
+        .instrument(sent)
+        .await
     }
 
     /// The body of a successful answer with its URL; an error status as

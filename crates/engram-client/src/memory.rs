@@ -118,7 +118,9 @@ pub enum Memory {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, engram_engine::EngineError> + Send + 'static,
 ) -> Result<T, ClientError> {
-    tokio::task::spawn_blocking(f)
+    // The caller's span goes along: the engine's spans stay in the caller's trace.
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
         .await?
         .map_err(ClientError::from)
 }

@@ -267,6 +267,7 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError::Embed`].
+    #[tracing::instrument(name = "embed", skip_all, fields(texts = texts.len()))]
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EngineError> {
         Ok(self.embedder()?.embed_batch(texts)?)
     }
@@ -276,6 +277,7 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError::Invalid`] for a bad item; model or store failures.
+    #[tracing::instrument(name = "engine.ingest_texts", skip_all, fields(memories = items.len()))]
     pub fn ingest_texts(&self, items: Vec<TextItem>) -> Result<Vec<Ingested>, EngineError> {
         let metas = items
             .iter()
@@ -400,6 +402,7 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError::Invalid`] for a bad vector or metadata; store failures.
+    #[tracing::instrument(name = "engine.ingest_vectors", skip_all, fields(memories = items.len()))]
     pub fn ingest_vectors(&self, items: Vec<VectorItem>) -> Result<Vec<Ingested>, EngineError> {
         let created = now_ms();
         let mut records = Vec::with_capacity(items.len());
@@ -419,6 +422,7 @@ impl Engine {
         self.store_records(records)
     }
 
+    #[tracing::instrument(name = "store.upsert", skip_all, fields(records = records.len()))]
     fn store_records(&self, records: Vec<Record>) -> Result<Vec<Ingested>, EngineError> {
         let cids: Vec<Cid> = records.iter().map(|r| r.cid).collect();
         let outcomes = self.store.upsert(records)?;
@@ -456,6 +460,7 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError::Invalid`] for a bad `top_k`, text or weight, model or store failures.
+    #[tracing::instrument(name = "engine.query_text", skip_all, fields(mode = mode.as_str(), top_k = top_k))]
     pub fn query_text_with(
         &self,
         text: &str,
@@ -487,6 +492,7 @@ impl Engine {
         if let Some(v) = self.query_cache.get(text, ns) {
             return Ok(v);
         }
+        let _span = tracing::info_span!("embed", texts = 1, cache = "miss").entered();
         let v: Arc<[f32]> = self.embedder()?.embed(text)?.into();
         self.query_cache.insert(text, ns, v.clone());
         Ok(v)
@@ -510,6 +516,16 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError::Invalid`] for a bad `top_k`, vector or weight, store failures.
+    #[tracing::instrument(
+        name = "store.search",
+        skip_all,
+        fields(
+            mode = ranking.mode().as_str(),
+            top_k = top_k,
+            private = scope.namespace.is_some(),
+            filters = scope.filters.len(),
+        )
+    )]
     pub fn query(
         &self,
         ranking: Ranking<'_>,

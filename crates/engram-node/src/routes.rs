@@ -22,6 +22,8 @@ use engram_wire::{
     ProveMemoryResponse, QueryRequest, QueryResponse, QueryResult, RetrieveResponse, StatsResponse,
 };
 
+use tracing::Instrument as _;
+
 use crate::error::ApiError;
 use crate::fault::Fault;
 use crate::json::{Json, Query};
@@ -34,7 +36,9 @@ type Shared = State<Arc<AppState>>;
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await?
+    // The request's span goes along: the engine's spans stay in the request's trace.
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f)).await?
 }
 
 fn parse_cid(raw: &str) -> Result<Cid, ApiError> {
@@ -116,7 +120,11 @@ pub(crate) async fn ingest(
         })?;
     let item = match incoming {
         Ok(t) => {
-            let mut embedding = state.embedder.embed(t.text.clone()).await?;
+            let mut embedding = state
+                .embedder
+                .embed(t.text.clone())
+                .instrument(tracing::info_span!("embed", texts = 1))
+                .await?;
             // Inversion resistance for private memories, before the CID is computed.
             // Raw embeddings arrive as their sender made them (noised client-side).
             if let (Some(_), Some(eps)) = (&t.namespace, state.config.dp_epsilon) {
@@ -166,7 +174,11 @@ async fn embed_query(
     if let Some(v) = cache.get(&text, namespace) {
         return Ok(v.to_vec());
     }
-    let v = state.embedder.embed(text.clone()).await?;
+    let v = state
+        .embedder
+        .embed(text.clone())
+        .instrument(tracing::info_span!("embed", texts = 1, cache = "miss"))
+        .await?;
     cache.insert(&text, namespace, v.as_slice().into());
     Ok(v)
 }

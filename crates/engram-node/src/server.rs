@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use engram_engine::{Engine, EngineConfig};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tracing::Instrument as _;
 
 use crate::batcher::EmbedPool;
 use crate::config::NodeConfig;
@@ -86,13 +87,25 @@ impl AppState {
     }
 }
 
+/// Counts every request in `/metrics` and traces it: one server span named by its route
+/// template (never the path, which may hold a namespace), child of the caller's span when
+/// the request carries a trace context.
 async fn record_metrics(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let span = tracing::info_span!(
+        "http.server",
+        otel.name = %format!("{} {route}", req.method()),
+        otel.kind = "server",
+        http.route = %route,
+        http.response.status_code = tracing::field::Empty,
+    );
+    engram_trace::set_parent(&span, req.headers());
     let started = Instant::now();
-    let response = next.run(req).await;
+    let response = next.run(req).instrument(span.clone()).await;
+    span.record("http.response.status_code", response.status().as_u16());
     state
         .metrics
         .record(&route, response.status().as_u16(), started.elapsed());

@@ -117,6 +117,18 @@ pub enum Ranking<'a> {
     },
 }
 
+impl Ranking<'_> {
+    /// The search mode this ranking is.
+    pub fn mode(&self) -> engram_core::search::SearchMode {
+        use engram_core::search::SearchMode;
+        match self {
+            Ranking::Dense(_) => SearchMode::Dense,
+            Ranking::Keyword(_) => SearchMode::Keyword,
+            Ranking::Hybrid { .. } => SearchMode::Hybrid,
+        }
+    }
+}
+
 struct WriteState {
     journal: Journal,
     leaves: Leaves,
