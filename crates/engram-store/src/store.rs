@@ -147,6 +147,9 @@ pub struct Store {
     blobs: crate::blobs::Blobs,
     shards: crate::shards::Shards,
     bm25: EdgeBm25,
+    /// Whether any record was ever stored with an expiry: until one is, searches carry no
+    /// expiry condition (most stores, all public ones, never have one).
+    expiring: std::sync::atomic::AtomicBool,
     _lock: File,
 }
 
@@ -294,9 +297,9 @@ fn meta_condition(key: &str, value: &Value) -> Result<Condition, StoreError> {
     field_match(&format!("{F_META}.\"{key}\""), variant)
 }
 
-/// The namespace and metadata conditions of a search or listing; expired records are out
-/// of every answer even before the sweep removes them.
-fn scope_filter(query: &SearchQuery<'_>) -> Result<Filter, StoreError> {
+/// The namespace and metadata conditions of a search or listing; with `expiring`,
+/// expired records are out of every answer even before the sweep removes them.
+fn scope_filter(query: &SearchQuery<'_>, expiring: bool) -> Result<Filter, StoreError> {
     let mut conditions = vec![field_match(
         F_NS,
         ValueVariants::String(query.namespace.to_string()),
@@ -305,7 +308,9 @@ fn scope_filter(query: &SearchQuery<'_>) -> Result<Filter, StoreError> {
         conditions.push(meta_condition(k, v)?);
     }
     let mut filter = all_of(conditions);
-    filter.must_not = Some(vec![expired_by(engram_os::now_ms())?]);
+    if expiring {
+        filter.must_not = Some(vec![expired_by(engram_os::now_ms())?]);
+    }
     Ok(filter)
 }
 
@@ -391,6 +396,7 @@ impl Store {
             blobs,
             shards,
             bm25: bm25(),
+            expiring: std::sync::atomic::AtomicBool::new(false),
             _lock: lock,
         };
         let leaves = match Leaves::load(&store.commitment_path()) {
@@ -410,8 +416,26 @@ impl Store {
         if !store.dir.join(BM25_MARKER).exists() {
             store.backfill_bm25()?;
         }
+        let any_expiry = all_of(vec![Condition::Field(FieldCondition::new_range(
+            json_path(F_EXPIRES)?,
+            Range {
+                lt: None,
+                gt: None,
+                gte: Some(OrderedFloat(0.0)),
+                lte: None,
+            },
+        ))]);
+        let expiring = store.shard.count(CountRequest {
+            filter: Some(any_expiry),
+            exact: true,
+        })? > 0;
+        *store.expiring.get_mut() = expiring;
         store.expire(engram_os::now_ms())?;
         Ok(store)
+    }
+
+    fn expiring(&self) -> bool {
+        self.expiring.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Gives every stored text its BM25 vector (a store made before hybrid search), then
@@ -554,6 +578,10 @@ impl Store {
         if fresh.is_empty() {
             return Ok(outcomes);
         }
+        if fresh.iter().any(|r| r.expires_ms.is_some()) {
+            self.expiring
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let entries: Vec<Entry> = fresh.iter().cloned().map(Entry::Upsert).collect();
         state.journal.append(&entries)?;
         self.write_points(&fresh)?;
@@ -628,6 +656,9 @@ impl Store {
     /// # Errors
     /// [`StoreError::Io`] or [`StoreError::Engine`].
     pub fn expire(&self, now_ms: u64) -> Result<usize, StoreError> {
+        if !self.expiring() {
+            return Ok(0);
+        }
         let due = all_of(vec![expired_by(now_ms)?]);
         let (mut keys, mut cursor) = (Vec::new(), None);
         loop {
@@ -763,7 +794,7 @@ impl Store {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<Record>, StoreError> {
-        let filter = scope_filter(query)?;
+        let filter = scope_filter(query, self.expiring())?;
         let (mut skip, mut out, mut cursor) = (offset, Vec::new(), None);
         while out.len() < limit {
             let page = (skip + limit - out.len()).min(1024);
@@ -816,7 +847,7 @@ impl Store {
         top_k: usize,
         query: &SearchQuery<'_>,
     ) -> Result<Vec<Hit>, StoreError> {
-        let filter = scope_filter(query)?;
+        let filter = scope_filter(query, self.expiring())?;
         let points = match ranking {
             Ranking::Dense(vector) => {
                 validate_embedding(vector)?;
