@@ -170,6 +170,18 @@ def test_private_namespaces_with_signatures_and_encryption(node):
     assert all(h["cid"] != cid for h in EngramClient(node.url).query("safe code blue book", top_k=10))
     assert owner.delete(cid) is True
     assert owner.delete(cid) is False
+    # Many at once: one request, one pass of the store; absent CIDs are skipped.
+    notes = [owner.ingest(f"Sealed note number {i}.") for i in range(3)]
+    gone = owner.delete_many(notes + [cid])
+    assert gone["deleted"] == notes and gone["blobs"] == []
+    with urllib.request.urlopen(f"{node.url}/commitment") as r:
+        assert gone["commitment"] == json.loads(r.read())
+    with pytest.raises(EngramError, match="1 to 1000"):
+        owner.delete_many([])
+    with pytest.raises(InvalidCIDError):
+        owner.delete_many(["v1::nothex"])
+    with pytest.raises(EngramError, match="(?i)403|owner"):
+        EngramClient(node.url, namespace="alice_notes", keypair=mallory).delete_many(notes)
 
 
 def test_private_memories_expire_on_the_node(node):

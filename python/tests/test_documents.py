@@ -117,3 +117,13 @@ def test_a_private_document_is_sealed_before_it_reaches_the_node(node: Node) -> 
     stranger = EngramClient(node.url, namespace="doc-vault", keypair=engram.Keypair.from_uri("//Stranger"))
     with pytest.raises(EngramError):
         stranger.get_blob(out["content_cid"])
+    with pytest.raises(EngramError, match="(?i)403|owner"):
+        stranger.delete_document(out["content_cid"])
+    # Forgetting it: the owner's key finds the sealed chunks; they and the file go at once.
+    gone = client.delete_document(out["content_cid"])
+    assert sorted(gone["deleted"]) == sorted(out["cids"])
+    assert gone["blobs"] == [out["content_cid"]]
+    with pytest.raises(EngramError, match="(?i)404|no blob"):
+        client.get_blob(out["content_cid"])
+    assert client.query("Greek and Japanese text", top_k=10) == []
+    assert client.delete_document(out["content_cid"]) == {**gone, "deleted": [], "blobs": []}

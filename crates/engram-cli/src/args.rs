@@ -60,8 +60,9 @@ pub(crate) enum Command {
     Get(CidArgs),
     /// Page through a namespace's memories (oldest first), optionally filtered by metadata.
     List(ListArgs),
-    /// Delete the memory stored under a CID.
-    Delete(CidArgs),
+    /// Delete memories by CID (in one pass), or a document by its file's CID (`sha256:…`):
+    /// the file and every memory made from it. Prints the new commitment.
+    Delete(DeleteArgs),
     /// Print the embedding of TEXT.
     Embed {
         /// The text to embed.
@@ -639,6 +640,23 @@ pub(crate) struct CidArgs {
     /// Namespace [default: public].
     #[arg(long)]
     pub(crate) namespace: Option<String>,
+    #[command(flatten)]
+    pub(crate) sign: SignArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeleteArgs {
+    /// Memory CIDs (`v1::<64 hex>`), or one document's file CID (`sha256:<64 hex>`, the
+    /// `content_cid` its ingest printed).
+    #[arg(required = true, value_name = "CID")]
+    pub(crate) cids: Vec<String>,
+    /// Namespace [default: public].
+    #[arg(long)]
+    pub(crate) namespace: Option<String>,
+    /// For a document in a namespace of sealed memories: the key file they were sealed to
+    /// (`ingest --encrypt`), to find the document's chunks among them.
+    #[arg(long, value_name = "KEY_FILE")]
+    pub(crate) decrypt: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) sign: SignArgs,
 }

@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 
 use crate::UsageError;
 use crate::args::{
-    BlobCommand, CidArgs, Cli, CloudCommand, Command, DevnetCommand, GatewayArgs, Global,
-    IngestArgs, KeysCommand, QueryArgs, ServeArgs, SignArgs, SnapshotCommand,
+    BlobCommand, CidArgs, Cli, CloudCommand, Command, DeleteArgs, DevnetCommand, GatewayArgs,
+    Global, IngestArgs, KeysCommand, QueryArgs, ServeArgs, SignArgs, SnapshotCommand,
 };
 use crate::input::{
     parse_filters, parse_ingest_file, parse_metadata_arg, parse_vector_record, read_source,
@@ -743,12 +743,8 @@ async fn dedup(g: &Global, threshold: f32, ns: Option<&str>, remove: bool) -> Re
         let ns = owned.as_deref();
         let found = engine.duplicates(ns, threshold)?;
         if remove {
-            let ns = ns.unwrap_or(engram_store::PUBLIC_NAMESPACE);
-            let keys: Vec<_> = found
-                .iter()
-                .map(|d| (ns.to_string(), d.duplicate))
-                .collect();
-            engine.store().forget(&keys)?;
+            let copies: Vec<_> = found.iter().map(|d| d.duplicate).collect();
+            engine.delete_many(&copies, ns)?;
         }
         Ok::<_, engram_engine::EngineError>((found, engine.store().commitment()))
     })
@@ -967,30 +963,59 @@ async fn list(g: &Global, args: crate::args::ListArgs) -> Result<()> {
     Ok(())
 }
 
-async fn delete(g: &Global, args: CidArgs) -> Result<()> {
-    let cid = parse_cid(&args.cid)?;
-    let memory = open(g, false, &args.sign)?;
-    if !memory.delete(&cid, args.namespace.as_deref()).await? {
-        bail!(
-            "no memory {cid} in {}",
-            g.node.as_deref().unwrap_or("this store")
-        );
+async fn delete(g: &Global, args: DeleteArgs) -> Result<()> {
+    let cids = args
+        .cids
+        .iter()
+        .map(|c| parse_cid(c))
+        .collect::<Result<Vec<_>>>()?;
+    let document = match cids.as_slice() {
+        [blob @ Cid::Content(_)] => Some(*blob),
+        many if many.iter().any(|c| matches!(c, Cid::Content(_))) => {
+            return Err(UsageError(
+                "a document's file CID (sha256:…) is deleted on its own: name it alone".into(),
+            )
+            .into());
+        }
+        _ => None,
+    };
+    if args.decrypt.is_some() && document.is_none() {
+        return Err(UsageError(
+            "--decrypt finds a document's sealed chunks: name the document's sha256: CID".into(),
+        )
+        .into());
     }
-    // What changed, checkably: the commitment no longer holds the memory.
-    let after = memory.status().await?;
+    let memory = open(g, false, &args.sign)?;
+    let ns = args.namespace.as_deref();
+    let gone = match document {
+        Some(blob) => {
+            let key = args.decrypt.as_deref().map(keys::read_key).transpose()?;
+            memory.delete_document(&blob, ns, key.as_ref()).await?
+        }
+        None => memory.delete_many(&cids, ns).await?,
+    };
+    let place = g.node.as_deref().unwrap_or("this store");
+    if gone.deleted.is_empty() && gone.blobs.is_empty() {
+        match document {
+            Some(blob) => bail!("no document {blob} in {place}"),
+            None if cids.len() == 1 => bail!("no memory {} in {place}", cids[0]),
+            None => bail!("none of the {} memories is in {place}", cids.len()),
+        }
+    }
+    // What changed, checkably: the commitment no longer holds the memories.
+    let c = &gone.commitment;
     if g.json {
         print_json(&json!({
-            "cid": cid,
-            "deleted": true,
-            "root_v1": after.root_hex,
-            "root_v2": after.root_v2_hex,
+            "deleted": gone.deleted,
+            "blobs": gone.blobs,
+            "root_v1": c.root_hex,
+            "root_v2": c.root_v2_hex,
         }));
     } else {
-        println!("{cid}  deleted");
-        println!(
-            "commitment  v1 {}  v2 {}",
-            after.root_hex, after.root_v2_hex
-        );
+        for cid in gone.deleted.iter().chain(&gone.blobs) {
+            println!("{cid}  deleted");
+        }
+        println!("commitment  v1 {}  v2 {}", c.root_hex, c.root_v2_hex);
     }
     Ok(())
 }

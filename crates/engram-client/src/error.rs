@@ -97,6 +97,12 @@ pub enum ClientError {
     /// A keyword or hybrid query given a vector instead of text.
     #[error("mode {0} ranks by words: query with text, not a vector")]
     ModeNeedsText(engram_core::search::SearchMode),
+    /// A document delete in a namespace holding sealed memories, without the key that
+    /// opens them: its chunks could not be found.
+    #[error(
+        "{0} sealed memories in this namespace cannot be read without their key: pass it (--decrypt KEY_FILE) so the document's chunks are found and deleted with it"
+    )]
+    SealedNeedsKey(usize),
     /// A sealed document without a private namespace to keep it in.
     #[error("sealed documents go to a private namespace: pass --namespace NAME")]
     SealNeedsNamespace,
@@ -169,6 +175,7 @@ impl ClientError {
             | ClientError::PrivateDocument
             | ClientError::SealNeedsNamespace
             | ClientError::ModeNeedsText(_)
+            | ClientError::SealedNeedsKey(_)
             | ClientError::BadLine { .. }
             | ClientError::CidMismatch { .. } => true,
             #[cfg(feature = "embedded")]

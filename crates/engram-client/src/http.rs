@@ -20,9 +20,10 @@ pub(crate) const DOCUMENT_TIMEOUT: Duration = Duration::from_secs(900);
 use engram_core::erasure::Manifest;
 use engram_wire::{
     AttestRequest, AttestResponse, AttestationResponse, ChallengeRequest, ChallengeResponse,
-    CidsResponse, CommitmentResponse, ErrorBody, HealthResponse, IngestRequest, IngestResponse,
-    ListRequest, ListResponse, MAX_CIDS_PAGE, NamespaceAuth, ProveMemoryRequest,
-    ProveMemoryResponse, QueryRequest, QueryResponse, RetrieveResponse, StatsResponse,
+    CidsResponse, CommitmentResponse, DeleteRequest, DeleteResponse, ErrorBody, HealthResponse,
+    IngestRequest, IngestResponse, ListRequest, ListResponse, MAX_CIDS_PAGE, NamespaceAuth,
+    ProveMemoryRequest, ProveMemoryResponse, QueryRequest, QueryResponse, RetrieveResponse,
+    StatsResponse,
 };
 use engram_wire::{HeldBlob, MAX_SHARD_PAGE, ShardListing, ShardManifest};
 
@@ -439,6 +440,15 @@ impl Client {
             Err(ClientError::Http { status: 404, .. }) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    /// `POST /delete`: memories (and with `document`, a document's file) of a private
+    /// namespace in one pass.
+    ///
+    /// # Errors
+    /// As [`Client::ingest`]; 403 for the public namespace.
+    pub async fn delete_many(&self, req: &DeleteRequest) -> Result<DeleteResponse, ClientError> {
+        self.post("/delete", req).await
     }
 
     /// Credentials for `namespace`: none for the public one; for a private one, a fresh

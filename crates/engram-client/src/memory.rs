@@ -26,8 +26,8 @@ pub struct Retrieval {
 }
 use crate::http::{Client, ClientOptions};
 use engram_wire::{
-    IngestRequest, ListRequest, ListedRecord, QueryRequest, QueryResult, RetrieveResponse,
-    TrustTier,
+    DeleteRequest, DeleteResponse, IngestRequest, ListRequest, ListedRecord, QueryRequest,
+    QueryResult, RetrieveResponse, TrustTier,
 };
 
 /// Where memories live.
@@ -446,6 +446,124 @@ impl Memory {
                 client
                     .delete(&parsed, &client.namespace_auth(namespace)?)
                     .await
+            }
+        }
+    }
+
+    /// Deletes the memories under `cids` from `namespace` in one pass of the store (one
+    /// rewrite of the segments that held them, where one [`Memory::delete`] each would
+    /// rewrite them each time); a document's file goes with its last memory. Absent CIDs
+    /// are skipped; the answer lists what went and the commitment after.
+    ///
+    /// # Errors
+    /// [`ClientError::Invalid`] for no CID or more than [`engram_core::MAX_DELETE_BATCH`];
+    /// a refusal (403 for public memories on a node); a backend failure.
+    pub async fn delete_many(
+        &self,
+        cids: &[Cid],
+        namespace: Option<&str>,
+    ) -> Result<DeleteResponse, ClientError> {
+        engram_core::validate_delete_batch(cids.len())?;
+        self.forget(cids.to_vec(), None, namespace).await
+    }
+
+    /// Deletes a document: its file `blob` (the `content_cid` its ingest answered with),
+    /// every memory of `namespace` whose metadata names it and, opened with `key`, every
+    /// sealed memory whose sealed metadata does. Memories go first, in batches of
+    /// [`engram_core::MAX_DELETE_BATCH`], the file with the last batch: a delete cut short
+    /// is finished by running it again.
+    ///
+    /// # Errors
+    /// [`ClientError::SealedNeedsKey`] when the namespace holds sealed memories and no
+    /// `key` was given (nothing is deleted then); a memory CID for `blob`; a refusal; a
+    /// backend failure.
+    pub async fn delete_document(
+        &self,
+        blob: &Cid,
+        namespace: Option<&str>,
+        key: Option<&[u8; 32]>,
+    ) -> Result<DeleteResponse, ClientError> {
+        if !matches!(blob, Cid::Content(_)) {
+            return Err(ClientError::Store(engram_store::StoreError::NotContentCid(
+                *blob,
+            )));
+        }
+        let page = engram_core::MAX_LIST_LIMIT as i64;
+        let (mut sealed, mut unreadable, mut offset) = (Vec::new(), 0, 0);
+        loop {
+            let records = self.list(Map::new(), page, offset, namespace).await?;
+            for r in &records {
+                let Some(Value::String(ciphertext)) =
+                    r.metadata.get(crate::sealed::ENCRYPTED_FIELD)
+                else {
+                    continue; // plain metadata: the store finds those itself
+                };
+                let Some(key) = key else {
+                    unreadable += 1;
+                    continue;
+                };
+                if let Ok((_, meta)) = engram_core::crypto::decrypt_memory(key, ciphertext)
+                    && meta.get("blob_cid").and_then(Value::as_str) == Some(&blob.to_string())
+                {
+                    sealed.push(r.cid.parse::<Cid>()?);
+                }
+            }
+            if (records.len() as i64) < page {
+                break;
+            }
+            offset += page;
+        }
+        if unreadable > 0 {
+            return Err(ClientError::SealedNeedsKey(unreadable));
+        }
+        let mut batches: Vec<Vec<Cid>> = sealed
+            .chunks(engram_core::MAX_DELETE_BATCH)
+            .map(<[Cid]>::to_vec)
+            .collect();
+        let last = batches.pop().unwrap_or_default();
+        let mut done = DeleteResponse::default();
+        for batch in batches {
+            let part = self.forget(batch, None, namespace).await?;
+            done.deleted.extend(part.deleted);
+        }
+        let part = self.forget(last, Some(*blob), namespace).await?;
+        done.deleted.extend(part.deleted);
+        done.blobs = part.blobs;
+        done.commitment = part.commitment;
+        Ok(done)
+    }
+
+    async fn forget(
+        &self,
+        cids: Vec<Cid>,
+        document: Option<Cid>,
+        namespace: Option<&str>,
+    ) -> Result<DeleteResponse, ClientError> {
+        match self {
+            Memory::Embedded(engine) => {
+                let (engine, ns) = (engine.clone(), namespace.map(str::to_string));
+                let (gone, c) = blocking(move || {
+                    let ns = ns.as_deref();
+                    let gone = match document {
+                        Some(blob) => engine.delete_document(&blob, &cids, ns)?,
+                        None => engine.delete_many(&cids, ns)?,
+                    };
+                    Ok((gone, engine.store().commitment()))
+                })
+                .await?;
+                Ok(DeleteResponse {
+                    deleted: gone.memories.iter().map(Cid::to_string).collect(),
+                    blobs: gone.blobs.iter().map(Cid::to_string).collect(),
+                    commitment: (&c).into(),
+                })
+            }
+            Memory::Remote(client) => {
+                let req = DeleteRequest {
+                    cids: cids.iter().map(Cid::to_string).collect(),
+                    document: document.map(|d| d.to_string()),
+                    auth: client.namespace_auth(namespace)?,
+                };
+                client.delete_many(&req).await
             }
         }
     }

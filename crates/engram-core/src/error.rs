@@ -121,6 +121,14 @@ pub enum CoreError {
         /// What was asked.
         offset: i64,
     },
+    /// A delete naming no memory or more than [`crate::MAX_DELETE_BATCH`].
+    #[error("a delete names 1 to {max} memories, got {got}")]
+    DeleteBatch {
+        /// Most allowed.
+        max: usize,
+        /// How many were named.
+        got: usize,
+    },
     /// A CID asked to prove membership that is not in the committed set.
     #[error("{cid} is not in the committed corpus")]
     NotAMember {

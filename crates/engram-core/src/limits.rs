@@ -28,6 +28,26 @@ pub const CHALLENGE_TTL_SECS: u64 = 10;
 /// The default port of a node.
 pub const DEFAULT_PORT: u16 = 8091;
 
+/// Most memories one delete may name (`POST /delete`, `Engine::delete_many`): each
+/// delete rewrites the segments that held them, so a batch shares one rewrite, and a bound
+/// keeps one request from holding the store's write lock for long.
+pub const MAX_DELETE_BATCH: usize = 1000;
+
+/// A delete's count of CIDs, if within 1–[`MAX_DELETE_BATCH`].
+///
+/// # Errors
+/// [`CoreError::DeleteBatch`] otherwise.
+pub fn validate_delete_batch(count: usize) -> Result<(), CoreError> {
+    if (1..=MAX_DELETE_BATCH).contains(&count) {
+        Ok(())
+    } else {
+        Err(CoreError::DeleteBatch {
+            max: MAX_DELETE_BATCH,
+            got: count,
+        })
+    }
+}
+
 /// Longest time to live a private memory may ask for: a hundred years (in seconds). Public
 /// memories are permanent and take none.
 pub const MAX_TTL_S: u64 = 100 * 365 * 24 * 3600;
@@ -106,6 +126,22 @@ mod tests {
         }
         let err = validate_top_k(101).unwrap_err().to_string();
         assert_eq!(err, "top_k must be between 1 and 100, got 101");
+    }
+
+    #[test]
+    fn delete_batch_boundaries() {
+        for (n, ok) in [
+            (0, false),
+            (1, true),
+            (MAX_DELETE_BATCH, true),
+            (1001, false),
+        ] {
+            assert_eq!(validate_delete_batch(n).is_ok(), ok, "{n} CIDs");
+        }
+        assert_eq!(
+            validate_delete_batch(0).unwrap_err().to_string(),
+            "a delete names 1 to 1000 memories, got 0"
+        );
     }
 
     #[test]

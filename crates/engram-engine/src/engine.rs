@@ -135,6 +135,20 @@ pub struct Ingested {
     pub stored: bool,
 }
 
+/// What a delete removed.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Forgotten {
+    /// The memories deleted, in the order named.
+    pub memories: Vec<Cid>,
+    /// The files (blobs) removed with them.
+    pub blobs: Vec<Cid>,
+}
+
+/// The metadata fields by which a memory names the file it came from: `content_cid`
+/// (written by `engram_media::Document::chunk_metadata`), `blob_cid` (the sealed file of
+/// a private document, beside its plaintext's `content_cid`).
+const DOCUMENT_FIELDS: [&str; 2] = ["content_cid", "blob_cid"];
+
 /// Search scope: namespace and metadata equality filters.
 #[derive(Debug, Clone, Default)]
 pub struct Where {
@@ -664,12 +678,128 @@ impl Engine {
         }
     }
 
-    /// Deletes the record stored under `cid` in the namespace; false if there was none.
+    /// Deletes the record stored under `cid` in the namespace, as [`Engine::delete_many`]
+    /// does; false if there was none.
     ///
     /// # Errors
     /// Store failures.
     pub fn delete(&self, cid: &Cid, ns: Option<&str>) -> Result<bool, EngineError> {
-        Ok(self.store.delete(ns.unwrap_or(PUBLIC_NAMESPACE), cid)?)
+        Ok(!self
+            .delete_many(std::slice::from_ref(cid), ns)?
+            .memories
+            .is_empty())
+    }
+
+    /// Deletes the records stored under `cids` in the namespace (absent ones are skipped)
+    /// in one pass of the store (one journal write, one vacuum: [`Store::forget`]). A
+    /// document's file goes with its last memory: a blob of this namespace named by a
+    /// deleted record's metadata (`content_cid`, or `blob_cid` for a sealed file) is
+    /// removed once no record of the namespace names it any more. Sealed metadata names
+    /// nothing the store can read; [`Engine::delete_document`] takes the file explicitly.
+    ///
+    /// # Errors
+    /// [`EngineError::Invalid`] for no CID or more than [`engram_core::MAX_DELETE_BATCH`];
+    /// store failures.
+    pub fn delete_many(&self, cids: &[Cid], ns: Option<&str>) -> Result<Forgotten, EngineError> {
+        engram_core::validate_delete_batch(cids.len())?;
+        self.forget(cids, ns, None)
+    }
+
+    /// Deletes a document: its file (blob `blob`, with any erasure-code shards kept of
+    /// it), the records of the namespace whose metadata names it, and `memories`, the
+    /// ones whose sealed metadata names it (which only the owner can read, so the caller
+    /// found them). The memories go first: a delete cut short is finished by running it
+    /// again. A blob the namespace does not own (another namespace stored the same bytes
+    /// first, or they are public) stays.
+    ///
+    /// # Errors
+    /// [`EngineError::Store`] with [`engram_store::StoreError::NotContentCid`] when `blob`
+    /// is a memory CID; [`EngineError::Invalid`] for more than
+    /// [`engram_core::MAX_DELETE_BATCH`] memories; store failures.
+    pub fn delete_document(
+        &self,
+        blob: &Cid,
+        memories: &[Cid],
+        ns: Option<&str>,
+    ) -> Result<Forgotten, EngineError> {
+        if !memories.is_empty() {
+            engram_core::validate_delete_batch(memories.len())?;
+        }
+        self.store.blobs().info(blob)?;
+        let mut cids = memories.to_vec();
+        for field in DOCUMENT_FIELDS {
+            cids.extend(self.naming(blob, field, ns)?);
+        }
+        self.forget(&cids, ns, Some(*blob))
+    }
+
+    /// Memories of the namespace whose metadata `field` is `blob`.
+    fn naming(&self, blob: &Cid, field: &str, ns: Option<&str>) -> Result<Vec<Cid>, EngineError> {
+        let scope = Where {
+            namespace: ns.map(str::to_string),
+            filters: vec![(field.to_string(), Value::String(blob.to_string()))],
+        };
+        let (mut out, mut offset) = (Vec::new(), 0);
+        loop {
+            let page = self.list(&scope, 200, offset)?;
+            out.extend(page.iter().map(|r| r.cid));
+            if page.len() < 200 {
+                return Ok(out);
+            }
+            offset += 200;
+        }
+    }
+
+    fn forget(
+        &self,
+        cids: &[Cid],
+        ns: Option<&str>,
+        document: Option<Cid>,
+    ) -> Result<Forgotten, EngineError> {
+        let space = ns.unwrap_or(PUBLIC_NAMESPACE);
+        let mut files: Vec<Cid> = document.into_iter().collect();
+        let mut memories = Vec::new();
+        for cid in cids {
+            if memories.contains(cid) {
+                continue;
+            }
+            if let Some(r) = self.store.get(space, cid)? {
+                files.extend(
+                    DOCUMENT_FIELDS
+                        .iter()
+                        .filter_map(|f| r.metadata.get(*f)?.as_str()?.parse::<Cid>().ok())
+                        .filter(|c| matches!(c, Cid::Content(_))),
+                );
+                memories.push(*cid);
+            }
+        }
+        let keys: Vec<_> = memories.iter().map(|c| (space.to_string(), *c)).collect();
+        self.store.forget(&keys)?;
+        let mut blobs = Vec::new();
+        files.sort_unstable();
+        files.dedup();
+        for file in files {
+            let owned = self
+                .store
+                .blobs()
+                .info(&file)?
+                .is_some_and(|info| info.namespace == space);
+            if !owned {
+                continue;
+            }
+            let mut named = false;
+            for field in DOCUMENT_FIELDS {
+                named |= !self.naming(&file, field, ns)?.is_empty();
+            }
+            if named {
+                continue;
+            }
+            self.store.shards().forget(&file)?;
+            if self.store.blobs().remove(&file)? {
+                blobs.push(file);
+            }
+        }
+        Ok(Forgotten { memories, blobs })
     }
 
     /// Data dir, model state, counts, commitment and disk use.
@@ -951,6 +1081,68 @@ mod tests {
         assert_eq!(rec.text.as_deref(), Some("Hawks hunt by day."));
         let status = e.status().unwrap();
         assert_eq!((status.blobs, status.pending_uploads), (1, 0));
+    }
+
+    #[test]
+    fn a_document_file_goes_with_its_last_memory_or_on_its_own() {
+        let (_d, e) = engine();
+        let ns = Some("diary");
+        let doc = document(&["Owls hunt at night.", "Hawks hunt by day."]);
+        let store = |e: &Engine, ns: Option<&str>| {
+            e.ingest_document(
+                &doc,
+                Value::Null,
+                ns.map(str::to_string),
+                &Limits::default(),
+                Archive::Off,
+            )
+            .unwrap()
+        };
+        let out = store(&e, ns);
+        let (m0, m1, blob) = (out.memories[0].cid, out.memories[1].cid, out.blob.cid);
+        let other = e
+            .ingest_texts(vec![TextItem {
+                text: "A note of its own.".into(),
+                metadata: Value::Null,
+                namespace: ns.map(str::to_string),
+                expires_ms: None,
+            }])
+            .unwrap()[0]
+            .cid;
+
+        // One chunk goes: the file still backs the other.
+        let gone = e.delete_many(&[m0, m0, other], ns).unwrap();
+        assert_eq!((gone.memories, gone.blobs), (vec![m0, other], vec![]));
+        assert!(e.store().blobs().info(&blob).unwrap().is_some());
+        // The last one goes: so does the file.
+        assert!(e.delete(&m1, ns).unwrap());
+        assert_eq!(e.store().blobs().info(&blob).unwrap(), None);
+        assert_eq!(e.status().unwrap().blobs, 0);
+
+        // By the file's CID: the file and every memory naming it, in one call.
+        let out = store(&e, ns);
+        let gone = e.delete_document(&blob, &[], ns).unwrap();
+        let mut named: Vec<_> = out.memories.iter().map(|m| m.cid).collect();
+        named.sort_unstable();
+        let mut memories = gone.memories.clone();
+        memories.sort_unstable();
+        assert_eq!((memories, gone.blobs), (named, vec![blob]));
+        assert_eq!(e.status().unwrap().count, 0);
+
+        // A file the public namespace also stored is the public's: it stays.
+        store(&e, ns);
+        store(&e, None);
+        let gone = e.delete_document(&blob, &[], ns).unwrap();
+        assert_eq!((gone.memories.len(), gone.blobs.len()), (2, 0));
+        assert_eq!(e.store().blobs().get(&blob).unwrap(), doc.bytes);
+        assert_eq!(e.status().unwrap().count, 2, "the public memories stay");
+
+        // Bad input: a memory CID for a file, no CIDs, too many.
+        assert!(e.delete_document(&m0, &[], ns).unwrap_err().is_bad_input());
+        assert!(e.delete_many(&[], ns).unwrap_err().is_bad_input());
+        let many = vec![m0; engram_core::MAX_DELETE_BATCH + 1];
+        assert!(e.delete_many(&many, ns).unwrap_err().is_bad_input());
+        assert_eq!(e.status().unwrap().count, 2);
     }
 
     #[test]

@@ -27,8 +27,8 @@ mod error;
 mod query_cache;
 
 pub use engine::{
-    Duplicate, Engine, EngineConfig, Ingested, IngestedDocument, Status, TextItem, VectorItem,
-    Where,
+    Duplicate, Engine, EngineConfig, Forgotten, Ingested, IngestedDocument, Status, TextItem,
+    VectorItem, Where,
 };
 pub use engram_core::search::SearchMode;
 pub use engram_store::Ranking;

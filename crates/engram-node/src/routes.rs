@@ -17,9 +17,10 @@ use engram_os::now_ms;
 use engram_store::PUBLIC_NAMESPACE;
 use engram_wire::{
     AttestRequest, AttestResponse, AttestationResponse, ChallengeRequest, ChallengeResponse,
-    CidsResponse, CommitmentResponse, HealthResponse, IngestRequest, IngestResponse, ListRequest,
-    ListResponse, ListedRecord, MAX_CIDS_PAGE, NamespaceAuth, ProveMemoryRequest,
-    ProveMemoryResponse, QueryRequest, QueryResponse, QueryResult, RetrieveResponse, StatsResponse,
+    CidsResponse, CommitmentResponse, DeleteRequest, DeleteResponse, HealthResponse, IngestRequest,
+    IngestResponse, ListRequest, ListResponse, ListedRecord, MAX_CIDS_PAGE, NamespaceAuth,
+    ProveMemoryRequest, ProveMemoryResponse, QueryRequest, QueryResponse, QueryResult,
+    RetrieveResponse, StatsResponse,
 };
 
 use tracing::Instrument as _;
@@ -540,11 +541,7 @@ pub(crate) async fn commitment(
     // async worker.
     let engine = state.engine.clone();
     let c = blocking(move || Ok(engine.store().commitment())).await?;
-    Ok(axum::Json(CommitmentResponse {
-        root_hex: hex::encode(c.root_v1),
-        size: c.count,
-        root_v2_hex: hex::encode(c.root_v2),
-    }))
+    Ok(axum::Json(CommitmentResponse::from(&c)))
 }
 
 pub(crate) async fn prove_memory(
@@ -639,6 +636,40 @@ pub(crate) async fn delete(
     Ok(axum::Json(
         serde_json::json!({"cid": raw, "deleted": true, "error": null}),
     ))
+}
+
+/// `POST /delete`: the owner of a private namespace deletes memories in one pass of the
+/// store (one vacuum for the batch), and with `document` that document's file and every
+/// memory whose metadata names it; answers with what went and the new commitment.
+pub(crate) async fn delete_many(
+    State(state): Shared,
+    Json(req, _caller): Json<DeleteRequest>,
+) -> Result<axum::Json<DeleteResponse>, ApiError> {
+    let Some(ns) = state.namespaces.authorize(&req.auth, now_ms(), false)? else {
+        return Err(ApiError::Forbidden(
+            "public memories are permanent; only a private namespace's owner can delete, with its signature".into(),
+        ));
+    };
+    let cids = req
+        .cids
+        .iter()
+        .map(|c| parse_cid(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let document = req.document.as_deref().map(parse_cid).transpose()?;
+    let engine = state.engine.clone();
+    let (gone, c) = blocking(move || {
+        let gone = match document {
+            Some(blob) => engine.delete_document(&blob, &cids, Some(&ns))?,
+            None => engine.delete_many(&cids, Some(&ns))?,
+        };
+        Ok((gone, engine.store().commitment()))
+    })
+    .await?;
+    Ok(axum::Json(DeleteResponse {
+        deleted: gone.memories.iter().map(Cid::to_string).collect(),
+        blobs: gone.blobs.iter().map(Cid::to_string).collect(),
+        commitment: CommitmentResponse::from(&c),
+    }))
 }
 
 /// `POST /AttestNamespace`.

@@ -129,6 +129,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/prove-memory", post(routes::prove_memory))
         .route("/cids", get(routes::cids))
         .route("/list", post(routes::list))
+        .route("/delete", post(routes::delete_many))
         .route(
             "/IngestDocument",
             post(crate::documents::ingest_document).layer(DefaultBodyLimit::max(

@@ -70,6 +70,19 @@ pub fn rename_durable(from: &Path, to: &Path) -> io::Result<()> {
     sync_dir(to)
 }
 
+/// Removes the file `path` and flushes its directory, so the removal survives a power cut
+/// (what forgetting needs); false when there was no such file.
+///
+/// # Errors
+/// Any I/O error removing or flushing.
+pub fn remove_durable(path: &Path) -> io::Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => sync_dir(path).map(|()| true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Flushes the directory entry of `path` (a no-op where directories cannot be opened).
 fn sync_dir(path: &Path) -> io::Result<()> {
     #[cfg(unix)]
@@ -84,6 +97,16 @@ fn sync_dir(path: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn removes_a_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone");
+        std::fs::write(&path, b"x").unwrap();
+        assert!(remove_durable(&path).unwrap());
+        assert!(!path.exists());
+        assert!(!remove_durable(&path).unwrap());
+    }
 
     #[test]
     fn replaces_contents_and_leaves_no_temporary_file() {

@@ -28,6 +28,6 @@ pub mod process;
 mod signal;
 
 pub use clock::now_ms;
-pub use fs::{rename_durable, write_atomic, write_atomic_private};
+pub use fs::{remove_durable, rename_durable, write_atomic, write_atomic_private};
 #[cfg(feature = "signal")]
 pub use signal::shutdown_signal;

@@ -186,6 +186,7 @@ fn request_message(nonce: u64, endpoint: &str, body_json: &str) -> PyResult<Stri
 fn _engram(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("EMBEDDING_DIM", engram_core::EMBEDDING_DIM)?;
     m.add("MAX_TEXT_CHARS", engram_core::MAX_TEXT_CHARS)?;
+    m.add("MAX_DELETE_BATCH", engram_core::MAX_DELETE_BATCH)?;
     m.add("DEFAULT_MODEL_VERSION", engram_core::DEFAULT_MODEL_VERSION)?;
     m.add_function(wrap_pyfunction!(embed, m)?)?;
     m.add_function(wrap_pyfunction!(model_info, m)?)?;

@@ -348,6 +348,57 @@ impl PyMemory {
         .map_err(client)
     }
 
+    /// Deletes memories of a private namespace in one pass of the store; the
+    /// `DeleteResponse` (deleted CIDs, files removed, commitment) as JSON text.
+    #[pyo3(signature = (cids, namespace=None))]
+    fn delete_many(
+        &self,
+        py: Python<'_>,
+        cids: Vec<String>,
+        namespace: Option<String>,
+    ) -> PyResult<String> {
+        let cids = cids
+            .iter()
+            .map(|c| parse_cid(c))
+            .collect::<PyResult<Vec<_>>>()?;
+        let memory = self.memory()?;
+        let out = py
+            .detach(|| {
+                runtime()
+                    .block_on(async move { memory.delete_many(&cids, namespace.as_deref()).await })
+            })
+            .map_err(client)?;
+        Ok(to_json(&out))
+    }
+
+    /// Deletes a document: its file (`sha256:…`) and every memory made from it; `key`
+    /// (the X25519 private key) finds its sealed chunks. JSON text as `delete_many`.
+    #[pyo3(signature = (cid, namespace=None, key=None))]
+    fn delete_document(
+        &self,
+        py: Python<'_>,
+        cid: &str,
+        namespace: Option<String>,
+        key: Option<Vec<u8>>,
+    ) -> PyResult<String> {
+        let cid = parse_cid(cid)?;
+        let key = key
+            .map(|k| <[u8; 32]>::try_from(k.as_slice()))
+            .transpose()
+            .map_err(|_| invalid("key must be a 32-byte X25519 private key"))?;
+        let memory = self.memory()?;
+        let out = py
+            .detach(|| {
+                runtime().block_on(async move {
+                    memory
+                        .delete_document(&cid, namespace.as_deref(), key.as_ref())
+                        .await
+                })
+            })
+            .map_err(client)?;
+        Ok(to_json(&out))
+    }
+
     /// Count, roots and location (JSON text); embedded adds the model, kernel path and index.
     fn status(&self, py: Python<'_>) -> PyResult<String> {
         let memory = self.memory()?;

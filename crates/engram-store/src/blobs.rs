@@ -228,6 +228,24 @@ impl Blobs {
         Ok(info)
     }
 
+    /// Removes the bytes and info of `cid`; false when it was not kept here. The info goes
+    /// first, so a crash between the two leaves bytes no info names (which [`Blobs::info`]
+    /// already treats as absent); each removal is made durable. A copy already on
+    /// Arweave is permanent by design and stays (for a private blob it is ciphertext).
+    ///
+    /// # Errors
+    /// [`StoreError::NotContentCid`] for a memory CID; I/O errors.
+    pub fn remove(&self, cid: &Cid) -> Result<bool, StoreError> {
+        let (data, meta) = self.paths(cid)?;
+        let _writing = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        *self.counts.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let mut removed = false;
+        for path in [&meta, &data] {
+            removed |= engram_os::remove_durable(path).map_err(io("removing blob", path))?;
+        }
+        Ok(removed)
+    }
+
     /// Every blob's info, in no particular order.
     ///
     /// # Errors
@@ -294,6 +312,48 @@ mod tests {
         assert_eq!(b.get(&info.cid).unwrap(), b"%PDF-1.7 x");
         assert_eq!(b.info(&info.cid).unwrap().unwrap(), info);
         assert_eq!(b.all().unwrap(), vec![info]);
+    }
+
+    #[test]
+    fn a_removed_blob_leaves_no_file_and_no_count() {
+        let (d, b) = blobs();
+        let info = b
+            .put(
+                b"sealed bytes",
+                "application/octet-stream",
+                "ns",
+                true,
+                Archive::Off,
+            )
+            .unwrap();
+        assert_eq!(b.counts().unwrap(), (1, 0));
+        assert!(b.remove(&info.cid).unwrap());
+        assert!(matches!(b.get(&info.cid), Err(StoreError::BlobNotFound(_))));
+        assert_eq!(b.info(&info.cid).unwrap(), None);
+        assert_eq!(b.counts().unwrap(), (0, 0));
+        let left: Vec<_> = walkdir(d.path());
+        assert!(left.is_empty(), "files left: {left:?}");
+        assert!(
+            !b.remove(&info.cid).unwrap(),
+            "a second removal finds nothing"
+        );
+        assert!(matches!(
+            b.remove(&Cid::V1([1; 32])),
+            Err(StoreError::NotContentCid(_))
+        ));
+    }
+
+    fn walkdir(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walkdir(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
     }
 
     #[test]

@@ -176,6 +176,33 @@ pub struct QueryRequest {
     pub auth: NamespaceAuth,
 }
 
+/// `POST /delete` (ours): the owner of a private namespace deletes memories in one pass of
+/// the store, and with `document` a document's file as well.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteRequest {
+    /// The memories (`v1::…`), 1–1000 (`engram_core::MAX_DELETE_BATCH`); may be empty
+    /// with `document`.
+    #[serde(default)]
+    pub cids: Vec<String>,
+    /// A document's file (`sha256:…`) to delete with every memory whose metadata names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// The namespace and its owner's signature.
+    #[serde(flatten)]
+    pub auth: NamespaceAuth,
+}
+
+/// The answer to `POST /delete`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteResponse {
+    /// The memories deleted (those named but not stored are not listed).
+    pub deleted: Vec<String>,
+    /// The files removed with them: the document's, and any whose last memory went.
+    pub blobs: Vec<String>,
+    /// The node's commitment after the delete (the memories no longer in it).
+    pub commitment: CommitmentResponse,
+}
+
 /// `POST /list`: a page of the memories of a namespace, optionally filtered by metadata.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListRequest {
@@ -397,7 +424,7 @@ pub struct RetrieveResponse {
 }
 
 /// `GET /commitment`: what the node commits to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitmentResponse {
     /// Merkle v1 root, hex.
     pub root_hex: String,
@@ -542,6 +569,17 @@ impl From<engram_store::Record> for RetrieveResponse {
             text: r.text,
             created_ms: r.created_ms,
             expires_ms: r.expires_ms,
+        }
+    }
+}
+
+#[cfg(feature = "store")]
+impl From<&engram_store::Commitment> for CommitmentResponse {
+    fn from(c: &engram_store::Commitment) -> Self {
+        Self {
+            root_hex: hex::encode(c.root_v1),
+            size: c.count,
+            root_v2_hex: hex::encode(c.root_v2),
         }
     }
 }

@@ -90,6 +90,12 @@ class AsyncEngramClient:
     async def delete(self, cid: str) -> bool:
         return await asyncio.to_thread(self._sync.delete, cid)
 
+    async def delete_many(self, cids: Sequence[str]) -> Dict[str, Any]:
+        return await asyncio.to_thread(self._sync.delete_many, list(cids))
+
+    async def delete_document(self, cid: str) -> Dict[str, Any]:
+        return await asyncio.to_thread(self._sync.delete_document, cid)
+
     async def health(self) -> Dict[str, Any]:
         return await asyncio.to_thread(self._sync.health)
 

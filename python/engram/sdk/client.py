@@ -393,6 +393,25 @@ class _MemoryAPI:
         self._validate_cid(cid)
         return bool(_raise_as(_http_error, lambda: self._memory.delete(cid, self.namespace)))
 
+    def delete_many(self, cids: Sequence[str]) -> Dict[str, Any]:
+        """Deletes memories of this client's private namespace in one request and one pass
+        of the store (1–1000 CIDs; absent ones are skipped): ``{"deleted": [...], "blobs":
+        [...], "commitment": {...}}``. A document's file goes with its last memory."""
+        if isinstance(cids, str):
+            raise InvalidCIDError("pass a list of CIDs, not one string")
+        names = [self._validate_cid(c) for c in cids]
+        out = _raise_as(_http_error, lambda: self._memory.delete_many(names, self.namespace))
+        return dict(json.loads(out))
+
+    def delete_document(self, cid: str) -> Dict[str, Any]:
+        """Deletes a document of this client's private namespace: its file (the ``sha256:``
+        ``content_cid`` its ingest returned) and every memory made from it, sealed chunks
+        found with this client's private key. Answers as :meth:`delete_many`."""
+        self._validate_cid(cid)
+        key = self._enc._private if isinstance(self._enc, HybridEncryption) else None
+        out = _raise_as(_http_error, lambda: self._memory.delete_document(cid, self.namespace, key))
+        return dict(json.loads(out))
+
     def health(self) -> Dict[str, Any]:
         """The node's health answer (``{"status": "ok", …}``)."""
         return dict(json.loads(_raise_as(_http_error, self._memory.health)))

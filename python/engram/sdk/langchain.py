@@ -25,6 +25,8 @@ import engram
 from engram import _engram
 from engram.sdk.client import DEFAULT_MINER_URL, EngramClient
 
+MAX_DELETE_BATCH: int = _engram.MAX_DELETE_BATCH
+
 DOC_ID = "_doc_id"
 """Reserved metadata key holding a caller-chosen document id."""
 
@@ -119,12 +121,15 @@ class EngramVectorStore(VectorStore):
                     f"Engram stores {engram.EMBEDDING_DIM}-dimensional vectors; these embeddings "
                     f"have {len(vectors[0])} (leave embeddings unset to use Engram's own model)"
                 )
+        if any(DOC_ID in meta for meta in metas):
+            raise ValueError(f"metadata key {DOC_ID!r} is reserved for document ids")
+        # A document stored again under its id replaces the old one: all go in one delete.
+        replaced = [str(d) for d in wanted if d is not None]
+        if replaced:
+            self.delete(replaced)
         out: List[str] = []
         for i, (text, meta, doc_id) in enumerate(zip(texts, metas, wanted)):
-            if DOC_ID in meta:
-                raise ValueError(f"metadata key {DOC_ID!r} is reserved for document ids")
             if doc_id is not None:
-                self._delete_id(str(doc_id))
                 meta[DOC_ID] = str(doc_id)
             if vectors is None:
                 cid = self._client.ingest(text, meta)
@@ -150,18 +155,16 @@ class EngramVectorStore(VectorStore):
                 pass
         return found
 
-    def _delete_id(self, doc_id: str) -> bool:
-        found = self._records_of(doc_id)
-        for cid in found:
-            self._client.delete(cid)
-        return bool(found)
-
     def delete(self, ids: Optional[List[str]] = None, **kwargs: Any) -> Optional[bool]:
-        """Deletes the documents with these ids (missing ones are not an error)."""
+        """Deletes the documents with these ids (missing ones are not an error), all their
+        memories in one request per thousand (one pass of the node's store each)."""
         if ids is None:
             raise ValueError("name the ids to delete (Engram never deletes everything at once)")
-        deleted = [self._delete_id(str(i)) for i in ids]
-        return all(deleted) if deleted else True
+        found = [self._records_of(str(i)) for i in ids]
+        cids = [c for group in found for c in group]
+        for start in range(0, len(cids), MAX_DELETE_BATCH):
+            self._client.delete_many(cids[start : start + MAX_DELETE_BATCH])
+        return all(found)
 
     # -- reads -------------------------------------------------------------------------
 

@@ -127,8 +127,7 @@ class EngramVectorStore(BasePydanticVectorStore):
             rows = self._client.list(filter={"ref_doc_id": ref_doc_id}, limit=200)
             if not rows:
                 return
-            for r in rows:
-                self._client.delete(r["cid"])
+            self._client.delete_many([r["cid"] for r in rows])
 
     def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         k = query.similarity_top_k or 4

@@ -71,7 +71,8 @@ fn ingest_query_get_delete_round_trip() {
         .unwrap()
         .to_string();
     let deleted = json(d, &["delete", &cid]);
-    assert_eq!(deleted["deleted"], true);
+    assert_eq!(deleted["deleted"], serde_json::json!([cid]));
+    assert_eq!(deleted["blobs"], serde_json::json!([]));
     let after = json(d, &["status"]);
     assert_eq!(after["count"], 2);
     // The delete names the new commitment: the store's, and not the old one.

@@ -402,5 +402,59 @@ async fn a_private_document_is_sealed_before_it_reaches_a_node() {
         pages.insert(meta["page"].as_u64().unwrap());
     }
     assert_eq!(pages.into_iter().collect::<Vec<_>>(), vec![1, 2, 3]);
+
+    // Forgetting the document: its sealed chunks are found with the key, then they and
+    // the sealed file go in one request. Without the key, or by another wallet: nothing.
+    let chunks = out["cids"].as_array().unwrap().len();
+    let del = |wallet: &str, key: bool| {
+        let mut a = vec![
+            "delete",
+            sealed_cid.as_str(),
+            "--namespace",
+            "vault",
+            "--wallet",
+            wallet,
+        ];
+        if key {
+            a.extend(["--decrypt", k]);
+        }
+        on(&a)
+    };
+    fn strs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let e = fails(m, &strs(&del("alice", false)), None, 1);
+    assert!(e.contains(&format!("{chunks} sealed memories")), "{e}");
+    let e = fails(m, &strs(&del("bob", true)), None, 1);
+    assert!(e.contains("403") || e.contains("owner"), "{e}");
+    let hex = &sealed_cid["sha256:".len()..];
+    let blob_file = data.path().join("blobs/sha256").join(&hex[..2]).join(hex);
+    assert!(blob_file.exists(), "refused deletes left the file");
+    let gone = json(m, &strs(&del("alice", true)));
+    assert_eq!(gone["deleted"].as_array().unwrap().len(), chunks);
+    assert_eq!(gone["blobs"], serde_json::json!([sealed_cid]));
+    assert!(!blob_file.exists(), "the sealed file left the node's disk");
+    let e = refused(&[
+        "blob",
+        "get",
+        &sealed_cid,
+        "--namespace",
+        "vault",
+        "--wallet",
+        "alice",
+    ]);
+    assert!(e.contains("404") || e.contains("no blob"), "{e}");
+    let listed = run(&["list", "--namespace", "vault", "--wallet", "alice"]);
+    assert_eq!(listed["records"], serde_json::json!([]), "{listed}");
+    let commitment: serde_json::Value = reqwest::get(format!("{url}/commitment"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(gone["root_v1"], commitment["root_hex"]);
+    assert_eq!(commitment["size"], 0);
+    let e = fails(m, &strs(&del("alice", true)), None, 1);
+    assert!(e.contains("no document"), "{e}");
     assert!(node.0.try_wait().unwrap().is_none(), "the node is still up");
 }
