@@ -150,8 +150,15 @@ pub struct Store {
     /// Whether any record was ever stored with an expiry: until one is, searches carry no
     /// expiry condition (most stores, all public ones, never have one).
     expiring: std::sync::atomic::AtomicBool,
+    /// Points holding a BM25 vector, [`UNCOUNTED`] until counted: kept beside the writes
+    /// (under the write lock) so that [`Store::unindexed`], which validators' `/stats`
+    /// polls, does not scan every point each time; a delete or a replay makes it unknown.
+    texted: std::sync::atomic::AtomicUsize,
     _lock: File,
 }
+
+/// [`Store::texted`] not known: count on the next read.
+const UNCOUNTED: usize = usize::MAX;
 
 /// Int8 scalar quantization kept in RAM: HNSW walks the graph on one-byte components
 /// (a quarter of the memory traffic of f32), then the best candidates are re-scored on the
@@ -397,6 +404,7 @@ impl Store {
             shards,
             bm25: bm25(),
             expiring: std::sync::atomic::AtomicBool::new(false),
+            texted: std::sync::atomic::AtomicUsize::new(UNCOUNTED),
             _lock: lock,
         };
         let leaves = match Leaves::load(&store.commitment_path()) {
@@ -506,6 +514,9 @@ impl Store {
     fn apply(&self, state: &mut WriteState, entry: &Entry) -> Result<(), StoreError> {
         match entry {
             Entry::Upsert(record) => {
+                // A replayed upsert may find its point there already: count again later.
+                self.texted
+                    .store(UNCOUNTED, std::sync::atomic::Ordering::Relaxed);
                 self.write_points(std::slice::from_ref(record))?;
                 state
                     .leaves
@@ -513,6 +524,8 @@ impl Store {
                 self.counted(state);
             }
             Entry::Delete { namespace, cid } => {
+                self.texted
+                    .store(UNCOUNTED, std::sync::atomic::Ordering::Relaxed);
                 let key = point_key(namespace, cid);
                 self.shard.update(UpdateOperation::PointOperation(
                     PointOperations::DeletePoints {
@@ -531,15 +544,20 @@ impl Store {
             .store(state.leaves.len(), std::sync::atomic::Ordering::Relaxed);
     }
 
-    fn write_points(&self, records: &[Record]) -> Result<(), StoreError> {
+    /// Writes `records` as points; how many carry a BM25 vector.
+    fn write_points(&self, records: &[Record]) -> Result<usize, StoreError> {
+        let mut texted = 0;
         let points = records
             .iter()
             .map(|r| {
                 let vectors = match self.sparse(r) {
-                    Some(sparse) => Vectors::new_named([
-                        ("", Vector::new_dense(r.vector.clone())),
-                        (BM25, Vector::from(sparse)),
-                    ]),
+                    Some(sparse) => {
+                        texted += 1;
+                        Vectors::new_named([
+                            ("", Vector::new_dense(r.vector.clone())),
+                            (BM25, Vector::from(sparse)),
+                        ])
+                    }
                     None => Vectors::from(r.vector.clone()),
                 };
                 PointStruct::new(point_id(r.key()), vectors, r.to_payload()).into()
@@ -548,7 +566,7 @@ impl Store {
         self.shard.update(UpdateOperation::PointOperation(
             PointOperations::UpsertPoints(PointInsertOperations::PointsList(points)),
         ))?;
-        Ok(())
+        Ok(texted)
     }
 
     /// Stores records; a record whose CID is already in its namespace is left as it is.
@@ -584,7 +602,19 @@ impl Store {
         }
         let entries: Vec<Entry> = fresh.iter().cloned().map(Entry::Upsert).collect();
         state.journal.append(&entries)?;
-        self.write_points(&fresh)?;
+        let texted = self.write_points(&fresh)?;
+        // Fresh points only (existing keys were skipped above), under the write lock.
+        let _ = self.texted.fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |n| {
+                if n == UNCOUNTED {
+                    None
+                } else {
+                    Some(n + texted)
+                }
+            },
+        );
         for r in &fresh {
             state.leaves.add(r.key(), &r.cid, &r.embedding_hash());
         }
@@ -989,17 +1019,32 @@ impl Store {
         let info = self.shard.info();
         // Qdrant counts every sparse (BM25) vector as indexed, in any segment: take them
         // out to leave the dense vectors the HNSW index covers.
-        let sparse = self
-            .shard
-            .count(CountRequest {
-                filter: Some(all_of(vec![Condition::HasVector(HasVectorCondition {
-                    has_vector: BM25.into(),
-                })])),
-                exact: true,
-            })
-            .unwrap_or(0);
+        let sparse = self.texted();
         let dense_indexed = info.indexed_vectors_count.saturating_sub(sparse);
         info.points_count.saturating_sub(dense_indexed)
+    }
+
+    /// Points holding a BM25 vector: kept count, or counted (exactly, under the write
+    /// lock so no write lands between the count and its keeping) when unknown.
+    fn texted(&self) -> usize {
+        use std::sync::atomic::Ordering::Relaxed;
+        match self.texted.load(Relaxed) {
+            UNCOUNTED => {
+                let _state = self.lock();
+                let counted = self.shard.count(CountRequest {
+                    filter: Some(all_of(vec![Condition::HasVector(HasVectorCondition {
+                        has_vector: BM25.into(),
+                    })])),
+                    exact: true,
+                });
+                // A failed count is not kept: the next read counts again.
+                counted.map_or(0, |n| {
+                    self.texted.store(n, Relaxed);
+                    n
+                })
+            }
+            n => n,
+        }
     }
 
     /// Bytes the store occupies on disk (allocated blocks: Qdrant preallocates sparse
