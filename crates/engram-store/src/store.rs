@@ -57,13 +57,15 @@ const BM25: &str = "bm25";
 /// is backfilled on open until this exists (the backfill is idempotent).
 const BM25_MARKER: &str = "bm25-v1";
 /// Left by stores of an earlier version after a delete, asking the next open to remove
-/// Qdrant Edge's write-ahead log. That was wrong and is no longer done: Edge numbers
-/// operations by their WAL index and a segment skips an operation numbered below the
-/// version of the point it touches, so a WAL started afresh makes later deletes of older
-/// points no-ops. The marker is removed on open; the WAL stays.
+/// Qdrant Edge's write-ahead log without continuing its operation numbers (which made later
+/// deletes of older points no-ops; see [`continue_numbering`]). Removed on open: a delete
+/// now recycles the log at once ([`Store::recycle_wal`]).
 const WAL_PURGE_MARKER: &str = "wal-purge";
 /// Qdrant Edge's write-ahead log inside the shard directory.
 const WAL_DIR: &str = "wal";
+/// The WAL size past which a checkpoint recycles it ([`Store::recycle_wal`]): about
+/// 80,000 records' worth, so a store that only grows reloads its shard rarely.
+const WAL_RECYCLE_BYTES: u64 = 256 << 20;
 /// Reciprocal rank fusion's k in Qdrant's form `1 / (rank + k - 1)` (1-based rank): the
 /// classic RRF constant 60 of Cormack et al., which damps the head of each list.
 const RRF_K: usize = 61;
@@ -141,7 +143,10 @@ struct WriteState {
 /// A durable, searchable set of memories in one data directory.
 pub struct Store {
     dir: PathBuf,
-    shard: EdgeShard,
+    /// The Qdrant Edge shard; `None` only inside [`Store::recycle_wal`], between dropping
+    /// the old handle and loading the new. Reads and writes share it; a recycle takes it
+    /// alone.
+    shard: std::sync::RwLock<Option<EdgeShard>>,
     state: Mutex<WriteState>,
     /// Held by index builds and by flushes: Qdrant Edge's flush panics if it meets the
     /// segment lock an index build takes, while plain updates run alongside both.
@@ -218,6 +223,43 @@ fn add_bm25(shard: &EdgeShard) -> Result<(), StoreError> {
         }),
     ))?;
     Ok(())
+}
+
+/// A read hold on the open shard.
+struct ShardGuard<'a>(std::sync::RwLockReadGuard<'a, Option<EdgeShard>>);
+
+impl std::ops::Deref for ShardGuard<'_> {
+    type Target = EdgeShard;
+
+    fn deref(&self) -> &EdgeShard {
+        // Only a recycle whose reload failed leaves no shard; it returned that error, and
+        // the store cannot serve without its segments.
+        self.0
+            .as_ref()
+            .expect("the store's shard could not be reloaded after recycling its WAL")
+    }
+}
+
+/// Removes the shard's write-ahead log directory, if any.
+fn remove_wal(shard_dir: &Path) -> Result<(), StoreError> {
+    let wal = shard_dir.join(WAL_DIR);
+    match std::fs::remove_dir_all(&wal) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(io("removing the shard's write-ahead log", &wal)(e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Bytes in the shard's write-ahead log directory (0 when unreadable).
+fn wal_bytes(shard_dir: &Path) -> u64 {
+    std::fs::read_dir(shard_dir.join(WAL_DIR))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// Numbers the shard's next operations past every version its segments hold, when its
@@ -428,7 +470,7 @@ impl Store {
         let shards = crate::shards::Shards::open(data_dir)?;
         let mut store = Self {
             dir,
-            shard,
+            shard: std::sync::RwLock::new(Some(shard)),
             state: Mutex::new(WriteState {
                 journal,
                 leaves: Leaves::default(),
@@ -468,7 +510,7 @@ impl Store {
                 lte: None,
             },
         ))]);
-        let expiring = store.shard.count(CountRequest {
+        let expiring = store.shard().count(CountRequest {
             filter: Some(any_expiry),
             exact: true,
         })? > 0;
@@ -503,7 +545,7 @@ impl Store {
                 })
                 .collect();
             if !points.is_empty() {
-                self.shard.update(UpdateOperation::VectorOperation(
+                self.shard().update(UpdateOperation::VectorOperation(
                     VectorOperations::UpdateVectors(UpdateVectorsOp {
                         points,
                         update_filter: None,
@@ -515,7 +557,7 @@ impl Store {
                 None => break,
             }
         }
-        self.shard.flush();
+        self.shard().flush();
         engram_os::write_atomic(&self.dir.join(BM25_MARKER), b"")
             .map_err(io("writing the BM25 marker", &self.dir))
     }
@@ -562,7 +604,7 @@ impl Store {
                 self.texted
                     .store(UNCOUNTED, std::sync::atomic::Ordering::Relaxed);
                 let key = point_key(namespace, cid);
-                self.shard.update(UpdateOperation::PointOperation(
+                self.shard().update(UpdateOperation::PointOperation(
                     PointOperations::DeletePoints {
                         ids: vec![point_id(key)],
                     },
@@ -598,7 +640,7 @@ impl Store {
                 PointStruct::new(point_id(r.key()), vectors, r.to_payload()).into()
             })
             .collect();
-        self.shard.update(UpdateOperation::PointOperation(
+        self.shard().update(UpdateOperation::PointOperation(
             PointOperations::UpsertPoints(PointInsertOperations::PointsList(points)),
         ))?;
         Ok(texted)
@@ -668,7 +710,7 @@ impl Store {
         keys: impl Iterator<Item = [u8; 16]>,
     ) -> Result<std::collections::HashSet<[u8; 16]>, StoreError> {
         let ids: Vec<PointId> = keys.map(point_id).collect();
-        let found = self.shard.retrieve(
+        let found = self.shard().retrieve(
             &ids,
             Some(WithPayloadInterface::Bool(false)),
             Some(WithVector::Bool(false)),
@@ -693,7 +735,7 @@ impl Store {
     /// [`StoreError::Engine`] or [`StoreError::Corrupt`].
     pub fn get(&self, namespace: &str, cid: &Cid) -> Result<Option<Record>, StoreError> {
         let id = point_id(point_key(namespace, cid));
-        let found = self.shard.retrieve(
+        let found = self.shard().retrieve(
             &[id],
             Some(WithPayloadInterface::Bool(true)),
             Some(WithVector::Bool(false)),
@@ -703,11 +745,11 @@ impl Store {
 
     /// Deletes the record with `cid` in `namespace`, and forgets it: false when there was
     /// none. Once this returns, the record is in no answer and not in the commitment, and
-    /// no file of the store holds it but Qdrant Edge's write-ahead log (which Edge 0.7.2
-    /// never truncates, and which cannot be removed without breaking its operation
-    /// numbering; see [`WAL_PURGE_MARKER`]): the journal is checkpointed (emptied) and the segments
+    /// no file of the store holds it: the journal is checkpointed (emptied), the segments
     /// that held the point are rewritten without it (a vacuum, which rebuilds their HNSW
-    /// index: a delete costs as much as indexing the segment it was in).
+    /// index: a delete costs as much as indexing the segment it was in), and Qdrant Edge's
+    /// write-ahead log, which still held the original write, is replaced by an empty one
+    /// ([`Store::recycle_wal`]; reads wait for the shard's reload).
     ///
     /// # Errors
     /// [`StoreError::Io`] or [`StoreError::Engine`].
@@ -728,7 +770,7 @@ impl Store {
         let due = all_of(vec![expired_by(now_ms)?]);
         let (mut keys, mut cursor) = (Vec::new(), None);
         loop {
-            let (page, next) = self.shard.scroll(ScrollRequest {
+            let (page, next) = self.shard().scroll(ScrollRequest {
                 offset: cursor,
                 limit: Some(1024),
                 filter: Some(due.clone()),
@@ -781,21 +823,22 @@ impl Store {
         }
         self.checkpoint_locked(&mut state)?;
         self.vacuum()?;
+        self.recycle_wal()?;
         Ok(entries.len())
     }
 
     /// Rewrites every segment holding a deleted point, so deleted payloads, vectors and
     /// index links leave the files; then the usual settings again.
     fn vacuum(&self) -> Result<(), StoreError> {
-        self.shard.set_optimizers_config(EdgeOptimizersConfig {
+        self.shard().set_optimizers_config(EdgeOptimizersConfig {
             deleted_threshold: Some(0.0),
             vacuum_min_vector_number: Some(1),
             ..optimizers()
         })?;
-        let vacuumed = self.shard.optimize();
-        self.shard.set_optimizers_config(optimizers())?;
+        let vacuumed = self.shard().optimize();
+        self.shard().set_optimizers_config(optimizers())?;
         vacuumed?;
-        self.shard.flush();
+        self.shard().flush();
         Ok(())
     }
 
@@ -809,7 +852,7 @@ impl Store {
                 field_match(F_NS, ValueVariants::String(ns.to_string())).map(|c| all_of(vec![c]))
             })
             .transpose()?;
-        Ok(self.shard.count(CountRequest {
+        Ok(self.shard().count(CountRequest {
             filter,
             exact: true,
         })? as u64)
@@ -830,7 +873,7 @@ impl Store {
                 field_match(F_NS, ValueVariants::String(ns.to_string())).map(|c| all_of(vec![c]))
             })
             .transpose()?;
-        let (records, next) = self.shard.scroll(ScrollRequest {
+        let (records, next) = self.shard().scroll(ScrollRequest {
             offset: cursor.map(|c| c.0),
             limit: Some(limit.max(1)),
             filter,
@@ -862,7 +905,7 @@ impl Store {
         let (mut skip, mut out, mut cursor) = (offset, Vec::new(), None);
         while out.len() < limit {
             let page = (skip + limit - out.len()).min(1024);
-            let (records, next) = self.shard.scroll(ScrollRequest {
+            let (records, next) = self.shard().scroll(ScrollRequest {
                 offset: cursor,
                 limit: Some(page),
                 filter: Some(filter.clone()),
@@ -915,14 +958,14 @@ impl Store {
         let points = match ranking {
             Ranking::Dense(vector) => {
                 validate_embedding(vector)?;
-                self.shard.search(dense_request(vector, top_k, filter))?
+                self.shard().search(dense_request(vector, top_k, filter))?
             }
             Ranking::Keyword(text) => {
                 let sparse = self.bm25.embed_query(text);
                 if sparse.indices.is_empty() {
                     return Ok(Vec::new());
                 }
-                self.shard.search(SearchRequest {
+                self.shard().search(SearchRequest {
                     query: sparse_query(sparse),
                     filter: Some(filter),
                     params: None,
@@ -942,11 +985,11 @@ impl Store {
                 engram_core::search::validate_keyword_weight(f64::from(keyword_weight))?;
                 let sparse = self.bm25.embed_query(text);
                 if sparse.indices.is_empty() {
-                    self.shard.search(dense_request(vector, top_k, filter))?
+                    self.shard().search(dense_request(vector, top_k, filter))?
                 } else {
                     let candidates = (top_k * FUSION_OVERSAMPLING).max(FUSION_MIN_CANDIDATES);
                     let dense = dense_request(vector, candidates, filter.clone());
-                    self.shard.query(QueryRequest {
+                    self.shard().query(QueryRequest {
                         prefetches: vec![
                             Prefetch {
                                 prefetches: Vec::new(),
@@ -1033,9 +1076,36 @@ impl Store {
     }
 
     fn checkpoint_locked(&self, state: &mut WriteState) -> Result<(), StoreError> {
-        self.shard.flush();
+        self.shard().flush();
         state.leaves.save(&self.commitment_path())?;
-        state.journal.clear()
+        state.journal.clear()?;
+        if wal_bytes(&self.dir.join("shard")) > WAL_RECYCLE_BYTES {
+            self.recycle_wal()?;
+        }
+        Ok(())
+    }
+
+    /// The shard for a read or a write; [`Store::recycle_wal`] waits for these.
+    fn shard(&self) -> ShardGuard<'_> {
+        ShardGuard(self.shard.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Replaces Qdrant Edge's write-ahead log by an empty one while the store stays open:
+    /// Edge 0.7.2 writes every update there and never reads it back or truncates it, so
+    /// left alone it grows with every write and keeps a copy of every deleted record. With
+    /// the shard to itself (reads wait; callers hold the maintenance and write locks, so no
+    /// write or index build is under way) the old handle is dropped (which flushes it and
+    /// lets go of segments an optimization replaced), the log removed, and the shard loaded
+    /// again with its operation numbers continued ([`continue_numbering`]).
+    fn recycle_wal(&self) -> Result<(), StoreError> {
+        let mut shard = self.shard.write().unwrap_or_else(|p| p.into_inner());
+        drop(shard.take());
+        let shard_dir = self.dir.join("shard");
+        remove_wal(&shard_dir)?;
+        let fresh = load_shard(&shard_dir)?;
+        continue_numbering(&fresh, &shard_dir)?;
+        *shard = Some(fresh);
+        Ok(())
     }
 
     /// Builds HNSW indexes for segments that have grown past the indexing threshold.
@@ -1045,12 +1115,12 @@ impl Store {
     /// [`StoreError::Engine`].
     pub fn optimize(&self) -> Result<bool, StoreError> {
         let _m = self.maintenance.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(self.shard.optimize()?)
+        Ok(self.shard().optimize()?)
     }
 
     /// Embeddings not yet covered by an HNSW index (searched by brute force).
     pub fn unindexed(&self) -> usize {
-        let info = self.shard.info();
+        let info = self.shard().info();
         // Qdrant counts every sparse (BM25) vector as indexed, in any segment: take them
         // out to leave the dense vectors the HNSW index covers.
         let sparse = self.texted();
@@ -1065,7 +1135,7 @@ impl Store {
         match self.texted.load(Relaxed) {
             UNCOUNTED => {
                 let _state = self.lock();
-                let counted = self.shard.count(CountRequest {
+                let counted = self.shard().count(CountRequest {
                     filter: Some(all_of(vec![Condition::HasVector(HasVectorCondition {
                         has_vector: BM25.into(),
                     })])),
@@ -1207,7 +1277,9 @@ impl Drop for Store {
         // `&mut self`: no other thread holds either lock.
         let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
         // Best effort: whatever is not checkpointed is still in the journal.
-        self.shard.flush();
+        if let Some(shard) = self.shard.get_mut().unwrap_or_else(|p| p.into_inner()) {
+            shard.flush();
+        }
         if state.leaves.save(&self.dir.join("commitment")).is_ok() {
             let _ = state.journal.clear();
         }
