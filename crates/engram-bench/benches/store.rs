@@ -146,13 +146,19 @@ fn main() {
         t_open.as_secs_f64() * 1000.0,
         store.unindexed()
     );
-    sustained(store, &qs, &mut rng, &base);
+    sustained(store, &qs, &mut rng, &base, dir.path());
 }
 
 /// Writes go on at 1,000 records/s (ten times a node's text-ingest rate on this machine)
 /// while an index builder runs every second (the node's loop, shortened) and queries are
 /// served: how large the brute-force tail grows and what it does to latency.
-fn sustained(store: Store, qs: &[Vec<f32>], rng: &mut Rng, base: &[Vec<f32>]) {
+fn sustained(
+    store: Store,
+    qs: &[Vec<f32>],
+    rng: &mut Rng,
+    base: &[Vec<f32>],
+    data_dir: &std::path::Path,
+) {
     let extra: usize = 20_000;
     let batches: Vec<Vec<Record>> = (0..extra / 100)
         .map(|_| {
@@ -228,5 +234,33 @@ fn sustained(store: Store, qs: &[Vec<f32>], rng: &mut Rng, base: &[Vec<f32>]) {
         store.unindexed(),
         percentile_ms(&mut after, 50.0),
         percentile_ms(&mut after, 99.0),
+    );
+    forgetting(&store, data_dir);
+}
+
+/// What forgetting costs on the full store: one delete (journal, vacuum of the segment
+/// that held it, WAL recycled with the shard reloaded), and 100 in one batch, against the
+/// single delete as baseline.
+fn forgetting(store: &Store, data_dir: &std::path::Path) {
+    let wal: u64 = std::fs::read_dir(data_dir.join("store/shard/wal"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    let (page, _) = store.scroll(Some(PUBLIC_NAMESPACE), None, 101).unwrap();
+    let keys: Vec<_> = page.iter().map(|r| (r.namespace.clone(), r.cid)).collect();
+    let (_, one) = time(|| store.forget(&keys[..1]).unwrap());
+    let (gone, batch) = time(|| store.forget(&keys[1..]).unwrap());
+    let one_ms = one.as_secs_f64() * 1000.0;
+    let batch_ms = batch.as_secs_f64() * 1000.0;
+    println!(
+        "forgetting over {} memories (WAL {:.0} MiB before): one delete {one_ms:.0} ms; \
+         {gone} in one batch {batch_ms:.0} ms = {:.1} ms each ({:.1}x cheaper per memory than one by one)",
+        store.len(),
+        wal as f64 / f64::from(1u32 << 20),
+        batch_ms / gone as f64,
+        one_ms * gone as f64 / batch_ms,
     );
 }
