@@ -217,10 +217,15 @@ async function search() {
   const top_k = Number($('#k').value);
   if (!Number.isInteger(top_k) || top_k < 1 || top_k > 100) throw new Error('Top k must be a whole number from 1 to 100.');
   const space = ns && ns.name;
-  const r = await api('/QuerySynapse', { body: { query_text, top_k, filter: parseFilter($('#filter').value), ...(await auth()) } });
+  // Absent means dense, the original's behaviour; keyword and hybrid match words on the
+  // node, so a sealed memory (text the node cannot read) is found by meaning only.
+  const mode = $('#mode').value;
+  const body = { query_text, top_k, filter: parseFilter($('#filter').value), ...(mode === 'dense' ? {} : { mode }), ...(await auth()) };
+  const r = await api('/QuerySynapse', { body });
   if (!r.results.length) return show(out, el('p', { class: 'hint' }, 'Nothing matched.'));
+  const scoreName = { dense: 'cosine', keyword: 'bm25', hybrid: 'fusion' }[mode];
   const items = await Promise.all(r.results.map((h) => recordItem(h, space, [
-    el('span', { class: 'badge' }, `score ${h.score.toFixed(3)}`),
+    el('span', { class: 'badge' }, `${scoreName} ${h.score.toFixed(3)}`),
     el('span', { class: 'badge' }, `tier ${h.trust_tier}`),
   ])));
   show(out, el('p', { class: 'hint' }, `${r.results.length} result(s) in ${r.latency_ms.toFixed(1)} ms`), el('ul', { class: 'results' }, items));
