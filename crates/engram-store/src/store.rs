@@ -646,8 +646,10 @@ impl Store {
         Ok(texted)
     }
 
-    /// Stores records; a record whose CID is already in its namespace is left as it is.
-    /// Either every record is validated and written, or (on invalid input) none is.
+    /// Stores records; a record whose CID is already in its namespace is left as it is,
+    /// except that one stored again with an expiry takes the new expiry (a refresh; the
+    /// CID does not cover it). Either every record is validated and written, or (on
+    /// invalid input) none is.
     ///
     /// # Errors
     /// [`StoreError::Invalid`] for a vector of the wrong dimension or with NaN/inf;
@@ -660,26 +662,51 @@ impl Store {
         let existing = self.existing_keys(records.iter().map(Record::key))?;
         let mut seen = std::collections::HashSet::new();
         let mut outcomes = Vec::with_capacity(records.len());
-        let mut fresh = Vec::new();
+        let (mut fresh, mut refreshed) = (Vec::new(), Vec::new());
         for r in records {
             let key = r.key();
             if existing.contains(&key) || !seen.insert(key) {
                 outcomes.push(Upserted::Existing);
+                // Stored again with a time to live: the newest one holds (a refresh).
+                if let Some(at) = r.expires_ms
+                    && let Some(mut stored) = self.get(&r.namespace, &r.cid)?
+                    && stored.expires_ms != Some(at)
+                {
+                    stored.expires_ms = Some(at);
+                    refreshed.push(stored);
+                }
             } else {
                 outcomes.push(Upserted::Stored);
                 fresh.push(r);
             }
         }
-        if fresh.is_empty() {
+        if fresh.is_empty() && refreshed.is_empty() {
             return Ok(outcomes);
         }
-        if fresh.iter().any(|r| r.expires_ms.is_some()) {
+        if fresh
+            .iter()
+            .chain(&refreshed)
+            .any(|r| r.expires_ms.is_some())
+        {
             self.expiring
                 .store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        let entries: Vec<Entry> = fresh.iter().cloned().map(Entry::Upsert).collect();
+        let entries: Vec<Entry> = fresh
+            .iter()
+            .chain(&refreshed)
+            .cloned()
+            .map(Entry::Upsert)
+            .collect();
         state.journal.append(&entries)?;
-        let texted = self.write_points(&fresh)?;
+        if !refreshed.is_empty() {
+            // The same points rewritten (same vectors, new expiry): nothing to count.
+            self.write_points(&refreshed)?;
+        }
+        let texted = if fresh.is_empty() {
+            0
+        } else {
+            self.write_points(&fresh)?
+        };
         // Fresh points only (existing keys were skipped above), under the write lock.
         let _ = self.texted.fetch_update(
             std::sync::atomic::Ordering::Relaxed,

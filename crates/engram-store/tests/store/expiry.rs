@@ -75,3 +75,30 @@ fn a_store_opened_after_the_expiry_sweeps_on_open() {
     assert_eq!(store.count(Some("mine")).unwrap(), 1);
     assert_eq!(store.commitment().count, 1);
 }
+
+/// Storing a memory again with a time to live moves its expiry (the CID does not cover it):
+/// the newest holds, across a reopen; without one, a re-store changes nothing.
+#[test]
+fn storing_again_with_a_ttl_refreshes_the_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = engram_os::now_ms();
+    let store = Store::open(dir.path()).unwrap();
+    let soon = expiring(1, Some(now + 1_000));
+    store.upsert(vec![soon.clone()]).unwrap();
+    let root = store.commitment();
+    let later = expiring(1, Some(now + 3_600_000));
+    assert_eq!(later.cid, soon.cid);
+    let out = store.upsert(vec![later.clone()]).unwrap();
+    assert_eq!(out, vec![engram_store::Upserted::Existing]);
+    assert_eq!(store.get("mine", &soon.cid).unwrap().unwrap(), later);
+    assert_eq!(store.commitment(), root, "same memory, same commitment");
+    store.upsert(vec![expiring(1, None)]).unwrap();
+    assert_eq!(store.get("mine", &soon.cid).unwrap().unwrap(), later);
+    // Past the first expiry, before the refreshed one: kept, found, and so after a reopen.
+    assert_eq!(store.expire(now + 2_000).unwrap(), 0);
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.get("mine", &soon.cid).unwrap().unwrap(), later);
+    assert_eq!(store.expire(now + 3_600_001).unwrap(), 1);
+    assert_eq!(store.count(Some("mine")).unwrap(), 0);
+}
