@@ -152,11 +152,15 @@ fn snapshot_files(data_dir: &Path) -> Result<Vec<String>, StoreError> {
 }
 
 /// What a snapshot leaves out: the process lock, the (checkpointed, empty) journal,
-/// Qdrant's write-ahead log and its purge marker, and temporary files.
+/// Qdrant's write-ahead log and its markers, and temporary files.
 fn skipped(rel: &str) -> bool {
     matches!(
         rel,
-        "store/LOCK" | "store/journal" | "store/wal-purge" | "store/shard/wal"
+        "store/LOCK"
+            | "store/journal"
+            | "store/wal-purge"
+            | "store/wal-renumber"
+            | "store/shard/wal"
     ) || rel.starts_with("store/shard/wal/")
         || rel.rsplit('/').next().is_some_and(|n| n.starts_with('.'))
 }

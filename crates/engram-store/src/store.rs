@@ -63,6 +63,10 @@ const BM25_MARKER: &str = "bm25-v1";
 const WAL_PURGE_MARKER: &str = "wal-purge";
 /// Qdrant Edge's write-ahead log inside the shard directory.
 const WAL_DIR: &str = "wal";
+/// Written before a recycle removes the WAL and removed once the new log's numbering is
+/// continued ([`continue_numbering`]): an open that finds it (a crash in between) numbers
+/// again. Advancing further than needed is harmless; stopping short is not.
+const WAL_RENUMBER_MARKER: &str = "wal-renumber";
 /// The WAL size past which a checkpoint recycles it ([`Store::recycle_wal`]): about
 /// 80,000 records' worth, so a store that only grows reloads its shard rarely.
 const WAL_RECYCLE_BYTES: u64 = 256 << 20;
@@ -443,10 +447,13 @@ impl Store {
                 .map_err(io("writing the BM25 marker", &dir))?;
             shard
         } else {
-            let wal_lost = !shard_dir.join(WAL_DIR).exists();
+            let renumber = dir.join(WAL_RENUMBER_MARKER);
+            let wal_lost = !shard_dir.join(WAL_DIR).exists() || renumber.exists();
             let shard = load_shard(&shard_dir)?;
             if wal_lost {
                 continue_numbering(&shard, &shard_dir)?;
+                engram_os::remove_durable(&renumber)
+                    .map_err(io("removing the WAL renumber marker", &renumber))?;
             }
             // Stores created before a tuning change get the current optimizer settings.
             if shard.config().optimizers != optimizers() {
@@ -785,7 +792,7 @@ impl Store {
     }
 
     /// Removes every record whose time to live ran out by `now_ms`, as [`Store::delete`]
-    /// does (journal, commitment, vacuum): the sweep a node runs with its index builds
+    /// does (journal, commitment, vacuum, WAL): the sweep a node runs with its index builds
     /// and every open runs first. Returns how many went.
     ///
     /// # Errors
@@ -1128,9 +1135,14 @@ impl Store {
         let mut shard = self.shard.write().unwrap_or_else(|p| p.into_inner());
         drop(shard.take());
         let shard_dir = self.dir.join("shard");
+        let renumber = self.dir.join(WAL_RENUMBER_MARKER);
+        engram_os::write_atomic(&renumber, b"")
+            .map_err(io("writing the WAL renumber marker", &renumber))?;
         remove_wal(&shard_dir)?;
         let fresh = load_shard(&shard_dir)?;
         continue_numbering(&fresh, &shard_dir)?;
+        engram_os::remove_durable(&renumber)
+            .map_err(io("removing the WAL renumber marker", &renumber))?;
         *shard = Some(fresh);
         Ok(())
     }
