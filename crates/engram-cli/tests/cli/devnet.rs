@@ -256,6 +256,71 @@ fn honest_network_replicates_repairs_and_resumes() {
         secret
     );
 
+    // A private memory with a time to live: every replica holds it, then every replica
+    // lets it go (the TTL travels with each copy; each node sweeps on its own clock).
+    let out = net.network(&[
+        "--json",
+        "ingest",
+        "The vault's guest code works for six seconds.",
+        "--namespace",
+        "vault",
+        "--wallet",
+        "owner",
+        "--ttl",
+        "6",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let placed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fleeting = placed["ingested"][0]["cid"].as_str().unwrap().to_string();
+    let wallets = net.dir.join("wallets");
+    let replica_has = |hotkey: &str| -> bool {
+        let url = net
+            .manifest()
+            .into_iter()
+            .find(|p| p["hotkey"] == hotkey)
+            .unwrap()["url"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        engram(
+            &net.dir,
+            &[
+                "--node",
+                &url,
+                "--wallet-dir",
+                wallets.to_str().unwrap(),
+                "get",
+                &fleeting,
+                "--namespace",
+                "vault",
+                "--wallet",
+                "owner",
+            ],
+            None,
+        )
+        .status
+        .success()
+    };
+    let fleeting_holders: Vec<String> = placed["ingested"][0]["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fleeting_holders.len(), 3, "{placed}");
+    for h in &fleeting_holders {
+        assert!(replica_has(h), "{h} answers before it is due");
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while fleeting_holders.iter().any(|h| replica_has(h)) {
+        assert!(Instant::now() < deadline, "a replica kept {fleeting}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
     // Two of the three replicas die (kill -9); the memory stays readable.
     let miners: Vec<Value> = net
         .manifest()
