@@ -142,6 +142,24 @@ fn kill9(pid: u64) {
     assert!(status.success());
 }
 
+/// The CID and holders (hotkeys) of a successful `--json ingest` over `--network`.
+fn written(out: &std::process::Output) -> (String, Vec<String>) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let placed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &placed["ingested"][0];
+    let holders = first["holders"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no holders: {placed}"))
+        .iter()
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect();
+    (first["cid"].as_str().unwrap().to_string(), holders)
+}
+
 fn holds(url: &str, cid: &str, dir: &Path) -> bool {
     engram(dir, &["--node", url, "get", cid], None)
         .status
@@ -176,20 +194,8 @@ fn honest_network_replicates_repairs_and_resumes() {
 
     // Replicated write: the exact bytes on the 3 nodes nearest the CID.
     let out = net.network(&["--json", "ingest", "The devnet keeps three copies of this."]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let placed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let cid = placed["ingested"][0]["cid"].as_str().unwrap().to_string();
-    let holders: Vec<String> = placed["ingested"][0]["holders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h.as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(holders.len(), 3, "{placed}");
+    let (cid, holders) = written(&out);
+    assert_eq!(holders.len(), 3, "{holders:?}");
 
     // A private namespace across the network: signed on every node, found only by its owner.
     json(&net.dir, &["--network", net.d(), "wallet", "new", "owner"]);
@@ -203,18 +209,8 @@ fn honest_network_replicates_repairs_and_resumes() {
         "--wallet",
         "owner",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let placed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let private_cid = placed["ingested"][0]["cid"].as_str().unwrap().to_string();
-    assert_eq!(
-        placed["ingested"][0]["holders"].as_array().unwrap().len(),
-        3,
-        "{placed}"
-    );
+    let (private_cid, private_holders) = written(&out);
+    assert_eq!(private_holders.len(), 3, "{private_holders:?}");
     let ask = |extra: &[&str]| -> Value {
         let mut args = vec!["--json", "query", "which key opens the vault", "-k", "1"];
         args.extend_from_slice(extra);
@@ -269,28 +265,24 @@ fn honest_network_replicates_repairs_and_resumes() {
         "--ttl",
         "6",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let placed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let fleeting = placed["ingested"][0]["cid"].as_str().unwrap().to_string();
+    let (fleeting, fleeting_holders) = written(&out);
+    assert_eq!(fleeting_holders.len(), 3, "{fleeting_holders:?}");
+    let manifest = net.manifest();
+    let urls: Vec<&str> = fleeting_holders
+        .iter()
+        .map(|h| {
+            manifest.iter().find(|p| p["hotkey"] == h.as_str()).unwrap()["url"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
     let wallets = net.dir.join("wallets");
-    let replica_has = |hotkey: &str| -> bool {
-        let url = net
-            .manifest()
-            .into_iter()
-            .find(|p| p["hotkey"] == hotkey)
-            .unwrap()["url"]
-            .as_str()
-            .unwrap()
-            .to_string();
+    let replica_has = |url: &str| -> bool {
         engram(
             &net.dir,
             &[
                 "--node",
-                &url,
+                url,
                 "--wallet-dir",
                 wallets.to_str().unwrap(),
                 "get",
@@ -305,18 +297,11 @@ fn honest_network_replicates_repairs_and_resumes() {
         .status
         .success()
     };
-    let fleeting_holders: Vec<String> = placed["ingested"][0]["holders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h.as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(fleeting_holders.len(), 3, "{placed}");
-    for h in &fleeting_holders {
-        assert!(replica_has(h), "{h} answers before it is due");
+    for url in &urls {
+        assert!(replica_has(url), "{url} answers before it is due");
     }
     let deadline = Instant::now() + Duration::from_secs(30);
-    while fleeting_holders.iter().any(|h| replica_has(h)) {
+    while urls.iter().any(|url| replica_has(url)) {
         assert!(Instant::now() < deadline, "a replica kept {fleeting}");
         std::thread::sleep(Duration::from_millis(500));
     }
