@@ -272,8 +272,13 @@ fn wal_bytes(shard_dir: &Path) -> u64 {
 /// version of the point it touches: without this, deleting a restored memory would be a
 /// silent no-op. Edge 0.7.2 keeps its WAL's starting index private, so the log is advanced
 /// with empty deletes (a few bytes each: 5,000 added 3 ms to an open on an AMD EPYC) up to one past
-/// the highest version found in the segments' `segment.json`.
-fn continue_numbering(shard: &EdgeShard, shard_dir: &Path) -> Result<(), StoreError> {
+/// the highest version found in the segments' `segment.json`; then `marker` (the recycle's
+/// [`WAL_RENUMBER_MARKER`], absent or not) is removed, as the numbering is done.
+fn continue_numbering(
+    shard: &EdgeShard,
+    shard_dir: &Path,
+    marker: &Path,
+) -> Result<(), StoreError> {
     let segments = shard_dir.join("segments");
     let mut highest = None;
     for entry in std::fs::read_dir(&segments)
@@ -298,6 +303,7 @@ fn continue_numbering(shard: &EdgeShard, shard_dir: &Path) -> Result<(), StoreEr
             PointOperations::DeletePoints { ids: Vec::new() },
         ))?;
     }
+    engram_os::remove_durable(marker).map_err(io("removing the WAL renumber marker", marker))?;
     Ok(())
 }
 
@@ -451,9 +457,7 @@ impl Store {
             let wal_lost = !shard_dir.join(WAL_DIR).exists() || renumber.exists();
             let shard = load_shard(&shard_dir)?;
             if wal_lost {
-                continue_numbering(&shard, &shard_dir)?;
-                engram_os::remove_durable(&renumber)
-                    .map_err(io("removing the WAL renumber marker", &renumber))?;
+                continue_numbering(&shard, &shard_dir, &renumber)?;
             }
             // Stores created before a tuning change get the current optimizer settings.
             if shard.config().optimizers != optimizers() {
@@ -1140,9 +1144,7 @@ impl Store {
             .map_err(io("writing the WAL renumber marker", &renumber))?;
         remove_wal(&shard_dir)?;
         let fresh = load_shard(&shard_dir)?;
-        continue_numbering(&fresh, &shard_dir)?;
-        engram_os::remove_durable(&renumber)
-            .map_err(io("removing the WAL renumber marker", &renumber))?;
+        continue_numbering(&fresh, &shard_dir, &renumber)?;
         *shard = Some(fresh);
         Ok(())
     }
