@@ -208,11 +208,39 @@ fn main() {
                 ("QueryText (distinct)", "/QuerySynapse", &fresh_queries, batch_rate),
                 ("IngestText (distinct)", "/IngestSynapse", &fresh_ingests, batch_rate),
             ] {
+                let before = client.metrics().await.unwrap();
                 let (rate, p50, p99) = wrk(&url, path, bodies, secs);
                 println!(
                     "{name:<26} {rate:>10.1} req/s  p50 {p50:.2} ms  p99 {p99:.2} ms  {:.2}x base",
                     rate / baseline
                 );
+                let after = client.metrics().await.unwrap();
+                let delta = |metric: &str| sample(&after, metric) - sample(&before, metric);
+                let batches = delta("engram_embed_batch_size_count");
+                if batches > 0.0 {
+                    let texts = delta("engram_embed_wait_seconds_count");
+                    let over = |metric: &str, labels: &str, le: &str| {
+                        let count = delta(&format!("{metric}_count{labels}"));
+                        let inner = labels.trim_start_matches('{').trim_end_matches('}');
+                        let sep = if inner.is_empty() { "" } else { "," };
+                        let under = delta(&format!("{metric}_bucket{{{inner}{sep}le=\"{le}\"}}"));
+                        100.0 * (count - under) / count.max(1.0)
+                    };
+                    let route = format!("{{route=\"{path}\"}}");
+                    println!(
+                        "  embedding: {batches:.0} batches of {:.2} texts, {:.2} ms each ({:.1} % over 50 ms); a text waited {:.2} ms for its batch on average, {:.1} % over 25 ms, {:.1} % over 50 ms; in the node a request took {:.2} ms on average, {:.1} % over 50 ms, {:.1} % over 100 ms",
+                        texts / batches,
+                        1e3 * delta("engram_embed_batch_seconds_sum") / batches,
+                        over("engram_embed_batch_seconds", "", "0.05"),
+                        1e3 * delta("engram_embed_wait_seconds_sum") / texts,
+                        over("engram_embed_wait_seconds", "", "0.025"),
+                        over("engram_embed_wait_seconds", "", "0.05"),
+                        1e3 * delta(&format!("engram_request_duration_seconds_sum{route}"))
+                            / delta(&format!("engram_request_duration_seconds_count{route}")),
+                        over("engram_request_duration_seconds", &route, "0.05"),
+                        over("engram_request_duration_seconds", &route, "0.1"),
+                    );
+                }
             }
             let metrics = client.metrics().await.unwrap();
             for line in metrics.lines().filter(|l| l.starts_with("engram_query_cache")) {
@@ -294,6 +322,13 @@ fn wrk(url: &str, path: &str, bodies: &[String], secs: u64) -> (f64, f64, f64) {
         wrk_number(value.trim())
     };
     (field("Requests/sec:"), field("50%"), field("99%"))
+}
+
+/// The value of the Prometheus sample `name` (with its labels, if any) in `text`; 0 if absent.
+fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// wrk's numbers: plain (`1234.56`) or durations (`812.00us`, `1.20ms`, `1.01s`), in ms.

@@ -27,6 +27,9 @@ pub struct NodeConfig {
     pub embed_queue: usize,
     /// Most texts embedded in one forward pass (`ENGRAM_MAX_BATCH`).
     pub max_batch: usize,
+    /// Embedding threads, 1 to [`MAX_EMBED_WORKERS`], each running its batches on an equal
+    /// share of the cores (`ENGRAM_EMBED_WORKERS`).
+    pub embed_workers: usize,
     /// Ingests per caller per minute, 0 for no limit (`ENGRAM_INGEST_RATE_PER_MINUTE`).
     pub ingest_rate_per_minute: u32,
     /// Seconds between checks for segments to index (`ENGRAM_INDEX_INTERVAL_S`).
@@ -65,6 +68,9 @@ pub struct NodeConfig {
     pub fault: Fault,
 }
 
+/// Most embedding threads a node starts.
+pub const MAX_EMBED_WORKERS: usize = 64;
+
 impl NodeConfig {
     /// The misbehaviour this node is configured for: always [`Fault::None`] in builds
     /// without the `fault-injection` feature, so the handlers' fault branches compile away.
@@ -86,6 +92,7 @@ impl Default for NodeConfig {
             max_body_bytes: 1 << 20,
             embed_queue: 1024,
             max_batch: 32,
+            embed_workers: 1,
             ingest_rate_per_minute: 100,
             index_interval_s: 5,
             repair_interval_s: 60,
@@ -145,6 +152,7 @@ impl NodeConfig {
         env_parse("ENGRAM_MAX_BODY_BYTES", &mut config.max_body_bytes)?;
         env_parse("ENGRAM_EMBED_QUEUE", &mut config.embed_queue)?;
         env_parse("ENGRAM_MAX_BATCH", &mut config.max_batch)?;
+        env_parse("ENGRAM_EMBED_WORKERS", &mut config.embed_workers)?;
         env_parse(
             "ENGRAM_INGEST_RATE_PER_MINUTE",
             &mut config.ingest_rate_per_minute,
@@ -202,6 +210,11 @@ impl NodeConfig {
                 "max_batch and embed_queue must be at least 1".into(),
             ));
         }
+        if !(1..=MAX_EMBED_WORKERS).contains(&config.embed_workers) {
+            return Err(NodeError::Config(format!(
+                "embed_workers must be between 1 and {MAX_EMBED_WORKERS}"
+            )));
+        }
         Ok(config)
     }
 }
@@ -215,6 +228,7 @@ mod tests {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config.example.toml");
         let c = NodeConfig::load(Some(&example)).unwrap();
         assert_eq!(c.max_batch, 32);
+        assert_eq!(c.embed_workers, 1);
         let dir = tempfile::tempdir().unwrap();
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "listne = \"127.0.0.1:1\"\n").unwrap();
@@ -225,5 +239,30 @@ mod tests {
             NodeConfig::load(Some(&dir.path().join("missing.toml"))),
             Err(NodeError::ConfigRead { .. })
         ));
+    }
+
+    #[test]
+    fn embed_workers_boundaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("node.toml");
+        for (workers, ok) in [
+            (0, false),
+            (1, true),
+            (MAX_EMBED_WORKERS, true),
+            (65, false),
+        ] {
+            std::fs::write(&file, format!("embed_workers = {workers}\n")).unwrap();
+            match NodeConfig::load(Some(&file)) {
+                Ok(c) => {
+                    assert!(ok, "{workers} accepted");
+                    assert_eq!(c.embed_workers, workers);
+                }
+                Err(e) => {
+                    assert!(!ok, "{workers} refused: {e}");
+                    assert!(matches!(e, NodeError::Config(_)), "{e}");
+                    assert!(e.to_string().contains("embed_workers"), "{e}");
+                }
+            }
+        }
     }
 }

@@ -6,18 +6,67 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: [f64; 12] = [
+/// Upper bounds of the latency histograms, in seconds.
+pub(crate) const SECONDS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 /// Query latencies kept for the `/stats` median.
 const RECENT: usize = 1024;
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
+/// A Prometheus histogram: cumulative counts under fixed upper bounds, the count and sum.
+pub(crate) struct Histogram {
+    bounds: &'static [f64],
+    counts: Vec<u64>,
     count: u64,
     sum: f64,
+}
+
+impl Histogram {
+    pub(crate) fn new(bounds: &'static [f64]) -> Self {
+        Self {
+            bounds,
+            counts: vec![0; bounds.len()],
+            count: 0,
+            sum: 0.0,
+        }
+    }
+
+    pub(crate) fn observe(&mut self, value: f64) {
+        self.count += 1;
+        self.sum += value;
+        for (bound, n) in self.bounds.iter().zip(&mut self.counts) {
+            if value <= *bound {
+                *n += 1;
+            }
+        }
+    }
+
+    /// Writes the metric family `name`: its HELP and TYPE lines, then this histogram.
+    pub(crate) fn write_family(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        self.write(out, name, "");
+    }
+
+    /// Writes the `_bucket`, `_sum` and `_count` lines of metric `name`; `labels` is empty
+    /// or `key="value"` pairs without braces.
+    fn write(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (bound, n) in self.bounds.iter().zip(&self.counts) {
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
+        let labels = if labels.is_empty() {
+            String::new()
+        } else {
+            format!("{{{labels}}}")
+        };
+        let _ = writeln!(out, "{name}_sum{labels} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{labels} {}", self.count);
+    }
 }
 
 #[derive(Default)]
@@ -70,14 +119,11 @@ impl Metrics {
             .requests
             .entry((route.to_string(), status))
             .or_default() += 1;
-        let h = inner.latency.entry(route.to_string()).or_default();
-        h.count += 1;
-        h.sum += secs;
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if secs <= *bound {
-                h.counts[i] += 1;
-            }
-        }
+        inner
+            .latency
+            .entry(route.to_string())
+            .or_insert_with(|| Histogram::new(SECONDS))
+            .observe(secs);
         if route == QUERY && (200..300).contains(&status) {
             if inner.recent_queries.len() == RECENT {
                 inner.recent_queries.pop_front();
@@ -165,26 +211,10 @@ impl Metrics {
         }
         out.push_str("# HELP engram_request_duration_seconds Request latency by route.\n# TYPE engram_request_duration_seconds histogram\n");
         for (route, h) in &inner.latency {
-            for (bound, count) in BUCKETS.iter().zip(h.counts) {
-                let _ = writeln!(
-                    out,
-                    "engram_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {count}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "engram_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "engram_request_duration_seconds_sum{{route=\"{route}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "engram_request_duration_seconds_count{{route=\"{route}\"}} {}",
-                h.count
+            h.write(
+                &mut out,
+                "engram_request_duration_seconds",
+                &format!("route=\"{route}\""),
             );
         }
         out

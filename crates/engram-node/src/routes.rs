@@ -388,7 +388,7 @@ pub(crate) async fn metrics(State(state): Shared) -> Result<impl IntoResponse, A
         kind,
         value,
     };
-    let body = state.metrics.prometheus(&[
+    let mut body = state.metrics.prometheus(&[
         sample(
             "engram_memories",
             "Distinct memories committed to.",
@@ -426,6 +426,23 @@ pub(crate) async fn metrics(State(state): Shared) -> Result<impl IntoResponse, A
             cache.entries as f64,
         ),
     ]);
+    state.embedder.with_times(|t| {
+        t.wait.write_family(
+            &mut body,
+            "engram_embed_wait_seconds",
+            "Time a text waited for the embedding thread.",
+        );
+        t.batch.write_family(
+            &mut body,
+            "engram_embed_batch_seconds",
+            "Time one embedding batch took.",
+        );
+        t.size.write_family(
+            &mut body,
+            "engram_embed_batch_size",
+            "Texts per embedding batch.",
+        );
+    });
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body))
 }
 

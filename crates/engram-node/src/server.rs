@@ -236,7 +236,12 @@ impl Node {
         let state = Arc::new(AppState {
             media,
             archiver,
-            embedder: EmbedPool::start(embedder, config.embed_queue, config.max_batch),
+            embedder: EmbedPool::start(
+                embedder,
+                config.embed_queue,
+                config.max_batch,
+                config.embed_workers,
+            ),
             limiter: RateLimiter::new(config.ingest_rate_per_minute),
             metrics: Metrics::new(),
             replay: engram_core::auth::ReplayCache::default(),

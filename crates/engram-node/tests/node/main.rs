@@ -4,6 +4,7 @@
 mod attestation;
 mod bad_input;
 mod documents;
+mod embedding;
 mod endpoints;
 mod hostile;
 mod load;
