@@ -11,7 +11,9 @@
 //! client, so the generator does not share the node's tokio runtime: query by the vector of
 //! a real sentence (64 rotating bodies), query by text over 64 repeating texts (what
 //! the query-embedding cache is for; its hit count is printed), query by distinct texts
-//! (every one embedded) and ingest of distinct texts.
+//! (every one embedded) and ingest of distinct texts. After each cell that embeds, the
+//! node's own `/metrics` histograms say where a text's time went: batches and their size,
+//! the wait for a batch, the batch itself, and the request as the node saw it.
 //!
 //! `cargo bench --bench node` (needs the model from ./setup.sh). `ENGRAM_BENCH_N` (stored
 //! vectors, default 100000), `ENGRAM_BENCH_SECS` (per cell, 5). Prints the CPU model.
@@ -228,13 +230,13 @@ fn main() {
                     };
                     let route = format!("{{route=\"{path}\"}}");
                     println!(
-                        "  embedding: {batches:.0} batches of {:.2} texts, {:.2} ms each ({:.1} % over 50 ms); a text waited {:.2} ms for its batch on average, {:.1} % over 25 ms, {:.1} % over 50 ms; in the node a request took {:.2} ms on average, {:.1} % over 50 ms, {:.1} % over 100 ms",
+                        "  embedding: {batches:.0} batches of {:.2} texts; a text waited {:.2} ms for its batch ({:.1} % over 25 ms, {:.1} % over 50 ms), then its batch took {:.2} ms ({:.1} % over 50 ms); in the node a request took {:.2} ms on average, {:.1} % over 50 ms, {:.1} % over 100 ms",
                         texts / batches,
-                        1e3 * delta("engram_embed_batch_seconds_sum") / batches,
-                        over("engram_embed_batch_seconds", "", "0.05"),
                         1e3 * delta("engram_embed_wait_seconds_sum") / texts,
                         over("engram_embed_wait_seconds", "", "0.025"),
                         over("engram_embed_wait_seconds", "", "0.05"),
+                        1e3 * delta("engram_embed_batch_seconds_sum") / texts,
+                        over("engram_embed_batch_seconds", "", "0.05"),
                         1e3 * delta(&format!("engram_request_duration_seconds_sum{route}"))
                             / delta(&format!("engram_request_duration_seconds_count{route}")),
                         over("engram_request_duration_seconds", &route, "0.05"),

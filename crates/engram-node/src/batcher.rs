@@ -32,7 +32,8 @@ const SIZES: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
 pub(crate) struct EmbedTimes {
     /// Seconds from a text's arrival to the start of its batch.
     pub(crate) wait: Histogram,
-    /// Seconds one batch took (tokenize and forward pass).
+    /// Seconds the batch a text was in took (tokenizer and model), once per text: a text's
+    /// time in the embedder is its wait plus this.
     pub(crate) batch: Histogram,
     /// Texts per batch.
     pub(crate) size: Histogram,
@@ -163,13 +164,14 @@ impl Worker {
             let result = embedder.embed_batch(&texts).map_err(Arc::new);
             self.depth.fetch_sub(jobs.len(), Ordering::Relaxed);
             {
+                let took = started.elapsed().as_secs_f64();
                 let mut times = self.times.lock().unwrap_or_else(|p| p.into_inner());
                 for job in &jobs {
                     times
                         .wait
                         .observe(started.duration_since(job.queued).as_secs_f64());
+                    times.batch.observe(took);
                 }
-                times.batch.observe(started.elapsed().as_secs_f64());
                 times.size.observe(jobs.len() as f64);
             }
             match result {

@@ -435,7 +435,7 @@ pub(crate) async fn metrics(State(state): Shared) -> Result<impl IntoResponse, A
         t.batch.write_family(
             &mut body,
             "engram_embed_batch_seconds",
-            "Time one embedding batch took.",
+            "Time the batch a text was embedded in took (one observation per text).",
         );
         t.size.write_family(
             &mut body,
