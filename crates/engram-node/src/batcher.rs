@@ -132,7 +132,7 @@ impl EmbedPool {
         self.depth.load(Ordering::Relaxed)
     }
 
-    /// Reads the embedding thread's histograms.
+    /// Reads the embedding threads' histograms.
     pub(crate) fn with_times<T>(&self, read: impl FnOnce(&EmbedTimes) -> T) -> T {
         read(&self.times.lock().unwrap_or_else(|p| p.into_inner()))
     }

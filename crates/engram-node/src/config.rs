@@ -249,7 +249,7 @@ mod tests {
             (0, false),
             (1, true),
             (MAX_EMBED_WORKERS, true),
-            (65, false),
+            (MAX_EMBED_WORKERS + 1, false),
         ] {
             std::fs::write(&file, format!("embed_workers = {workers}\n")).unwrap();
             match NodeConfig::load(Some(&file)) {

@@ -220,3 +220,34 @@ impl Metrics {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_are_cumulative_with_sum_and_count() {
+        let mut h = Histogram::new(&[1.0, 2.0, 4.0]);
+        for v in [0.5, 1.0, 3.0, 9.0] {
+            h.observe(v);
+        }
+        let mut out = String::new();
+        h.write_family(&mut out, "x", "Help text.");
+        assert_eq!(
+            out,
+            "# HELP x Help text.\n# TYPE x histogram\n\
+             x_bucket{le=\"1\"} 2\nx_bucket{le=\"2\"} 2\nx_bucket{le=\"4\"} 3\n\
+             x_bucket{le=\"+Inf\"} 4\nx_sum 13.5\nx_count 4\n"
+        );
+        let mut labelled = String::new();
+        h.write(&mut labelled, "y", "route=\"/q\"");
+        assert!(
+            labelled.starts_with("y_bucket{route=\"/q\",le=\"1\"} 2\n"),
+            "{labelled}"
+        );
+        assert!(
+            labelled.ends_with("y_sum{route=\"/q\"} 13.5\ny_count{route=\"/q\"} 4\n"),
+            "{labelled}"
+        );
+    }
+}
