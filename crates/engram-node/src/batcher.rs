@@ -106,19 +106,20 @@ impl EmbedPool {
             queued: Instant::now(),
             reply,
         };
-        match self.tx.try_send(job) {
-            Ok(()) => {
-                self.depth.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(TrySendError::Full(_)) => {
-                return Err(ApiError::Busy(format!(
+        // Counted before it is sent: a worker may take and finish the text before this
+        // thread runs again, and its decrement must not come first (the count would wrap).
+        self.depth.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = self.tx.try_send(job) {
+            self.depth.fetch_sub(1, Ordering::Relaxed);
+            return Err(match e {
+                TrySendError::Full(_) => ApiError::Busy(format!(
                     "{} texts are waiting to be embedded",
                     self.capacity
-                )));
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                return Err(ApiError::Internal("embedding thread stopped".into()));
-            }
+                )),
+                TrySendError::Disconnected(_) => {
+                    ApiError::Internal("embedding thread stopped".into())
+                }
+            });
         }
         match rx.await {
             Ok(Ok(v)) => Ok(v),

@@ -165,6 +165,12 @@ async fn a_full_embedding_queue_answers_503_not_unbounded_growth() {
         }
     }
     assert!(ok >= 1 && busy >= 1, "ok {ok}, busy {busy}");
+    // Every answer is in: nothing is queued, and the refused texts left no count behind.
+    let metrics = t.client.metrics().await.unwrap();
+    assert!(
+        metrics.lines().any(|l| l == "engram_embed_queue_depth 0"),
+        "{metrics}"
+    );
     tokio::time::sleep(Duration::from_millis(50)).await;
     t.node.shutdown().await.unwrap();
 }

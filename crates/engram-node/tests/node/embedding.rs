@@ -71,5 +71,6 @@ async fn two_embedding_threads_store_the_same_bytes_and_are_measured() {
         "no batch over max_batch"
     );
     assert!(sample(&m, "engram_embed_batch_seconds_sum") > 0.0);
+    assert_eq!(sample(&m, "engram_embed_queue_depth"), 0.0);
     t.node.shutdown().await.unwrap();
 }
