@@ -160,10 +160,12 @@ fn written(out: &std::process::Output) -> (String, Vec<String>) {
     (first["cid"].as_str().unwrap().to_string(), holders)
 }
 
-fn holds(url: &str, cid: &str, dir: &Path) -> bool {
-    engram(dir, &["--node", url, "get", cid], None)
-        .status
-        .success()
+/// Whether the node at `url` answers `get CID` (with `extra` arguments: a namespace, a
+/// wallet).
+fn holds(url: &str, cid: &str, dir: &Path, extra: &[&str]) -> bool {
+    let mut args = vec!["--node", url, "get", cid];
+    args.extend_from_slice(extra);
+    engram(dir, &args, None).status.success()
 }
 
 fn rounds(status: &Value) -> (u64, u64) {
@@ -277,26 +279,15 @@ fn honest_network_replicates_repairs_and_resumes() {
         })
         .collect();
     let wallets = net.dir.join("wallets");
-    let replica_has = |url: &str| -> bool {
-        engram(
-            &net.dir,
-            &[
-                "--node",
-                url,
-                "--wallet-dir",
-                wallets.to_str().unwrap(),
-                "get",
-                &fleeting,
-                "--namespace",
-                "vault",
-                "--wallet",
-                "owner",
-            ],
-            None,
-        )
-        .status
-        .success()
-    };
+    let private = [
+        "--wallet-dir",
+        wallets.to_str().unwrap(),
+        "--namespace",
+        "vault",
+        "--wallet",
+        "owner",
+    ];
+    let replica_has = |url: &str| holds(url, &fleeting, &net.dir, &private);
     for url in &urls {
         assert!(replica_has(url), "{url} answers before it is due");
     }
@@ -344,7 +335,7 @@ fn honest_network_replicates_repairs_and_resumes() {
         .collect();
     assert_eq!(survivors.len(), 3);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !survivors.iter().all(|u| holds(u, &cid, &net.dir)) {
+    while !survivors.iter().all(|u| holds(u, &cid, &net.dir, &[])) {
         assert!(
             Instant::now() < deadline,
             "repair did not restore 3 replicas of {cid}"
@@ -412,7 +403,7 @@ fn honest_network_replicates_repairs_and_resumes() {
         let count = json(&net.dir, &["--node", &joiner_url, "status"])["count"]
             .as_u64()
             .unwrap();
-        if count > 0 && nearest.iter().all(|u| holds(u, &cid, &net.dir)) {
+        if count > 0 && nearest.iter().all(|u| holds(u, &cid, &net.dir, &[])) {
             break;
         }
         assert!(
