@@ -221,24 +221,26 @@ fn main() {
                 let batches = delta("engram_embed_batch_size_count");
                 if batches > 0.0 {
                     let texts = delta("engram_embed_wait_seconds_count");
-                    let over = |metric: &str, labels: &str, le: &str| {
-                        let count = delta(&format!("{metric}_count{labels}"));
-                        let inner = labels.trim_start_matches('{').trim_end_matches('}');
-                        let sep = if inner.is_empty() { "" } else { "," };
-                        let under = delta(&format!("{metric}_bucket{{{inner}{sep}le=\"{le}\"}}"));
+                    // Percent of a histogram's observations over `le` seconds.
+                    let over = |metric: &str, labels: &[&str], le: &str| {
+                        let le = format!("le=\"{le}\"");
+                        let count = delta(&series(&format!("{metric}_count"), labels));
+                        let under =
+                            delta(&series(&format!("{metric}_bucket"), &[labels, &[&le]].concat()));
                         100.0 * (count - under) / count.max(1.0)
                     };
-                    let route = format!("{{route=\"{path}\"}}");
+                    let route = format!("route=\"{path}\"");
+                    let route = [route.as_str()];
                     println!(
                         "  embedding: {batches:.0} batches of {:.2} texts; a text waited {:.2} ms for its batch ({:.1} % over 25 ms, {:.1} % over 50 ms), then its batch took {:.2} ms ({:.1} % over 50 ms); in the node a request took {:.2} ms on average, {:.1} % over 50 ms, {:.1} % over 100 ms",
                         texts / batches,
                         1e3 * delta("engram_embed_wait_seconds_sum") / texts,
-                        over("engram_embed_wait_seconds", "", "0.025"),
-                        over("engram_embed_wait_seconds", "", "0.05"),
+                        over("engram_embed_wait_seconds", &[], "0.025"),
+                        over("engram_embed_wait_seconds", &[], "0.05"),
                         1e3 * delta("engram_embed_batch_seconds_sum") / texts,
-                        over("engram_embed_batch_seconds", "", "0.05"),
-                        1e3 * delta(&format!("engram_request_duration_seconds_sum{route}"))
-                            / delta(&format!("engram_request_duration_seconds_count{route}")),
+                        over("engram_embed_batch_seconds", &[], "0.05"),
+                        1e3 * delta(&series("engram_request_duration_seconds_sum", &route))
+                            / delta(&series("engram_request_duration_seconds_count", &route)),
                         over("engram_request_duration_seconds", &route, "0.05"),
                         over("engram_request_duration_seconds", &route, "0.1"),
                     );
@@ -324,6 +326,15 @@ fn wrk(url: &str, path: &str, bodies: &[String], secs: u64) -> (f64, f64, f64) {
         wrk_number(value.trim())
     };
     (field("Requests/sec:"), field("50%"), field("99%"))
+}
+
+/// A Prometheus series name: `name`, then `labels` (`key="value"`) in braces if any.
+fn series(name: &str, labels: &[&str]) -> String {
+    if labels.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}{{{}}}", labels.join(","))
+    }
 }
 
 /// The value of the Prometheus sample `name` (with its labels, if any) in `text`; 0 if absent.
